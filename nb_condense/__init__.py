@@ -1,0 +1,25 @@
+"""nb_condense: measure, explore and counteract embedding condensation in transformer language models."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .compat import measure_embedding_condensation, plot_similarity_heatmap  # noqa: E402
+from .corpus import CorpusUnavailableError, sample_texts  # noqa: E402
+from .measure import measure  # noqa: E402
+from .models import load_model  # noqa: E402
+from .result import CondensationResult  # noqa: E402
+from .charts import heatmap_chart, save_chart  # noqa: E402
+
+__all__ = [
+    "CondensationResult",
+    "CorpusUnavailableError",
+    "__version__",
+    "heatmap_chart",
+    "load_model",
+    "measure",
+    "measure_embedding_condensation",
+    "plot_similarity_heatmap",
+    "sample_texts",
+    "save_chart",
+]

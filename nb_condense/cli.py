@@ -1,0 +1,169 @@
+"""Command line: ``nb-condense measure MODEL ...`` and ``nb-condense demo``.
+
+Examples
+--------
+nb-condense demo                                   # embedded MiniLM on the builtin corpus, offline
+nb-condense measure gpt2 --dataset wikipedia --repetitions 100 --out gpt2.npz --plot gpt2.png
+nb-condense measure random:gpt2 --tokenizer gpt2   # an untrained GPT-2 (condensation at init)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _layers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--layers takes comma-separated integers, e.g. 0,6,-1 (got {text!r})") from exc
+
+
+def _read_texts(path: str) -> list[str]:
+    file = Path(path)
+    if not file.is_file():
+        raise SystemExit(f"error: --texts-file {path!r} does not exist.")
+    texts = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not texts:
+        raise SystemExit(f"error: --texts-file {path!r} has no non-empty lines (one text per line).")
+    return texts
+
+
+def format_summary(result) -> str:  # type: ignore[no-untyped-def]
+    """A short per-layer table and the trend line, as printed by the CLI."""
+    table = result.summary()
+    trend = result.trend()
+    lines = [
+        f"model: {result.metadata.get('model_name')}  ({result.metadata.get('n_parameters', 0):,} parameters, "
+        f"{result.metadata.get('n_layers')} layers)",
+        f"texts: {result.n_texts} from {result.metadata.get('corpus')}, up to {result.metadata.get('max_length')} "
+        f"tokens; diagonal {'included' if result.metadata.get('include_diagonal') else 'excluded'}",
+        "",
+        table.to_string(index=False, float_format=lambda v: f"{v:.4f}"),
+        "",
+        f"Spearman rho = {trend.spearman_rho:.4f}   Kendall tau = {trend.kendall_tau:.4f}   "
+        f"last-layer mean = {trend.layer_means[-1]:.4f}   last-half mean = {trend.last_half_mean:.4f}",
+    ]
+    return "\n".join(lines)
+
+
+def _measure(args: argparse.Namespace) -> int:
+    from .charts import heatmap_chart, save_chart
+    from .measure import measure
+    from .models import load_model
+
+    model, tokenizer = load_model(
+        args.model,
+        tokenizer=args.tokenizer,
+        lm_head=args.include_logits_layer,
+        dtype=args.dtype,
+        device=args.device,
+        trust_remote_code=args.trust_remote_code,
+    )
+    result = measure(
+        model,
+        tokenizer,
+        texts=_read_texts(args.texts_file) if args.texts_file else None,
+        dataset=args.dataset,
+        n_texts=args.repetitions,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        bins=args.bins,
+        include_diagonal=args.include_diagonal,
+        layers=args.layers,
+        include_logits_layer=args.include_logits_layer,
+        effective_rank=args.effective_rank,
+        seed=args.seed,
+        show_progress=not args.no_progress,
+    )
+    print(format_summary(result))
+    if args.out:
+        print(f"saved {result.save(args.out)}")
+    if args.plot:
+        chart = heatmap_chart(result.density(), result.layer_fractions, layers=result.layers,
+                              title=str(result.metadata.get("model_name")))
+        print(f"saved {save_chart(chart, args.plot)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .charts import heatmap_chart, save_chart
+    from .measure import measure
+    from .models import load_model
+
+    model, tokenizer = load_model("embedded")
+    result = measure(
+        model,
+        tokenizer,
+        dataset="builtin",
+        n_texts=args.n_texts,
+        max_length=args.max_length,
+        show_progress=not args.no_progress,
+    )
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    print(format_summary(result))
+    result.summary().to_csv(out / "summary.csv", index=False)
+    result.save(out / "result.npz")
+    chart = heatmap_chart(result.density(), result.layer_fractions, layers=result.layers,
+                          title="all-MiniLM-L6-v2 on the builtin corpus")
+    save_chart(chart, out / "heatmap.png")
+    print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nb-condense", description="Measure embedding condensation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    m = commands.add_parser("measure", help="measure one model and print a per-layer summary")
+    m.add_argument("model", help="hub id, local folder, 'embedded', or random:<model-type|json|config.json|hub id>")
+    m.add_argument("--tokenizer", help="tokenizer hub id or folder (default: the model's; needed for random:<type>)")
+    source = m.add_mutually_exclusive_group()
+    source.add_argument("--dataset", default="wikipedia", help="wikipedia, pubmed, imdb, squad or builtin (offline)")
+    source.add_argument("--texts-file", help="a UTF-8 file with one text per line")
+    m.add_argument("--repetitions", type=int, default=100, help="number of texts sampled from --dataset")
+    m.add_argument("--max-length", type=int, default=512)
+    m.add_argument("--batch-size", type=int, default=8)
+    m.add_argument("--bins", type=int, default=128)
+    m.add_argument("--layers", type=_layers, help="comma-separated hidden-state indices, e.g. 0,6,-1")
+    m.add_argument("--include-diagonal", action="store_true", help="count each token with itself")
+    m.add_argument("--include-logits-layer", action="store_true", help="also measure the output logits")
+    m.add_argument("--effective-rank", action="store_true", help="add the RankMe effective rank per layer")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--dtype", help="e.g. float32, bfloat16")
+    m.add_argument("--device", help="e.g. cpu, cuda")
+    m.add_argument("--trust-remote-code", action="store_true")
+    m.add_argument("--out", help="save the result (.npz)")
+    m.add_argument("--plot", help="save the heatmap (.png, .svg, .pdf, .html)")
+    m.add_argument("--no-progress", action="store_true")
+    m.set_defaults(run=_measure)
+
+    d = commands.add_parser("demo", help="offline demo: embedded MiniLM on the builtin corpus")
+    d.add_argument("--out-dir", default="nb_condense_demo")
+    d.add_argument("--n-texts", type=int, default=20)
+    d.add_argument("--max-length", type=int, default=256)
+    d.add_argument("--no-progress", action="store_true")
+    d.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``nb-condense``; returns the exit status."""
+    from .corpus import CorpusUnavailableError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (ValueError, ImportError, OSError, CorpusUnavailableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

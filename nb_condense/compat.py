@@ -1,0 +1,119 @@
+"""Drop-in replacements for the authors' package ``embedding-condensation`` (2.0).
+
+``measure_embedding_condensation`` keeps its signature and defaults and returns a result whose
+``cossim_by_layer`` equals the reference's position-averaged matrices, while streaming: memory is one
+``[layer, S, S]`` running sum instead of every matrix of every repetition. It also accepts texts of
+different lengths, and its result carries everything :func:`nb_condense.measure` gives.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .charts import heatmap_chart, save_chart
+from .corpus import sample_texts
+from .measure import MeasureSettings, _positive_int, check_texts, measure_texts
+from .metrics import PositionAverage, histogram_counts
+from .result import CondensationResult
+
+__all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
+
+
+def plot_similarity_heatmap(
+    cossim_matrix_by_layer: Sequence[np.ndarray] | np.ndarray,
+    save_path: str | Path | None = None,
+    step: int = 1,
+    bins: int = 128,
+) -> Any:
+    """Heatmap of per-layer cosine matrices (every entry, diagonal included), as the reference draws it.
+
+    Returns the Altair chart; with ``save_path`` it is also written (PNG, SVG, PDF or HTML by suffix).
+    Every ``step``-th layer is drawn, at x = layer / (n_layers - 1).
+    """
+    step = _positive_int("step", step)
+    bins = _positive_int("bins", bins)
+    matrices = [np.asarray(m) for m in cossim_matrix_by_layer]
+    if not matrices:
+        raise ValueError("cossim_matrix_by_layer is empty.")
+    denominator = max(len(matrices) - 1, 1)
+    chosen = list(range(0, len(matrices), step))
+    counts = np.stack(
+        [histogram_counts(torch.as_tensor(matrices[i]), bins, include_diagonal=True).numpy() for i in chosen]
+    ).astype(np.float64)
+    density = counts / (counts.sum(axis=1, keepdims=True) * (2.0 / bins))
+    chart = heatmap_chart(density, np.array(chosen) / denominator, layers=np.array(chosen))
+    if save_path is not None:
+        save_chart(chart, save_path)
+    return chart
+
+
+def measure_embedding_condensation(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    *,
+    texts: Sequence[str] | None = None,
+    dataset: str = "wikipedia",
+    repetitions: int = 100,
+    max_length: int = 512,
+    min_word_count: int = 1024,
+    max_word_count: int = 1280,
+    include_logits_layer: bool = False,
+    plot: bool = True,
+    save_path: str | Path | None = "./test_embedding_condensation.png",
+    show_progress: bool = True,
+    batch_size: int = 8,
+) -> CondensationResult:
+    """The reference measurement, streamed and batched; same arguments and defaults.
+
+    ``result.cossim_by_layer`` (``[n_hidden_states (+1 logits), S, S]``, float32) is the element-wise
+    mean of the per-text cosine matrices, diagonal included. Texts of different lengths are aligned at
+    token 0 and each entry is averaged over the texts that have it (``S`` = longest text).
+
+    Differences from the reference, all deliberate:
+
+    - ``texts``: each text is measured once. With more texts than ``repetitions`` the first
+      ``repetitions`` are used; with fewer, all of them are used once and a warning says so (the
+      reference cycles through them, silently re-weighting).
+    - ``plot=False`` writes nothing; ``plot=True, save_path=None`` draws the chart without writing
+      it. The Altair chart is returned as ``result.chart``.
+    - the model's train/eval mode and the global RNG are left as they were.
+    - ``batch_size`` (extra) sets how many texts go through the model at once.
+    """
+    repetitions = _positive_int("repetitions", repetitions)
+    if texts is not None:
+        chosen = check_texts(texts)
+        if len(chosen) < repetitions:
+            warnings.warn(
+                f"{len(chosen)} texts for repetitions={repetitions}: each text is measured once "
+                f"({len(chosen)} repetitions), not cycled as in embedding-condensation.",
+                UserWarning,
+                stacklevel=2,
+            )
+        chosen = chosen[:repetitions]
+        corpus: dict[str, Any] = {"corpus": "texts"}
+    else:
+        chosen = sample_texts(dataset, repetitions, min_word_count=min_word_count, max_word_count=max_word_count)
+        corpus = {"corpus": dataset, "seed": 0, "min_word_count": min_word_count, "max_word_count": max_word_count}
+    settings = MeasureSettings(
+        max_length=max_length, batch_size=batch_size, include_diagonal=True, include_logits_layer=include_logits_layer
+    )
+    average = PositionAverage()
+    result = measure_texts(
+        model,
+        tokenizer,
+        chosen,
+        settings,
+        show_progress=show_progress,
+        on_text=lambda _index, cos: average.add(cos),
+        metadata=corpus,
+    )
+    result.cossim_by_layer = average.mean().to(torch.float32).cpu().numpy()
+    if plot:
+        result.chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
+    return result

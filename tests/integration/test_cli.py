@@ -1,0 +1,50 @@
+"""The nb-condense command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+import nb_condense as nbc
+from nb_condense.cli import main
+
+TINY = 'random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 64}'
+
+
+def test_measure_prints_a_summary_and_writes_files(tmp_path, capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("The first text has a few words.\n\nA second one, longer than the first text is.\n")
+    code = main(["measure", TINY, "--tokenizer", "embedded", "--texts-file", str(texts), "--max-length", "32",
+                 "--out", str(tmp_path / "r.npz"), "--plot", str(tmp_path / "h.png"), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Spearman rho" in out and "layer_fraction" in out
+    result = nbc.CondensationResult.load(tmp_path / "r.npz")
+    assert result.n_texts == 2 and result.n_layers == 3
+    assert f"{result.trend().spearman_rho:.4f}" in out
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_measure_reports_bad_input_without_a_traceback(tmp_path, capsys):
+    code = main(["measure", TINY, "--tokenizer", "embedded", "--dataset", "nope", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Unknown dataset 'nope'" in err and "Traceback" not in err
+    code = main(["measure", "random:gpt2", "--dataset", "builtin"])
+    assert code == 2 and "pass a tokenizer" in capsys.readouterr().err
+
+
+def test_demo_runs_offline_as_a_subprocess(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "nb_condense.cli", "demo", "--out-dir", str(tmp_path), "--n-texts", "3",
+         "--max-length", "64", "--no-progress"],
+        capture_output=True, text=True, timeout=300, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "all-MiniLM-L6-v2" in done.stdout and "Spearman rho" in done.stdout
+    result = nbc.CondensationResult.load(tmp_path / "result.npz")
+    assert result.metadata["corpus"] == "builtin" and result.n_layers == 7
+    summary = np.loadtxt(tmp_path / "summary.csv", delimiter=",", skiprows=1)
+    np.testing.assert_allclose(summary[:, 2], result.layer_means)
+    assert (tmp_path / "heatmap.png").stat().st_size > 10_000

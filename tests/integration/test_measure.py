@@ -1,0 +1,167 @@
+"""measure(): numbers against independent computations, save/load, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import nb_condense as nbc
+from conftest import tiny_model
+
+
+def numpy_cosines(model, tokenizer, text, max_length):
+    """Independent per-text cosine matrices: one unbatched forward, numpy maths (float64)."""
+    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=max_length)
+    model.eval()
+    with torch.no_grad():
+        hidden = model(**inputs, output_hidden_states=True).hidden_states
+    out = []
+    for h in hidden:
+        x = h[0].double().numpy()
+        z = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-3)
+        out.append(np.clip(z @ z.T, -1, 1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def gpt2():
+    return tiny_model("gpt2")
+
+
+def test_statistics_match_numpy(gpt2, tokenizer, mixed_texts):
+    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=2, bins=32,
+                         show_progress=False)
+    assert result.histograms.shape == (5, 3, 32)
+    frame = result.to_frame()
+    for t, text in enumerate(mixed_texts):
+        for layer, cos in enumerate(numpy_cosines(gpt2, tokenizer, text, 64)):
+            n = cos.shape[0]
+            off = cos[~np.eye(n, dtype=bool)]
+            row = frame[(frame.text == t) & (frame.layer == layer)].iloc[0]
+            assert row.n_tokens == n and row.n_pairs == n * (n - 1)
+            assert row["mean"] == pytest.approx(off.mean(), abs=1e-5)
+            assert row["std"] == pytest.approx(off.std(), abs=1e-5)
+            expected, _ = np.histogram(off, bins=32, range=(-1, 1))
+            assert np.abs(result.histograms[t, layer] - expected).sum() <= 4  # float32 vs float64 at bin edges
+    assert list(result.token_counts) == [len(tokenizer(t, truncation=True, max_length=64)["input_ids"]) for t in mixed_texts]
+
+
+def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
+    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
+    density = result.density()
+    np.testing.assert_allclose(density.sum(axis=1) * (2 / result.bins), 1.0)
+    frame = result.to_frame()
+    for layer in range(3):
+        rows = frame[frame.layer == layer]
+        expected = (rows["mean"] * rows["n_pairs"]).sum() / rows["n_pairs"].sum()
+        assert result.layer_means[layer] == pytest.approx(expected)
+    summary = result.summary()
+    np.testing.assert_allclose(summary["mean"], result.layer_means)
+    trend = result.trend()
+    assert trend.layer_means.tolist() == pytest.approx(result.layer_means.tolist())
+    assert set(trend.last_n_means) == {1, 2, 3}
+
+
+def test_batch_size_does_not_change_the_result(gpt2, tokenizer, mixed_texts):
+    a = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=1, show_progress=False)
+    b = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=5, show_progress=False)
+    assert np.abs(a.histograms - b.histograms).sum() <= 4
+    np.testing.assert_allclose(a.stats["mean"], b.stats["mean"], atol=1e-5)
+
+
+def test_layers_and_effective_rank(gpt2, tokenizer, mixed_texts):
+    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts[:2], max_length=32, layers=[0, -1],
+                         effective_rank=True, show_progress=False)
+    assert result.layers.tolist() == [0, 2]
+    assert result.layer_fractions.tolist() == [0.0, 1.0]
+    assert (result.stats["effective_rank"] >= 1).all()
+    assert result.metadata["n_layers"] == 2 and result.metadata["n_hidden_states"] == 3
+
+
+def test_save_load_round_trip_is_exact(gpt2, tokenizer, mixed_texts, tmp_path):
+    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, effective_rank=True, show_progress=False)
+    path = result.save(tmp_path / "r")
+    assert path.suffix == ".npz"
+    back = nbc.CondensationResult.load(path)
+    assert np.array_equal(back.histograms, result.histograms) and back.histograms.dtype == np.int64
+    pd.testing.assert_frame_equal(back.stats, result.stats)
+    assert np.array_equal(back.layers, result.layers) and np.array_equal(back.token_counts, result.token_counts)
+    assert back.metadata == result.metadata and back.texts == result.texts
+    assert back.cossim_by_layer is None
+
+
+def test_metadata_records_the_setting(gpt2, tokenizer):
+    result = nbc.measure(gpt2, tokenizer, dataset="builtin", n_texts=2, max_length=32, min_word_count=40,
+                         max_word_count=60, seed=5, show_progress=False)
+    meta = result.metadata
+    assert meta["corpus"] == "builtin" and meta["seed"] == 5 and meta["max_length"] == 32
+    assert meta["n_parameters"] == sum(p.numel() for p in gpt2.parameters())
+    assert {"torch", "transformers", "nb_condense"} <= set(meta["versions"])
+    assert result.texts == nbc.sample_texts("builtin", 2, min_word_count=40, max_word_count=60, seed=5)
+
+
+def test_model_by_name(tokenizer, mixed_texts):
+    spec = 'random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 64}'
+    result = nbc.measure(spec, "embedded", texts=mixed_texts[:2], max_length=32, show_progress=False)
+    assert result.metadata["model_name"] == spec and result.n_layers == 3
+    with pytest.raises(ValueError, match="has no vocabulary: pass a tokenizer"):
+        nbc.measure("random:gpt2", texts=mixed_texts[:2])
+
+
+# ----- bad input ---------------------------------------------------------------------------------
+
+def test_empty_texts(gpt2, tokenizer):
+    with pytest.raises(ValueError, match="`texts` is empty"):
+        nbc.measure(gpt2, tokenizer, texts=[])
+    with pytest.raises(TypeError, match="not one string"):
+        nbc.measure(gpt2, tokenizer, texts="one text")
+
+
+def test_text_with_fewer_than_two_tokens(gpt2, bare_tokenizer):
+    with pytest.raises(ValueError, match=r"texts\[1\] \('word'\) has 1 token\(s\).*at least 2"):
+        nbc.measure(gpt2, bare_tokenizer, texts=["two words", "word"], max_length=32, show_progress=False)
+
+
+def test_unknown_dataset(gpt2, tokenizer):
+    with pytest.raises(ValueError, match="Unknown dataset 'wiki'"):
+        nbc.measure(gpt2, tokenizer, dataset="wiki")
+
+
+def test_max_length_beyond_positions(gpt2, tokenizer):
+    with pytest.raises(ValueError, match=r"max_length=512 is larger than the 128 positions.*max_length <= 128"):
+        nbc.measure(gpt2, tokenizer, texts=["some text"], max_length=512)
+
+
+@pytest.mark.parametrize("argument", ["bins", "batch_size", "n_texts", "max_length"])
+@pytest.mark.parametrize("value", [0, -3])
+def test_non_positive_settings(gpt2, tokenizer, argument, value):
+    with pytest.raises(ValueError, match=f"{argument} must be a positive integer"):
+        nbc.measure(gpt2, tokenizer, dataset="builtin", **{argument: value})
+
+
+def test_all_zero_hidden_vectors_give_no_nan(tokenizer, mixed_texts):
+    model = tiny_model("gpt2")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    result = nbc.measure(model, tokenizer, texts=mixed_texts[:2], max_length=32, effective_rank=True,
+                         show_progress=False)
+    numeric = result.stats.drop(columns=["text", "layer"]).to_numpy(dtype=float)
+    assert np.isfinite(numeric).all()
+    assert (result.stats["mean"] == 0).all()
+    assert np.isfinite(result.density()).all()
+
+
+def test_non_finite_hidden_states_are_reported(tokenizer, mixed_texts):
+    model = tiny_model("gpt2")
+    with torch.no_grad():
+        model.h[1].mlp.c_fc.weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match=r"non-finite hidden states.*layer 2"):
+        nbc.measure(model, tokenizer, texts=mixed_texts[:1], max_length=16, show_progress=False)
+
+
+def test_loaded_model_needs_a_tokenizer(gpt2):
+    with pytest.raises(ValueError, match="A tokenizer is required"):
+        nbc.measure(gpt2, texts=["a b c"])
