@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--texts-file", help="a UTF-8 file with one text per line")
     m.add_argument("--repetitions", type=int, default=100, help="number of texts sampled from --dataset")
     m.add_argument("--max-length", type=int, default=512)
-    m.add_argument("--batch-size", type=int, default=8)
+    m.add_argument("--batch-size", type=int, help="texts per forward pass (default: 8 on GPU, 1 on CPU)")
     m.add_argument("--bins", type=int, default=128)
     m.add_argument("--layers", type=_layers, help="comma-separated hidden-state indices, e.g. 0,6,-1")
     m.add_argument("--include-diagonal", action="store_true", help="count each token with itself")

@@ -67,7 +67,7 @@ def measure_embedding_condensation(
     plot: bool = True,
     save_path: str | Path | None = "./test_embedding_condensation.png",
     show_progress: bool = True,
-    batch_size: int = 8,
+    batch_size: int | None = None,
 ) -> CondensationResult:
     """The reference measurement, streamed and batched; same arguments and defaults.
 
@@ -83,7 +83,8 @@ def measure_embedding_condensation(
     - ``plot=False`` writes nothing; ``plot=True, save_path=None`` draws the chart without writing
       it. The Altair chart is returned as ``result.chart``.
     - the model's train/eval mode and the global RNG are left as they were.
-    - ``batch_size`` (extra) sets how many texts go through the model at once.
+    - ``batch_size`` (extra) sets how many texts go through the model at once (default: 8 on an
+      accelerator, 1 on a CPU).
     """
     repetitions = _positive_int("repetitions", repetitions)
     if texts is not None:

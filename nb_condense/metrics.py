@@ -83,15 +83,29 @@ def bin_edges(bins: int) -> np.ndarray:
 
 
 def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
-    """Bin of each value: ``edges[k] <= v < edges[k+1]``, last bin closed (numpy's rule, edge cases included)."""
+    """Bin of each value as a float tensor: ``edges[k] <= v < edges[k+1]``, last bin closed (numpy's rule).
+
+    The bin is ``floor((v + 1) * bins / 2)``; only values within round-off of an edge (a tiny fraction)
+    are re-checked against numpy's edges, which numpy builds in the data's dtype. Works in place on
+    fresh buffers: this runs on every cosine of every text.
+    """
     if values.dtype != torch.float64:
         values = values.float()
-    index = ((values + 1.0) * (bins / 2.0)).floor_().long().clamp_(0, bins - 1)
-    # numpy builds the edges in the data's dtype (float32 data -> float32 edges): do the same
-    dtype = np.float64 if values.dtype == torch.float64 else np.float32
-    edges = torch.from_numpy(np.linspace(-1.0, 1.0, bins + 1, dtype=dtype)).to(values.device)
-    index -= (values < edges[index]).long()
-    index += ((values >= edges[index + 1]) & (index != bins - 1)).long()
+    scaled = values + 1.0
+    scaled.mul_(bins / 2.0)
+    index = scaled.floor().clamp_(0, bins - 1)
+    offset = scaled.sub_(index)  # in [0, 1) inside the range; 1 for v = 1 in the last bin
+    tol = 1e-6 * (bins + 1)  # well above the float32 round-off of (v + 1) * bins / 2
+    near = (offset < tol).logical_or_(offset > 1.0 - tol)
+    where = near.nonzero(as_tuple=True)
+    if where[0].numel():
+        dtype = np.float64 if values.dtype == torch.float64 else np.float32
+        edges = torch.from_numpy(np.linspace(-1.0, 1.0, bins + 1, dtype=dtype)).to(values.device)
+        v = values[where]
+        k = index[where].long()
+        k -= (v < edges[k]).long()
+        k += ((v >= edges[k + 1]) & (k != bins - 1)).long()
+        index[where] = k.to(index.dtype)
     return index
 
 
@@ -102,18 +116,22 @@ def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool 
     cover the ``n (n - 1)`` ordered pairs of distinct tokens. ``True`` counts all ``n**2`` entries, as
     the reference implementation does. Values equal numpy's ``np.histogram(v, bins, range=(-1, 1))``.
     """
-    if bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins}.")
-    if cos.shape[-1] != cos.shape[-2]:
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}.")
+    if cos.ndim < 2 or cos.shape[-1] != cos.shape[-2]:
         raise ValueError(f"Expected square matrices [..., n, n], got shape {tuple(cos.shape)}.")
     lead = cos.shape[:-2]
     n = cos.shape[-1]
     groups = math.prod(lead)
-    offsets = torch.arange(groups, device=cos.device).unsqueeze(1) * bins
 
     def count(values: torch.Tensor) -> torch.Tensor:  # values [groups, m]
-        flat = (_bin_index(values, bins) + offsets).reshape(-1)
-        return torch.bincount(flat, minlength=groups * bins).reshape(groups, bins)
+        index = _bin_index(values, bins)
+        offsets = torch.arange(groups, device=values.device).unsqueeze(1) * bins
+        if groups * bins < 2**24 and index.dtype == torch.float32:  # exact integers in float32
+            flat = index.add_(offsets.to(index.dtype)).int()
+        else:
+            flat = index.long().add_(offsets)
+        return torch.bincount(flat.reshape(-1), minlength=groups * bins).reshape(groups, bins)
 
     counts = count(cos.reshape(groups, n * n))
     if not include_diagonal:
@@ -179,8 +197,9 @@ def text_layer_statistics(
     pairs = n * n if include_diagonal else n * (n - 1)
     if pairs == 0:
         raise ValueError("A text needs at least 2 tokens to have a pair of distinct tokens.")
-    total = cos.sum(dim=(-2, -1), dtype=torch.float64)
-    total_sq = cos.square().sum(dim=(-2, -1), dtype=torch.float64)
+    # row sums in float32 (short, accurate), then float64 across rows
+    total = cos.sum(-1).double().sum(-1)
+    total_sq = (cos * cos).sum(-1).double().sum(-1)
     if not include_diagonal:
         diag = cos.diagonal(dim1=-2, dim2=-1).double()
         total = total - diag.sum(-1)

@@ -110,8 +110,8 @@ def test_text_layer_statistics_match_numpy(hidden, include_diagonal):
     for layer in range(cos.shape[0]):
         values = cos[layer].double().numpy()
         values = values.ravel() if include_diagonal else values[~np.eye(n, dtype=bool)]
-        assert stats.mean[layer].item() == pytest.approx(values.mean(), abs=1e-9)
-        assert stats.std[layer].item() == pytest.approx(values.std(), abs=1e-9)
+        assert stats.mean[layer].item() == pytest.approx(values.mean(), abs=1e-7)
+        assert stats.std[layer].item() == pytest.approx(values.std(), abs=1e-7)
         assert int(stats.counts[layer].sum()) == values.size
         assert stats.quantiles[layer, 2].item() == pytest.approx(np.median(values), abs=2 / 64)
     assert stats.effective_rank is not None and stats.effective_rank.shape == (3,)

@@ -1,0 +1,172 @@
+"""Side-by-side timing and memory of nb_condense.measure, its drop-in, bare forward passes and the reference.
+
+Run:  python benchmarks/bench_measure.py            (full: GPT-2-small-sized random model + MiniLM, ~10 min on 2 cores)
+      python benchmarks/bench_measure.py --quick    (fewer texts, for a smoke run)
+
+Prints ratios measured in this run (never absolute targets on a noisy machine):
+  A. GPT-2-small-sized random model (124M), builtin corpus, 512 tokens:
+     measure / bare forward (target <= 1.10), drop-in / reference (target <= 1.0)
+  B. pretrained MiniLM (embedded), 512 tokens: drop-in / reference (target <= 0.6), reference / bare forward
+  C. peak RSS at repetitions 10 vs 100 (fresh process each): ours must not grow (< 50 MB); the reference's does.
+Each timing is the best of --repeats runs, the runs of the compared functions interleaved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch  # noqa: E402
+
+import nb_condense as nbc  # noqa: E402
+from nb_condense.extract import tokenize_texts  # noqa: E402
+from nb_condense.measure import default_batch_size  # noqa: E402
+
+
+def gpt2_small(tokenizer):  # type: ignore[no-untyped-def]
+    from transformers import AutoConfig
+
+    from nb_condense.models import random_model
+
+    return random_model(AutoConfig.for_model("gpt2"), seed=0)  # 12 layers, 768 wide, 124M parameters
+
+
+def minilm():  # type: ignore[no-untyped-def]
+    return nbc.load_model("embedded")
+
+
+def bare_forward(model, tokenizer, texts, max_length, batch_size):  # type: ignore[no-untyped-def]
+    """The physical floor: the same batches through the model with output_hidden_states=True, nothing else."""
+    encodings = tokenize_texts(tokenizer, texts, max_length)
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(encodings), batch_size):
+            chunk = encodings[start : start + batch_size]
+            width = max(len(e["input_ids"]) for e in chunk)
+            ids = torch.tensor([e["input_ids"] + [0] * (width - len(e["input_ids"])) for e in chunk])
+            mask = torch.tensor([[1] * len(e["input_ids"]) + [0] * (width - len(e["input_ids"])) for e in chunk])
+            kwargs = {"use_cache": False} if getattr(model.config, "use_cache", None) is not None else {}
+            model(input_ids=ids, attention_mask=mask, output_hidden_states=True, **kwargs)
+
+
+def best_of(repeats: int, functions: dict) -> dict[str, float]:  # type: ignore[type-arg]
+    best = {name: float("inf") for name in functions}
+    for function in functions.values():  # warm-up: allocator, thread pool, kernels
+        function()
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def timing_section(title, model, tokenizer, texts, max_length, batch_size, repeats, reference):  # type: ignore[no-untyped-def]
+    common = dict(max_length=max_length, show_progress=False)
+    functions = {
+        "bare forward": lambda: bare_forward(model, tokenizer, texts, max_length, batch_size),
+        "measure": lambda: nbc.measure(model, tokenizer, texts=texts, batch_size=batch_size, **common),
+        "drop-in": lambda: nbc.measure_embedding_condensation(
+            model, tokenizer, texts=texts, repetitions=len(texts), plot=False, batch_size=batch_size, **common),
+    }
+    if reference is not None:
+        functions["reference"] = lambda: reference.measure_embedding_condensation(
+            model, tokenizer, texts=texts, repetitions=len(texts), plot=False, save_path=None, **common)
+    seconds = best_of(repeats, functions)
+    print(f"\n{title}: {len(texts)} texts x {max_length} tokens, batch {batch_size}, best of {repeats}")
+    for name, value in seconds.items():
+        print(f"  {name:<13} {value:8.2f} s")
+    ratios = {"measure / bare forward": seconds["measure"] / seconds["bare forward"],
+              "drop-in / bare forward": seconds["drop-in"] / seconds["bare forward"]}
+    if reference is not None:
+        ratios["drop-in / reference"] = seconds["drop-in"] / seconds["reference"]
+        ratios["reference / bare forward"] = seconds["reference"] / seconds["bare forward"]
+    for name, value in ratios.items():
+        print(f"  {name:<26} {value:6.3f}")
+    return ratios
+
+
+def _status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def rss_child(kind: str, repetitions: int, max_length: int) -> None:
+    """Run one measurement in this (fresh) process; print RSS before it and its peak RSS (MB) as JSON.
+
+    The kernel's peak-RSS mark is reset (``/proc/self/clear_refs``) after the model and texts are loaded,
+    so the peak is that of the measurement itself, not of loading.
+    """
+    model, tokenizer = minilm()
+    texts = nbc.sample_texts("builtin", repetitions)
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_mb("VmRSS")
+    common = dict(repetitions=repetitions, max_length=max_length, plot=False, show_progress=False)
+    if kind == "reference":
+        from _reference import import_reference
+
+        import_reference().measure_embedding_condensation(model, tokenizer, texts=texts, save_path=None, **common)
+    elif kind == "drop-in":
+        nbc.measure_embedding_condensation(model, tokenizer, texts=texts, **common)
+    else:
+        nbc.measure(model, tokenizer, texts=texts, max_length=max_length, show_progress=False)
+    print(json.dumps({"before_mb": before, "peak_rss_mb": _status_mb("VmHWM")}))
+
+
+def peak_rss(kind: str, repetitions: int, max_length: int) -> float:
+    done = subprocess.run(
+        [sys.executable, __file__, "--rss-child", kind, str(repetitions), "--max-length", str(max_length)],
+        capture_output=True, text=True, check=True,
+    )
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--max-length", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, help="default: nb_condense's default for the device")
+    parser.add_argument("--rss-child", nargs=2, metavar=("KIND", "REPETITIONS"))
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: A,B,C")
+    args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.rss_child[0], int(args.rss_child[1]), args.max_length)
+        return
+
+    from _reference import import_reference
+
+    reference = import_reference()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; reference: embedding-condensation 2.0")
+    skip = set(args.skip.upper().split(","))
+    if "A" not in skip:
+        _, tokenizer = minilm()
+        model = gpt2_small(tokenizer)
+        texts = nbc.sample_texts("builtin", 4 if args.quick else 16)
+        timing_section("A. GPT-2-small-sized random model", model, tokenizer, texts, args.max_length,
+                       args.batch_size or default_batch_size(model), args.repeats, reference)
+    if "B" not in skip:
+        model, tokenizer = minilm()
+        texts = nbc.sample_texts("builtin", 20 if args.quick else 100)
+        timing_section("B. MiniLM (pretrained)", model, tokenizer, texts, args.max_length,
+                       args.batch_size or default_batch_size(model), args.repeats, reference)
+    if "C" not in skip:
+        low, high = (5, 20) if args.quick else (10, 100)
+        print(f"\nC. peak RSS during the measurement, MiniLM, {args.max_length} tokens (fresh process each)")
+        for kind in ("measure", "drop-in", "reference"):
+            a, b = peak_rss(kind, low, args.max_length), peak_rss(kind, high, args.max_length)
+            print(f"  {kind:<10} R={low}: {a:8.1f} MB   R={high}: {b:8.1f} MB   growth {b - a:+8.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
