@@ -50,11 +50,22 @@ def max_positions(model: torch.nn.Module) -> int | None:
     return None
 
 
-def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[dict[str, list[int]]]:
-    """Token ids (and the tokenizer's other inputs) of each text, truncated to ``max_length``, unpadded."""
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    keys = [k for k in encoded.keys() if k in ("input_ids", "attention_mask", "token_type_ids")]
-    return [{k: list(encoded[k][i]) for k in keys} for i in range(len(texts))]
+TOKENIZE_CHUNK = 32
+"""Texts tokenized per call: bounds the tokenizer's transient memory (it sees whole texts before truncating)."""
+
+
+def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[dict[str, torch.Tensor]]:
+    """Token ids (and the tokenizer's other inputs) of each text, truncated to ``max_length``, unpadded.
+
+    Each text becomes a dict of 1-D int64 tensors (``input_ids``, maybe ``token_type_ids``).
+    """
+    out: list[dict[str, torch.Tensor]] = []
+    for start in range(0, len(texts), TOKENIZE_CHUNK):
+        chunk = list(texts[start : start + TOKENIZE_CHUNK])
+        encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding=False)
+        keys = [k for k in encoded.keys() if k in ("input_ids", "token_type_ids")]
+        out.extend({k: torch.tensor(encoded[k][i], dtype=torch.long) for k in keys} for i in range(len(chunk)))
+    return out
 
 
 def resolve_layers(layers: Sequence[int] | None, n_available: int) -> list[int]:
@@ -103,16 +114,19 @@ class HiddenStates:
         return [h[position, :n] for h in self.layers]
 
 
-def _collate(encodings: list[dict[str, list[int]]], pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
-    width = max(len(e["input_ids"]) for e in encodings)
-    batch: dict[str, torch.Tensor] = {}
-    for key in encodings[0]:
-        fill = pad_id if key == "input_ids" else 0
-        rows = [e[key] + [fill] * (width - len(e[key])) for e in encodings]
-        batch[key] = torch.tensor(rows, dtype=torch.long)
-    batch["attention_mask"] = torch.tensor(
-        [[1] * len(e["input_ids"]) + [0] * (width - len(e["input_ids"])) for e in encodings], dtype=torch.long
-    )
+def _collate(encodings: list[dict[str, torch.Tensor]], pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
+    """Right-pad a batch; the attention mask marks the real tokens."""
+    lengths = [len(e["input_ids"]) for e in encodings]
+    width = max(lengths)
+    batch = {
+        key: torch.full((len(encodings), width), pad_id if key == "input_ids" else 0, dtype=torch.long)
+        for key in encodings[0]
+    }
+    batch["attention_mask"] = torch.zeros((len(encodings), width), dtype=torch.long)
+    for row, (encoding, n) in enumerate(zip(encodings, lengths)):
+        for key, values in encoding.items():
+            batch[key][row, :n] = values
+        batch["attention_mask"][row, :n] = 1
     return {k: v.to(device) for k, v in batch.items()}
 
 
@@ -171,7 +185,7 @@ def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor], include_log
 
 def iter_hidden_states(
     model: torch.nn.Module,
-    encodings: list[dict[str, list[int]]],
+    encodings: list[dict[str, torch.Tensor]],
     *,
     pad_token_id: int | None = None,
     batch_size: int = 8,

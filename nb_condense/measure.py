@@ -168,8 +168,10 @@ def measure_texts(
                 columns = {name: np.zeros(shape, dtype=np.float64) for name in names}
             for position, text_index in enumerate(batch.text_indices):
                 cos = cosine_matrices(batch.text(position))
-                if not torch.isfinite(cos).all():
-                    bad = int((~torch.isfinite(cos)).flatten(1).any(1).nonzero()[0])
+                # a NaN/inf anywhere in a token's vector makes its self-similarity NaN: check the diagonal
+                diagonal = cos.diagonal(dim1=-2, dim2=-1)
+                if not torch.isfinite(diagonal).all():
+                    bad = int((~torch.isfinite(diagonal)).any(1).nonzero()[0])
                     raise ValueError(
                         f"The model produced non-finite hidden states (NaN/inf) for texts[{text_index}] at "
                         f"layer {layer_indices[bad]}; check the model's dtype and weights."

@@ -73,7 +73,11 @@ def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> to
         else:
             groups.append([tensor])
     target = hidden[0].device
-    parts = [cosine_matrix(torch.stack(group), eps).to(target) for group in groups]
+    parts = []
+    for group in groups:
+        z = torch.stack(group).float()  # a fresh copy: normalise it in place
+        z /= torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min_(eps)
+        parts.append((z @ z.transpose(-1, -2)).clamp_(-1.0, 1.0).to(target))
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
@@ -199,7 +203,7 @@ def text_layer_statistics(
         raise ValueError("A text needs at least 2 tokens to have a pair of distinct tokens.")
     # row sums in float32 (short, accurate), then float64 across rows
     total = cos.sum(-1).double().sum(-1)
-    total_sq = (cos * cos).sum(-1).double().sum(-1)
+    total_sq = torch.linalg.vector_norm(cos, dim=-1).double().square().sum(-1)
     if not include_diagonal:
         diag = cos.diagonal(dim1=-2, dim2=-1).double()
         total = total - diag.sum(-1)
