@@ -51,9 +51,8 @@ def bare_forward(model, tokenizer, texts, max_length, batch_size):  # type: igno
     with torch.inference_mode():
         for start in range(0, len(encodings), batch_size):
             chunk = encodings[start : start + batch_size]
-            width = max(len(e["input_ids"]) for e in chunk)
-            ids = torch.tensor([e["input_ids"] + [0] * (width - len(e["input_ids"])) for e in chunk])
-            mask = torch.tensor([[1] * len(e["input_ids"]) + [0] * (width - len(e["input_ids"])) for e in chunk])
+            ids = torch.nn.utils.rnn.pad_sequence([e["input_ids"] for e in chunk], batch_first=True)
+            mask = torch.nn.utils.rnn.pad_sequence([torch.ones_like(e["input_ids"]) for e in chunk], batch_first=True)
             kwargs = {"use_cache": False} if getattr(model.config, "use_cache", None) is not None else {}
             model(input_ids=ids, attention_mask=mask, output_hidden_states=True, **kwargs)
 

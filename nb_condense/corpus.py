@@ -44,12 +44,13 @@ class HubCorpus:
     dedupe_consecutive: bool = False
 
 
+# The paper's data sets under their current hub ids (the bare legacy names redirect to these).
 CORPORA: dict[str, HubCorpus] = {
-    "wikipedia": HubCorpus("wikitext", "wikitext-103-v1", "text"),
-    "pubmed": HubCorpus("pubmed_qa", "pqa_labeled", "long_answer"),
-    "imdb": HubCorpus("imdb", None, "text"),
+    "wikipedia": HubCorpus("Salesforce/wikitext", "wikitext-103-v1", "text"),
+    "pubmed": HubCorpus("qiaojin/PubMedQA", "pqa_labeled", "long_answer"),
+    "imdb": HubCorpus("stanfordnlp/imdb", None, "text"),
     # Consecutive SQuAD rows repeat one context (one row per question): keep each context once.
-    "squad": HubCorpus("squad", None, "context", dedupe_consecutive=True),
+    "squad": HubCorpus("rajpurkar/squad", None, "context", dedupe_consecutive=True),
 }
 BUILTIN = "builtin"
 
