@@ -6,9 +6,11 @@ hidden states and each text's cosine matrices are reduced and freed before the n
 Example
 -------
 >>> import nb_condense as nbc
->>> result = nbc.measure("embedded", dataset="builtin", n_texts=4, max_length=64,
-...                      show_progress=False)                   # doctest: +SKIP
->>> result.trend().spearman_rho                                 # doctest: +SKIP
+>>> result = nbc.measure("embedded", dataset="builtin", n_texts=4, max_length=64, show_progress=False)
+>>> result.histograms.shape                                     # [text, layer, bin]
+(4, 7, 128)
+>>> -1 <= result.trend().spearman_rho <= 1
+True
 """
 
 from __future__ import annotations

@@ -104,7 +104,9 @@ def load_model(
     moves the freshly loaded model (nothing else is ever moved).
 
     >>> model, tok = load_model('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2}',
-    ...                         tokenizer="embedded")          # doctest: +SKIP
+    ...                         tokenizer="embedded")
+    >>> model.config.n_layer, model.config.name_or_path.startswith("random:")
+    (2, True)
     """
     from transformers import AutoModel, AutoModelForCausalLM
 

