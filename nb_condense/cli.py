@@ -53,7 +53,7 @@ def format_summary(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def _measure(args: argparse.Namespace) -> int:
-    from .charts import heatmap_chart, save_chart
+    from .charts import save_chart
     from .measure import measure
     from .models import load_model
 
@@ -85,14 +85,12 @@ def _measure(args: argparse.Namespace) -> int:
     if args.out:
         print(f"saved {result.save(args.out)}")
     if args.plot:
-        chart = heatmap_chart(result.density(), result.layer_fractions, layers=result.layers,
-                              title=str(result.metadata.get("model_name")))
-        print(f"saved {save_chart(chart, args.plot)}")
+        print(f"saved {save_chart(result.heatmap(title=str(result.metadata.get('model_name'))), args.plot)}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .charts import heatmap_chart, save_chart
+    from .charts import save_chart
     from .measure import measure
     from .models import load_model
 
@@ -110,9 +108,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(format_summary(result))
     result.summary().to_csv(out / "summary.csv", index=False)
     result.save(out / "result.npz")
-    chart = heatmap_chart(result.density(), result.layer_fractions, layers=result.layers,
-                          title="all-MiniLM-L6-v2 on the builtin corpus")
-    save_chart(chart, out / "heatmap.png")
+    save_chart(result.heatmap(title="all-MiniLM-L6-v2 on the builtin corpus"), out / "heatmap.png")
     print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")
     return 0
 

@@ -19,7 +19,7 @@ import torch
 from .charts import heatmap_chart, save_chart
 from .corpus import sample_texts
 from .measure import MeasureSettings, _positive_int, check_texts, measure_texts
-from .metrics import PositionAverage, histogram_counts
+from .metrics import PositionAverage, density_from_counts, histogram_counts
 from .result import CondensationResult
 
 __all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
@@ -45,8 +45,8 @@ def plot_similarity_heatmap(
     chosen = list(range(0, len(matrices), step))
     counts = np.stack(
         [histogram_counts(torch.as_tensor(matrices[i]), bins, include_diagonal=True).numpy() for i in chosen]
-    ).astype(np.float64)
-    density = counts / (counts.sum(axis=1, keepdims=True) * (2.0 / bins))
+    )
+    density = density_from_counts(counts)
     chart = heatmap_chart(density, np.array(chosen) / denominator, layers=np.array(chosen))
     if save_path is not None:
         save_chart(chart, save_path)

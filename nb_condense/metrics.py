@@ -31,6 +31,7 @@ __all__ = [
     "bin_edges",
     "cosine_matrices",
     "cosine_matrix",
+    "density_from_counts",
     "effective_rank",
     "histogram_counts",
     "histogram_quantiles",
@@ -141,6 +142,12 @@ def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool 
     if not include_diagonal:
         counts -= count(cos.diagonal(dim1=-2, dim2=-1).reshape(groups, n))
     return counts.reshape(*lead, bins)
+
+
+def density_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Probability density ``[..., bins]`` on [-1, 1] from counts (``sum(density) * bin_width == 1``)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return counts / (counts.sum(axis=-1, keepdims=True) * (2.0 / counts.shape[-1]))
 
 
 def histogram_quantiles(counts: torch.Tensor, quantiles: Sequence[float] = QUANTILES) -> torch.Tensor:

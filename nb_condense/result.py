@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .metrics import QUANTILES, TrendStatistics, bin_edges, histogram_quantiles, trend_statistics
+from .metrics import (
+    QUANTILES,
+    TrendStatistics,
+    bin_edges,
+    density_from_counts,
+    histogram_quantiles,
+    trend_statistics,
+)
 
 __all__ = ["CondensationResult", "STAT_COLUMNS"]
 
@@ -107,8 +114,13 @@ class CondensationResult:
         bin_width == 1`` for every layer.
         """
         counts = self.histograms if samples is None else self.histograms[np.asarray(samples, dtype=int)]
-        pooled = counts.sum(axis=0).astype(np.float64)
-        return pooled / (pooled.sum(axis=-1, keepdims=True) * (2.0 / self.bins))
+        return density_from_counts(counts.sum(axis=0))
+
+    def heatmap(self, *, title: str | None = None, clip: float = 10.0) -> Any:
+        """The paper's heatmap of the pooled densities (an Altair chart; see :mod:`nb_condense.charts`)."""
+        from .charts import heatmap_chart
+
+        return heatmap_chart(self.density(), self.layer_fractions, layers=self.layers, clip=clip, title=title)
 
     @property
     def layer_means(self) -> np.ndarray:

@@ -177,3 +177,15 @@ def test_missing_embedded_weights_name_the_extra(monkeypatch):
         embedded_model_path()
     with pytest.raises(ImportError, match=r"nb-condense\[demo\]"):
         nbc.measure("embedded", texts=["a b c"])
+
+
+def test_heatmap_shows_the_pooled_density(gpt2, tokenizer, mixed_texts):
+    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
+    spec = result.heatmap(title="tiny").to_dict()
+    rows = spec["datasets"][spec["data"]["name"]]
+    density = result.density()
+    assert len(rows) == int((density > 0).sum())
+    for row in rows:
+        k = int(round((row["cosine_low"] + 1) * result.bins / 2))
+        assert row["density"] == pytest.approx(density[row["layer"], k])
+    assert spec["title"] == "tiny" and spec["encoding"]["color"]["scale"]["domain"][-1] == 10
