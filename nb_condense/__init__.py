@@ -9,10 +9,16 @@ from .corpus import CorpusUnavailableError, sample_texts  # noqa: E402
 from .measure import measure  # noqa: E402
 from .models import load_model  # noqa: E402
 from .result import CondensationResult  # noqa: E402
-from .charts import heatmap_chart, save_chart  # noqa: E402
+from .charts import enable_offline_charts, heatmap_chart, save_chart  # noqa: E402
+from .session import CondensationSession, compare  # noqa: E402
+from . import charts  # noqa: E402
 
 __all__ = [
     "CondensationResult",
+    "CondensationSession",
+    "charts",
+    "compare",
+    "enable_offline_charts",
     "CorpusUnavailableError",
     "__version__",
     "heatmap_chart",

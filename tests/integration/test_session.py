@@ -1,0 +1,139 @@
+"""CondensationSession and compare(): values checked against the stored histograms, caching, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nb_condense as nbc
+from conftest import tiny_model
+
+
+class CountingModel:
+    """Counts forward calls of a model through a forward pre-hook."""
+
+    def __init__(self, model):
+        self.calls = 0
+        model.register_forward_pre_hook(self._count)
+
+    def _count(self, *_):
+        self.calls += 1
+
+
+@pytest.fixture()
+def session(tokenizer, mixed_texts):
+    model = tiny_model("gpt2")
+    counter = CountingModel(model)
+    s = nbc.CondensationSession(model, tokenizer, texts=mixed_texts, max_length=64, batch_size=2, bins=32,
+                                name="tiny-gpt2", show_progress=False)
+    s.counter = counter
+    return s
+
+
+def test_measures_lazily_once(session):
+    assert session.counter.calls == 0 and "not measured" in repr(session)
+    session.distribution()
+    calls = session.counter.calls
+    assert calls == 3  # 5 texts in batches of 2
+    session.distribution(layers=[1], samples=[0, 2])
+    session.summary(), session.trend(), session.samples(), session.layer_means()
+    assert session.counter.calls == calls
+
+
+def test_distribution_densities_are_count_weighted_averages(session):
+    result = session.result
+    frame = session.distribution(layers=[0, -1], samples=[1, 3])
+    assert set(frame["layer"]) == {0, 2} and len(frame) == 2 * 32
+    for layer, group in frame.groupby("layer"):
+        assert group["density"].sum() * (2 / 32) == pytest.approx(1.0)
+        per_text = [result.histograms[t, layer] / (result.histograms[t, layer].sum() * 2 / 32) for t in (1, 3)]
+        weights = [result.histograms[t, layer].sum() for t in (1, 3)]
+        expected = np.average(per_text, axis=0, weights=weights)
+        np.testing.assert_allclose(group.sort_values("bin")["density"], expected)
+    np.testing.assert_allclose(frame["cosine"], (frame["cosine_low"] + frame["cosine_high"]) / 2)
+
+
+def test_samples_and_trend(session, mixed_texts):
+    samples = session.samples(n_words=3)
+    assert samples["first_words"][1] == "A short sentence"
+    assert list(samples["n_tokens"]) == list(session.result.token_counts)
+    last = session.result.to_frame().query("layer == 2").sort_values("text")["mean"]
+    np.testing.assert_allclose(samples["last_layer_mean"], last)
+    trend = session.trend().iloc[0]
+    assert trend["model"] == "tiny-gpt2"
+    assert trend["spearman_rho"] == pytest.approx(session.result.trend().spearman_rho)
+
+
+def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
+    frame = session.tokens(1, 2)
+    ids = tokenizer(mixed_texts[1], truncation=True, max_length=64)["input_ids"]
+    assert list(frame["token"]) == tokenizer.convert_ids_to_tokens(ids)
+    # independent: mean over j != i of the token's cosines, from the per-text statistics' definition
+    n = len(ids)
+    stats = session.result.to_frame().query("text == 1 and layer == 2").iloc[0]
+    assert frame["mean_cosine"].sum() / n == pytest.approx(stats["mean"], abs=1e-6)
+
+
+def test_add_texts_measures_only_the_new_ones(session):
+    session.distribution()
+    before = session.counter.calls
+    old = session.result.histograms.copy()
+    new = session.add_texts(["Another text to add, with several words.", "And one more of them."])
+    assert new == [5, 6] and session.counter.calls == before + 1
+    assert session.result.n_texts == 7 and np.array_equal(session.result.histograms[:5], old)
+    assert session.samples()["sample"].tolist() == list(range(7))
+    assert (session.result.stats["text"].value_counts() == 3).all()
+
+
+def test_from_result_and_file(session, tmp_path):
+    path = session.result.save(tmp_path / "s.npz")
+    restored = nbc.CondensationSession.from_file(path)
+    pd.testing.assert_frame_equal(restored.distribution(samples=[0, 4]), session.distribution(samples=[0, 4]))
+    with pytest.raises(ValueError, match="needs the model"):
+        restored.tokens(0, 1)
+
+
+def test_compare_is_the_family_table(session, tokenizer, mixed_texts):
+    other = nbc.CondensationSession(tiny_model("bert"), tokenizer, texts=mixed_texts, max_length=64, bins=32,
+                                    name="tiny-bert", show_progress=False)
+    table = nbc.compare([session, other])
+    assert list(table["model"]) == ["tiny-gpt2", "tiny-bert"]
+    for row, s in zip(table.itertuples(), (session, other)):
+        trend = s.result.trend()
+        assert row.spearman_rho == pytest.approx(trend.spearman_rho)
+        assert row.kendall_tau == pytest.approx(trend.kendall_tau)
+        assert row.last_half_mean == pytest.approx(trend.last_half_mean)
+        assert row.n_parameters == s.result.metadata["n_parameters"]
+
+
+# ----- bad input ---------------------------------------------------------------------------------
+
+def test_unknown_layer_and_sample(session):
+    with pytest.raises(ValueError, match=r"Layer 9 was not measured; measured layers: \[0, 1, 2\]"):
+        session.distribution(layers=[9])
+    with pytest.raises(ValueError, match=r"Unknown sample 5: samples are text indices 0\.\.4"):
+        session.distribution(samples=[5])
+    with pytest.raises(ValueError, match="Unknown sample"):
+        session.tokens(-1, 0)
+
+
+def test_comparing_different_settings(session, tokenizer, mixed_texts):
+    other = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=64, bins=64,
+                                    show_progress=False)
+    with pytest.raises(ValueError, match="bins=32 vs 64"):
+        nbc.compare([session, other])
+    diag = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=64, bins=32,
+                                   include_diagonal=True, show_progress=False)
+    with pytest.raises(ValueError, match="include_diagonal=False vs True"):
+        nbc.compare([session, diag])
+    with pytest.raises(ValueError, match="at least one session"):
+        nbc.compare([])
+
+
+def test_empty_session(tokenizer):
+    empty = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=[], max_length=32, show_progress=False)
+    with pytest.raises(ValueError, match=r"no texts yet: add some with session.add_texts"):
+        empty.distribution()
+    assert empty.add_texts(["now there is a text"]) == [0]
+    assert empty.result.n_texts == 1
