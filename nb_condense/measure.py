@@ -32,7 +32,7 @@ from .extract import input_device, iter_hidden_states, max_positions, tokenize_t
 from .metrics import QUANTILES, cosine_matrices, text_layer_statistics
 from .result import STAT_COLUMNS, CondensationResult
 
-__all__ = ["measure", "measure_texts", "MeasureSettings"]
+__all__ = ["MeasureSettings", "choose_texts", "measure", "measure_texts"]
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -62,11 +62,14 @@ class MeasureSettings:
     batch_size: int | None = None
     bins: int = 128
     include_diagonal: bool = False
-    layers: tuple[int, ...] | None = None
+    layers: tuple[int, ...] | int | None = None
     include_logits_layer: bool = False
     effective_rank: bool = False
 
     def __post_init__(self) -> None:
+        if self.layers is not None:  # accept one index or any sequence; store a hashable tuple
+            layers = [self.layers] if isinstance(self.layers, int) else self.layers
+            object.__setattr__(self, "layers", tuple(layers))
         _positive_int("max_length", self.max_length)
         if self.batch_size is not None:
             _positive_int("batch_size", self.batch_size)
@@ -237,6 +240,25 @@ def measure_texts(
     )
 
 
+def choose_texts(
+    texts: Sequence[str] | None,
+    dataset: str,
+    n_texts: int,
+    *,
+    min_word_count: int,
+    max_word_count: int,
+    seed: int,
+    allow_empty: bool = False,
+) -> tuple[list[str], dict[str, Any]]:
+    """The texts to measure (given, or sampled from ``dataset``) and the metadata that says where they came from."""
+    if texts is not None:
+        chosen = [] if allow_empty and len(texts) == 0 else check_texts(texts)
+        return chosen, {"corpus": "texts"}
+    n = _positive_int("n_texts", n_texts)
+    chosen = sample_texts(dataset, n, min_word_count=min_word_count, max_word_count=max_word_count, seed=seed)
+    return chosen, {"corpus": dataset, "seed": seed, "min_word_count": min_word_count, "max_word_count": max_word_count}
+
+
 def resolve_model(model: Any, tokenizer: Any) -> tuple[torch.nn.Module, Any]:
     """Accept a loaded model + tokenizer, or a name for :func:`nb_condense.models.load_model`."""
     from .models import load_model, load_tokenizer
@@ -304,17 +326,12 @@ def measure(
         batch_size=batch_size,
         bins=bins,
         include_diagonal=include_diagonal,
-        layers=None if layers is None else tuple([layers] if isinstance(layers, int) else layers),
+        layers=layers,
         include_logits_layer=include_logits_layer,
         effective_rank=effective_rank,
     )
-    if texts is not None:
-        chosen = check_texts(texts)
-        corpus: dict[str, Any] = {"corpus": "texts"}
-    else:
-        n = _positive_int("n_texts", n_texts)
-        chosen = sample_texts(dataset, n, min_word_count=min_word_count, max_word_count=max_word_count, seed=seed)
-        corpus = {"corpus": dataset, "seed": seed, "min_word_count": min_word_count, "max_word_count": max_word_count}
+    chosen, corpus = choose_texts(texts, dataset, n_texts, min_word_count=min_word_count,
+                                  max_word_count=max_word_count, seed=seed)
     model, tokenizer = resolve_model(model, tokenizer)
     return measure_texts(
         model, tokenizer, chosen, settings, show_progress=show_progress, metadata=corpus, keep_texts=keep_texts

@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .corpus import sample_texts
 from .extract import iter_hidden_states, tokenize_texts
-from .measure import MeasureSettings, _positive_int, _pad_id, check_texts, measure_texts, resolve_model
+from .measure import MeasureSettings, _pad_id, check_texts, choose_texts, measure_texts, resolve_model
 from .metrics import cosine_matrices, density_from_counts
 from .result import CondensationResult
 
@@ -62,17 +61,10 @@ class CondensationSession:
             batch_size=batch_size,
             bins=bins,
             include_diagonal=include_diagonal,
-            layers=None if layers is None else tuple([layers] if isinstance(layers, int) else layers),
+            layers=layers,
         )
-        if texts is not None:
-            self._texts = [] if len(texts) == 0 else check_texts(texts)
-            self._corpus: dict[str, Any] = {"corpus": "texts"}
-        else:
-            n = _positive_int("n_texts", n_texts)
-            self._texts = sample_texts(dataset, n, min_word_count=min_word_count, max_word_count=max_word_count,
-                                       seed=seed)
-            self._corpus = {"corpus": dataset, "seed": seed, "min_word_count": min_word_count,
-                            "max_word_count": max_word_count}
+        self._texts, self._corpus = choose_texts(texts, dataset, n_texts, min_word_count=min_word_count,
+                                                 max_word_count=max_word_count, seed=seed, allow_empty=True)
         self.model, self.tokenizer = (None, None) if model is None else resolve_model(model, tokenizer)
         self._name = name
         self.show_progress = show_progress
