@@ -11,6 +11,7 @@ from .models import load_model  # noqa: E402
 from .result import CondensationResult  # noqa: E402
 from .charts import enable_offline_charts, heatmap_chart, save_chart  # noqa: E402
 from .session import CondensationSession, compare  # noqa: E402
+from .dispersion import DispersionLoss, dispersion_penalty  # noqa: E402
 from . import charts  # noqa: E402
 
 __all__ = [
@@ -18,8 +19,10 @@ __all__ = [
     "CondensationSession",
     "charts",
     "compare",
+    "dispersion_penalty",
     "enable_offline_charts",
     "CorpusUnavailableError",
+    "DispersionLoss",
     "__version__",
     "heatmap_chart",
     "load_model",
