@@ -12,9 +12,11 @@ from .result import CondensationResult  # noqa: E402
 from .charts import enable_offline_charts, heatmap_chart, save_chart  # noqa: E402
 from .session import CondensationSession, compare  # noqa: E402
 from .dispersion import DispersionLoss, dispersion_penalty  # noqa: E402
+from .trainer import CondensationCallback, DispersionTrainer  # noqa: E402
 from . import charts  # noqa: E402
 
 __all__ = [
+    "CondensationCallback",
     "CondensationResult",
     "CondensationSession",
     "charts",
@@ -23,6 +25,7 @@ __all__ = [
     "enable_offline_charts",
     "CorpusUnavailableError",
     "DispersionLoss",
+    "DispersionTrainer",
     "__version__",
     "heatmap_chart",
     "load_model",

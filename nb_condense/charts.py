@@ -27,6 +27,7 @@ __all__ = [
     "layer_trend",
     "save_chart",
     "token_strip",
+    "training_history",
     "trend_chart",
 ]
 
@@ -273,3 +274,26 @@ def token_strip(session: Any, sample: int, layer: int, *, per_row: int = 12, tit
     words = base.mark_text(fontSize=11, limit=56).encode(x=x, y=y, text="token:N")
     chart = alt.layer(cells, words)
     return chart.properties(title=title or f"Sample {sample}, layer {layer}")
+
+
+def training_history(history: pd.DataFrame, *, title: str | None = None) -> alt.Chart:
+    """Mean cosine per layer vs training step (a :class:`~nb_condense.trainer.CondensationCallback` history).
+
+    One line per layer, coloured by depth: Finding 3 (condensation at initialisation, mitigated by
+    training) and the dispersion loss's effect, at a glance.
+    """
+    missing = {"step", "layer", "layer_fraction", "mean"} - set(history.columns)
+    if missing:
+        raise ValueError(f"The history frame lacks columns {sorted(missing)}; pass CondensationCallback.history.")
+    chart = (
+        alt.Chart(_inline(history[["step", "layer", "layer_fraction", "mean"]]), width=420, height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("step:Q", title="Training step"),
+            y=alt.Y("mean:Q", title="Mean cosine similarity"),
+            color=alt.Color("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(scheme="viridis", domain=[0, 1])),
+            detail="layer:N",
+            tooltip=["step:Q", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
+        )
+    )
+    return chart.properties(title=title) if title else chart

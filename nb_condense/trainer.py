@@ -1,0 +1,163 @@
+"""Hugging Face Trainer integration: the dispersion loss as a Trainer add-on, condensation measured during training.
+
+Two lines in a training script::
+
+    from nb_condense import DispersionTrainer
+    trainer = DispersionTrainer(model=model, args=args, train_dataset=ds, dispersion_coeff=0.1)
+
+Total loss = language-model loss + ``dispersion_coeff`` x :func:`~nb_condense.dispersion.dispersion_penalty`
+(training mode only). Both parts are logged at every logging step as ``ce_loss`` and ``dispersion_loss``.
+Nothing assumes one device: the Trainer (and ``accelerate launch``) place the model and batches.
+NEFTune-style embedding noise is the Trainer's own ``TrainingArguments(neftune_noise_alpha=...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import torch
+from transformers import Trainer, TrainerCallback
+
+from .dispersion import DISPERSION_LOCATIONS, DispersionLoss, dispersion_penalty
+from .measure import MeasureSettings, check_texts, measure_texts
+
+__all__ = ["CondensationCallback", "DispersionTrainer"]
+
+
+class DispersionTrainer(Trainer):
+    """A ``transformers.Trainer`` whose training loss adds a dispersion penalty on the hidden states.
+
+    Parameters (besides the Trainer's)
+    ----------------------------------
+    dispersion_coeff
+        Weight of the penalty (the paper's recipe: 0.1; 0 trains with the LM loss alone but still logs it).
+    dispersion_variant, dispersion_loc
+        Loss variant (``"angular_spread"`` ...) and layers (``"all"``, ``"last"``, ``"early_half"``,
+        ``"late_half"``); see :class:`~nb_condense.dispersion.DispersionLoss`.
+    dispersion_options
+        Further :class:`DispersionLoss` arguments: ``tau``, ``eps``, ``clamp_threshold`` (0.1 in the
+        GPT-2 recipe), ``margin``, ``max_tokens``, ``generator``.
+
+    Gradient accumulation: the penalty is put on the same footing as the LM loss, whether the Trainer
+    normalises the LM loss over the accumulated batch (models that accept ``num_items_in_batch``) or
+    divides each micro-batch loss by the number of accumulation steps.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        dispersion_coeff: float = 0.1,
+        dispersion_variant: str = "angular_spread",
+        dispersion_loc: str = "all",
+        dispersion_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if dispersion_coeff < 0:
+            raise ValueError(f"dispersion_coeff must be >= 0, got {dispersion_coeff}.")
+        if dispersion_loc not in DISPERSION_LOCATIONS:
+            raise ValueError(f"Unknown dispersion_loc {dispersion_loc!r}; choose one of {', '.join(DISPERSION_LOCATIONS)}.")
+        self.dispersion_loss = DispersionLoss(dispersion_variant, **(dispersion_options or {}))
+        self.dispersion_coeff = float(dispersion_coeff)
+        self.dispersion_loc = dispersion_loc
+        self._parts = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
+        super().__init__(*args, **kwargs)
+
+    def _scaled_for_accumulation(self, num_items_in_batch: Any) -> bool:
+        """Whether the Trainer leaves this micro-batch's loss undivided (it is already normalised)."""
+        flag = getattr(self, "loss_is_scaled_for_ga", None)
+        if flag is not None:
+            return bool(flag)
+        return bool((self.model_accepts_loss_kwargs and num_items_in_batch is not None) or self.compute_loss_func)
+
+    def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None) -> Any:
+        if not model.training:
+            return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+        ce, outputs = super().compute_loss(model, {**inputs, "output_hidden_states": True}, return_outputs=True,
+                                           num_items_in_batch=num_items_in_batch)
+        hidden = getattr(outputs, "hidden_states", None)
+        if not hidden:
+            raise ValueError(f"{type(model).__name__} returned no hidden states; the dispersion loss needs them.")
+        penalty = dispersion_penalty(hidden, inputs.get("attention_mask"), self.dispersion_loc, self.dispersion_loss)
+        steps = self.current_gradient_accumulation_steps if hasattr(self, "current_gradient_accumulation_steps") else 1
+        if self._scaled_for_accumulation(num_items_in_batch):
+            # the LM loss is a share of the accumulated batch and will not be divided: share the penalty too
+            total = ce + self.dispersion_coeff * penalty / steps
+            ce_share = ce.detach()
+        else:
+            total = ce + self.dispersion_coeff * penalty  # the Trainer divides the sum by `steps`
+            ce_share = ce.detach() / steps
+        self._parts["ce_loss"] += float(ce_share)
+        self._parts["dispersion_loss"] += float(penalty.detach()) / steps
+        self._parts["steps"] += 1.0 / steps
+        return (total, outputs) if return_outputs else total
+
+    def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+        """Add the mean ``ce_loss`` and ``dispersion_loss`` since the last training log."""
+        if "loss" in logs and self._parts["steps"] > 0:
+            values = torch.tensor([self._parts["ce_loss"], self._parts["dispersion_loss"]],
+                                  device=self.args.device) / self._parts["steps"]
+            values = self.accelerator.reduce(values, reduction="mean") if self.accelerator.num_processes > 1 else values
+            logs = {**logs, "ce_loss": round(float(values[0]), 6), "dispersion_loss": round(float(values[1]), 6)}
+            self._parts = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
+        super().log(logs, *args, **kwargs)
+
+
+class CondensationCallback(TrainerCallback):
+    """Measure condensation on fixed texts at step 0 and every ``every_n_steps`` steps.
+
+    ``history`` is a tidy frame (``step, layer, layer_fraction, mean``) for plotting condensation vs
+    training step (:func:`nb_condense.charts.training_history`); ``trend_history`` has one row per
+    measurement (``step, spearman_rho, kendall_tau, last_layer_mean``). The same numbers go into the
+    Trainer's ``log_history`` (keys ``condensation/...``). Measures on the main process only.
+    """
+
+    def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *, max_length: int = 128,
+                 bins: int = 128, include_diagonal: bool = False, batch_size: int | None = None) -> None:
+        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
+        self.texts = check_texts(texts)
+        self.tokenizer = tokenizer
+        self.every_n_steps = every_n_steps
+        self.settings = MeasureSettings(max_length=max_length, bins=bins, include_diagonal=include_diagonal,
+                                        batch_size=batch_size)
+        self._layers: list[pd.DataFrame] = []
+        self._trends: list[dict[str, float]] = []
+        self._measured_steps: set[int] = set()
+
+    @property
+    def history(self) -> pd.DataFrame:
+        columns = ["step", "layer", "layer_fraction", "mean"]
+        return pd.concat(self._layers, ignore_index=True) if self._layers else pd.DataFrame(columns=columns)
+
+    @property
+    def trend_history(self) -> pd.DataFrame:
+        return pd.DataFrame(self._trends, columns=["step", "spearman_rho", "kendall_tau", "last_layer_mean"])
+
+    def _measure(self, step: int, model: torch.nn.Module, state: Any) -> None:
+        if step in self._measured_steps or not state.is_world_process_zero:
+            return
+        self._measured_steps.add(step)
+        result = measure_texts(model, self.tokenizer, self.texts, self.settings, show_progress=False,
+                               keep_texts=False)
+        means = result.layer_means
+        self._layers.append(pd.DataFrame({"step": step, "layer": result.layers,
+                                          "layer_fraction": result.layer_fractions, "mean": means}))
+        trend = result.trend()
+        row = {"step": step, "spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
+               "last_layer_mean": float(means[-1])}
+        self._trends.append(row)
+        state.log_history.append({f"condensation/{k}": v for k, v in row.items() if k != "step"} | {"step": step})
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
+                       **kwargs: Any) -> None:
+        if model is not None and state.global_step == 0:
+            self._measure(0, model, state)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
+                    **kwargs: Any) -> None:
+        if model is not None and state.global_step % self.every_n_steps == 0:
+            self._measure(state.global_step, model, state)
