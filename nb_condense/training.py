@@ -1,0 +1,334 @@
+"""The training lab: tiny models, tokenizers and packed data, pre-training / distillation, perplexity.
+
+Everything runs on a laptop CPU in minutes on the builtin corpus, and on the paper's settings when given them.
+All training goes through :class:`~nb_condense.trainer.DispersionTrainer` (a ``transformers.Trainer``).
+
+Example
+-------
+>>> from nb_condense import training, sample_texts
+>>> texts = sample_texts("builtin", 20, min_word_count=60, max_word_count=120)
+>>> tokenizer = training.train_tokenizer(texts, vocab_size=300)
+>>> model = training.tiny_gpt2(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer))
+>>> model, history = training.pretrain(model, tokenizer, texts, steps=2, block_size=32)  # doctest: +ELLIPSIS
+{'loss': ...}
+>>> list(history.columns)[:3]
+['step', 'loss', 'ce_loss']
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import torch
+from transformers import AutoConfig, PreTrainedTokenizerFast, TrainerCallback, TrainingArguments
+
+from .models import random_model
+from .trainer import DispersionTrainer
+
+__all__ = [
+    "ActiveForgettingCallback",
+    "PAPER_MIDTRAINING",
+    "PAPER_PRETRAINING",
+    "continue_training",
+    "controlled_width_experiment",
+    "distill",
+    "lm_blocks",
+    "perplexity",
+    "pretrain",
+    "tiny_gpt2",
+    "tiny_llama",
+    "train_tokenizer",
+]
+
+EOS = "<|endoftext|>"
+
+# The paper's optimiser recipe (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0); sizes scaled by the caller.
+# Warm-up as a ratio of the steps: `warmup_ratio` in transformers < 5, a float `warmup_steps` from 5 on.
+_WARMUP = {"warmup_ratio": 0.2} if "warmup_ratio" in TrainingArguments.__dataclass_fields__ else {"warmup_steps": 0.2}
+PAPER_PRETRAINING: dict[str, Any] = dict(
+    learning_rate=1e-5, adam_beta1=0.9, adam_beta2=0.95, weight_decay=0.1, lr_scheduler_type="cosine",
+    max_grad_norm=1.0, **_WARMUP,
+)
+"""Controlled GPT-2 pre-training (Finding 2): lr 1e-5 x sqrt(world size), batch 16 x accumulation 8, 1024 tokens."""
+PAPER_MIDTRAINING: dict[str, Any] = dict(
+    PAPER_PRETRAINING, learning_rate=5e-5, per_device_train_batch_size=32, gradient_accumulation_steps=4,
+    max_steps=1526, bf16=True,
+)
+"""GPT-2 mid-training recipe for a GPU: 1024-token blocks, 131,072 tokens per step, 1526 steps (200M tokens),
+dispersion coeff 0.1 on all layers with clamp 0.1 (pass ``dispersion_options={"clamp_threshold": 0.1}``)."""
+
+
+def tiny_gpt2(n_layer: int = 4, n_embd: int = 64, n_head: int = 4, n_inner: int | None = None,
+              vocab_size: int = 4096, n_positions: int = 256, seed: int = 0, dropout: float = 0.0) -> torch.nn.Module:
+    """An untrained GPT-2 LM (``n_inner``: MLP width, default 4 x n_embd), seeded without touching the global RNG."""
+    config = AutoConfig.for_model(
+        "gpt2", n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=n_inner, vocab_size=vocab_size,
+        n_positions=n_positions, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
+        bos_token_id=0, eos_token_id=0,
+    )
+    return random_model(config, seed=seed, lm_head=True)
+
+
+def tiny_llama(n_layer: int = 4, hidden_size: int = 64, n_head: int = 4, intermediate_size: int | None = None,
+               vocab_size: int = 4096, max_positions: int = 256, seed: int = 0) -> torch.nn.Module:
+    """An untrained Llama-style LM (RMSNorm, rotary positions, SwiGLU MLP)."""
+    config = AutoConfig.for_model(
+        "llama", num_hidden_layers=n_layer, hidden_size=hidden_size, num_attention_heads=n_head,
+        num_key_value_heads=n_head, intermediate_size=intermediate_size or 4 * hidden_size, vocab_size=vocab_size,
+        max_position_embeddings=max_positions, bos_token_id=0, eos_token_id=0, pad_token_id=0,
+    )
+    return random_model(config, seed=seed, lm_head=True)
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer trained on ``texts`` (id 0 = ``<|endoftext|>``, also used as pad)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    if vocab_size < 260:
+        raise ValueError(f"vocab_size must be >= 260 (256 bytes + specials), got {vocab_size}.")
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    core.train_from_iterator(list(texts), trainer=trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token=EOS, bos_token=EOS, pad_token=EOS,
+                                   unk_token=EOS)
+
+
+def lm_blocks(texts: Sequence[str], tokenizer: Any, block_size: int = 128) -> Any:
+    """Packed language-model blocks (a ``datasets.Dataset``): texts joined with EOS, cut into ``block_size`` tokens."""
+    import datasets
+
+    eos = tokenizer.eos_token_id
+    ids: list[int] = []
+    for row in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        ids.extend(row)
+        if eos is not None:
+            ids.append(eos)
+    n_blocks = len(ids) // block_size
+    if n_blocks == 0:
+        raise ValueError(f"The texts give {len(ids)} tokens, fewer than one block of {block_size}: add text.")
+    blocks = [ids[i * block_size : (i + 1) * block_size] for i in range(n_blocks)]
+    return datasets.Dataset.from_dict(
+        {"input_ids": blocks, "attention_mask": [[1] * block_size] * n_blocks, "labels": blocks}
+    ).with_format("torch")
+
+
+class ActiveForgettingCallback(TrainerCallback):
+    """Active forgetting (Chen et al. 2023): every ``every_k_steps`` re-initialise the input embeddings.
+
+    Weights are drawn from N(0, ``std``) (a local generator; the global RNG is untouched), the pad row
+    is zeroed, and the optimizer state of the embedding matrix (Adam moments and step) is reset. With
+    tied input/output embeddings (GPT-2) the LM head is the same tensor and is reset too: that is the
+    reference recipe's behaviour, kept on purpose.
+    """
+
+    def __init__(self, every_k_steps: int = 1000, std: float = 0.02, seed: int = 0) -> None:
+        if every_k_steps < 1:
+            raise ValueError(f"every_k_steps must be >= 1, got {every_k_steps}.")
+        self.every_k_steps, self.std = every_k_steps, std
+        self.generator = torch.Generator().manual_seed(seed)
+        self.resets: list[int] = []
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
+                    **kwargs: Any) -> None:
+        if model is None or state.global_step == 0 or state.global_step % self.every_k_steps:
+            return
+        weight = model.get_input_embeddings().weight
+        fresh = torch.randn(weight.shape, generator=self.generator) * self.std
+        pad = getattr(model.config, "pad_token_id", None)
+        if isinstance(pad, int) and 0 <= pad < weight.shape[0]:
+            fresh[pad] = 0.0
+        with torch.no_grad():
+            weight.copy_(fresh.to(weight.device, weight.dtype))
+        if optimizer is not None:
+            optimizer.state.pop(weight, None)
+        self.resets.append(state.global_step)
+
+
+def _history(trainer: DispersionTrainer) -> pd.DataFrame:
+    rows = [r for r in trainer.state.log_history if "loss" in r and "ce_loss" in r]
+    return pd.DataFrame(rows, columns=["step", "loss", "ce_loss", "dispersion_loss", "learning_rate"])
+
+
+def pretrain(
+    model: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    steps: int = 200,
+    batch_size: int = 8,
+    block_size: int = 128,
+    learning_rate: float = 1e-3,
+    dispersion_coeff: float = 0.0,
+    dispersion_variant: str = "angular_spread",
+    dispersion_loc: str = "all",
+    dispersion_options: dict[str, Any] | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+    seed: int = 0,
+    output_dir: str | None = None,
+    **training_args: Any,
+) -> tuple[torch.nn.Module, pd.DataFrame]:
+    """Train ``model`` on packed blocks of ``texts`` for ``steps`` steps; returns the model and its log frame.
+
+    The optimiser follows the paper (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0) with a
+    laptop-sized learning rate; any ``TrainingArguments`` field can be overridden by keyword.
+    """
+    settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
+                "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
+                "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **training_args}
+    args = TrainingArguments(output_dir=output_dir or tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    trainer = DispersionTrainer(
+        model=model, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
+        dispersion_coeff=dispersion_coeff, dispersion_variant=dispersion_variant, dispersion_loc=dispersion_loc,
+        dispersion_options=dispersion_options, callbacks=list(callbacks),
+    )
+    trainer.train()
+    return trainer.model, _history(trainer)
+
+
+def continue_training(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], **kwargs: Any
+                      ) -> tuple[torch.nn.Module, pd.DataFrame]:
+    """Mid-training of a pretrained model: :func:`pretrain` with the paper's mid-training settings
+    (:data:`PAPER_MIDTRAINING`, meant for a GPU; override any of them by keyword, e.g. ``steps=50``)."""
+    preset = dict(PAPER_MIDTRAINING)
+    preset["steps"] = preset.pop("max_steps")
+    preset["batch_size"] = preset.pop("per_device_train_batch_size")
+    if not torch.cuda.is_available():
+        preset.pop("bf16")
+    return pretrain(model, tokenizer, texts, **{**preset, **kwargs})
+
+
+class _DistillationTrainer(DispersionTrainer):
+    def __init__(self, *args: Any, teacher: torch.nn.Module, temperature: float, alpha: float, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.teacher, self.temperature, self.alpha = teacher.eval(), temperature, alpha
+
+    def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
+                     num_items_in_batch: Any = None) -> Any:
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if not model.training:
+            return (loss, outputs) if return_outputs else loss
+        with torch.no_grad():
+            teacher_logits = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")).logits
+        t = self.temperature
+        kd = torch.nn.functional.kl_div(
+            torch.log_softmax(outputs.logits / t, -1).flatten(0, 1),
+            torch.log_softmax(teacher_logits.to(outputs.logits.device) / t, -1).flatten(0, 1),
+            log_target=True, reduction="batchmean",
+        ) * t * t
+        steps = getattr(self, "current_gradient_accumulation_steps", 1)
+        kd_share = kd / steps if self._scaled_for_accumulation(num_items_in_batch) else kd
+        total = self.alpha * loss + (1 - self.alpha) * kd_share
+        return (total, outputs) if return_outputs else total
+
+
+def distill(
+    teacher: torch.nn.Module,
+    student: torch.nn.Module,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    steps: int = 200,
+    batch_size: int = 8,
+    block_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    **training_args: Any,
+) -> tuple[torch.nn.Module, pd.DataFrame]:
+    """Logit distillation: ``alpha x (LM loss [+ dispersion]) + (1 - alpha) x T^2 x KL(teacher_T || student_T)``.
+
+    Teacher and student must share the tokenizer's vocabulary. Returns the student and its log frame.
+    """
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}.")
+    if teacher.config.vocab_size != student.config.vocab_size:
+        raise ValueError(f"Teacher vocabulary {teacher.config.vocab_size} != student {student.config.vocab_size}.")
+    dispersion = {k: training_args.pop(k) for k in list(training_args) if k.startswith("dispersion_")}
+    settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
+                "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
+                "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **training_args}
+    args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    trainer = _DistillationTrainer(model=student, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
+                                   teacher=teacher, temperature=temperature, alpha=alpha,
+                                   **{"dispersion_coeff": 0.0, **dispersion})
+    trainer.train()
+    return trainer.model, _history(trainer)
+
+
+def perplexity(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], block_size: int = 128,
+               batch_size: int = 8) -> float:
+    """Perplexity of ``model`` on packed blocks of held-out ``texts`` (exp of the mean token cross-entropy)."""
+    blocks = lm_blocks(texts, tokenizer, block_size)
+    device = model.get_input_embeddings().weight.device
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        with torch.no_grad():
+            for start in range(0, len(blocks), batch_size):
+                ids = blocks[start : start + batch_size]["input_ids"].to(device)
+                logits = model(input_ids=ids).logits[:, :-1].float()
+                loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), ids[:, 1:].flatten(), reduction="sum")
+                total += float(loss)
+                count += ids[:, 1:].numel()
+    finally:
+        model.train(was_training)
+    return math.exp(total / count)
+
+
+def controlled_width_experiment(
+    widths: Sequence[int] = (32, 128, 512),
+    *,
+    steps: int = 150,
+    n_layer: int = 4,
+    n_embd: int = 64,
+    n_head: int = 4,
+    n_texts: int = 120,
+    block_size: int = 64,
+    vocab_size: int = 2048,
+    measure_texts: int = 20,
+    dispersion_coeff: float = 0.0,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, dict[int, dict[str, Any]]]:
+    """Finding 2 at laptop scale: GPT-2-like models that differ only in MLP width (``n_inner``).
+
+    Each width is measured at initialisation and after ``steps`` training steps on the builtin corpus
+    (held-out builtin texts for the measurement). Returns a table (``width, n_parameters, stage,
+    spearman_rho, kendall_tau, last_layer_mean, perplexity``) and the sessions per width and stage.
+    The paper's setting (12 layers, 768 wide, n_inner 64..4096, fineweb-edu) is a GPU job: pass those
+    sizes and your own texts through :func:`pretrain`.
+    """
+    from .corpus import sample_texts
+    from .session import CondensationSession
+
+    train_texts = sample_texts("builtin", n_texts, min_word_count=200, max_word_count=400, seed=seed)
+    held_out = sample_texts("builtin", measure_texts, min_word_count=200, max_word_count=400, seed=seed + 10_000)
+    tokenizer = train_tokenizer(train_texts, vocab_size=vocab_size)
+    rows, sessions = [], {}
+    for width in widths:
+        model = tiny_gpt2(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=width, vocab_size=len(tokenizer),
+                          n_positions=max(block_size, 128), seed=seed)
+        sessions[width] = {}
+        for stage in ("init", "trained"):
+            if stage == "trained":
+                model, _ = pretrain(model, tokenizer, train_texts, steps=steps, block_size=block_size,
+                                    dispersion_coeff=dispersion_coeff, seed=seed)
+            session = CondensationSession(model, tokenizer, texts=held_out, max_length=block_size,
+                                          name=f"n_inner={width} ({stage})", show_progress=False)
+            trend = session.result.trend()
+            rows.append({"width": width, "n_parameters": session.result.metadata["n_parameters"], "stage": stage,
+                         "spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
+                         "last_layer_mean": float(trend.layer_means[-1]),
+                         "perplexity": perplexity(model, tokenizer, held_out, block_size)})
+            sessions[width][stage] = session
+    return pd.DataFrame(rows), sessions
