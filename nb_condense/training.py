@@ -36,6 +36,7 @@ __all__ = [
     "continue_training",
     "controlled_width_experiment",
     "distill",
+    "distillation_experiment",
     "lm_blocks",
     "perplexity",
     "pretrain",
@@ -156,6 +157,15 @@ def _history(trainer: DispersionTrainer) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "loss", "ce_loss", "dispersion_loss", "learning_rate"])
 
 
+def _training_arguments(steps: int, batch_size: int, learning_rate: float, seed: int, output_dir: str | None,
+                        overrides: dict[str, Any]) -> TrainingArguments:
+    """The paper's optimiser recipe at laptop size; any TrainingArguments field can be overridden."""
+    settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
+                "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
+                "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **overrides}
+    return TrainingArguments(output_dir=output_dir or tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+
+
 def pretrain(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -179,10 +189,7 @@ def pretrain(
     The optimiser follows the paper (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0) with a
     laptop-sized learning rate; any ``TrainingArguments`` field can be overridden by keyword.
     """
-    settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
-                "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
-                "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **training_args}
-    args = TrainingArguments(output_dir=output_dir or tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    args = _training_arguments(steps, batch_size, learning_rate, seed, output_dir, training_args)
     trainer = DispersionTrainer(
         model=model, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
         dispersion_coeff=dispersion_coeff, dispersion_variant=dispersion_variant, dispersion_loc=dispersion_loc,
@@ -254,10 +261,7 @@ def distill(
     if teacher.config.vocab_size != student.config.vocab_size:
         raise ValueError(f"Teacher vocabulary {teacher.config.vocab_size} != student {student.config.vocab_size}.")
     dispersion = {k: training_args.pop(k) for k in list(training_args) if k.startswith("dispersion_")}
-    settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
-                "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
-                "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **training_args}
-    args = TrainingArguments(output_dir=tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    args = _training_arguments(steps, batch_size, learning_rate, seed, None, training_args)
     trainer = _DistillationTrainer(model=student, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
                                    teacher=teacher, temperature=temperature, alpha=alpha,
                                    **{"dispersion_coeff": 0.0, **dispersion})
@@ -286,6 +290,29 @@ def perplexity(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], blo
     return math.exp(total / count)
 
 
+def _lab_data(n_texts: int, measure_texts: int, vocab_size: int, seed: int) -> tuple[list[str], list[str], Any]:
+    """Builtin training texts, disjoint-seed held-out texts, and a BPE tokenizer trained on the former."""
+    from .corpus import sample_texts
+
+    train_texts = sample_texts("builtin", n_texts, min_word_count=200, max_word_count=400, seed=seed)
+    held_out = sample_texts("builtin", measure_texts, min_word_count=200, max_word_count=400, seed=seed + 10_000)
+    return train_texts, held_out, train_tokenizer(train_texts, vocab_size=vocab_size)
+
+
+def _evaluate(model: torch.nn.Module, tokenizer: Any, held_out: list[str], block_size: int, name: str
+              ) -> tuple[dict[str, Any], Any]:
+    """Condensation trend and perplexity of ``model`` on held-out texts, and its session."""
+    from .session import CondensationSession
+
+    session = CondensationSession(model, tokenizer, texts=held_out, max_length=block_size, name=name,
+                                  show_progress=False)
+    trend = session.result.trend()
+    row = {"spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
+           "last_layer_mean": float(trend.layer_means[-1]),
+           "perplexity": perplexity(model, tokenizer, held_out, block_size)}
+    return row, session
+
+
 def controlled_width_experiment(
     widths: Sequence[int] = (32, 128, 512),
     *,
@@ -308,12 +335,7 @@ def controlled_width_experiment(
     The paper's setting (12 layers, 768 wide, n_inner 64..4096, fineweb-edu) is a GPU job: pass those
     sizes and your own texts through :func:`pretrain`.
     """
-    from .corpus import sample_texts
-    from .session import CondensationSession
-
-    train_texts = sample_texts("builtin", n_texts, min_word_count=200, max_word_count=400, seed=seed)
-    held_out = sample_texts("builtin", measure_texts, min_word_count=200, max_word_count=400, seed=seed + 10_000)
-    tokenizer = train_tokenizer(train_texts, vocab_size=vocab_size)
+    train_texts, held_out, tokenizer = _lab_data(n_texts, measure_texts, vocab_size, seed)
     rows, sessions = [], {}
     for width in widths:
         model = tiny_gpt2(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=width, vocab_size=len(tokenizer),
@@ -323,12 +345,46 @@ def controlled_width_experiment(
             if stage == "trained":
                 model, _ = pretrain(model, tokenizer, train_texts, steps=steps, block_size=block_size,
                                     dispersion_coeff=dispersion_coeff, seed=seed)
-            session = CondensationSession(model, tokenizer, texts=held_out, max_length=block_size,
-                                          name=f"n_inner={width} ({stage})", show_progress=False)
-            trend = session.result.trend()
+            row, session = _evaluate(model, tokenizer, held_out, block_size, f"n_inner={width} ({stage})")
             rows.append({"width": width, "n_parameters": session.result.metadata["n_parameters"], "stage": stage,
-                         "spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
-                         "last_layer_mean": float(trend.layer_means[-1]),
-                         "perplexity": perplexity(model, tokenizer, held_out, block_size)})
+                         **row})
             sessions[width][stage] = session
     return pd.DataFrame(rows), sessions
+
+
+def distillation_experiment(
+    *,
+    teacher_width: int = 1024,
+    student_width: int = 32,
+    steps: int = 150,
+    n_layer: int = 4,
+    n_embd: int = 64,
+    n_head: int = 4,
+    n_texts: int = 120,
+    block_size: int = 64,
+    vocab_size: int = 2048,
+    measure_texts: int = 20,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Finding 4 at laptop scale: does logit distillation from a wide teacher transfer its resistance?
+
+    Trains a wide-MLP teacher, then the same narrow student twice from the same initialisation: from
+    scratch (LM loss) and distilled (:func:`distill`). Returns ``model, spearman_rho, kendall_tau,
+    last_layer_mean, perplexity`` for teacher, scratch student and distilled student.
+    """
+    train_texts, held_out, tokenizer = _lab_data(n_texts, measure_texts, vocab_size, seed)
+
+    def make(width: int) -> torch.nn.Module:
+        return tiny_gpt2(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=width, vocab_size=len(tokenizer),
+                         n_positions=max(block_size, 128), seed=seed)
+
+    teacher, _ = pretrain(make(teacher_width), tokenizer, train_texts, steps=steps, block_size=block_size, seed=seed)
+    scratch, _ = pretrain(make(student_width), tokenizer, train_texts, steps=steps, block_size=block_size, seed=seed)
+    distilled, _ = distill(teacher, make(student_width), tokenizer, train_texts, temperature=temperature,
+                           alpha=alpha, steps=steps, block_size=block_size, seed=seed)
+    models = ((f"teacher n_inner={teacher_width}", teacher), (f"scratch n_inner={student_width}", scratch),
+              (f"distilled n_inner={student_width}", distilled))
+    return pd.DataFrame([{"model": name, **_evaluate(model, tokenizer, held_out, block_size, name)[0]}
+                         for name, model in models])

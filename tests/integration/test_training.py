@@ -103,3 +103,20 @@ def test_active_forgetting_reinitialises_embeddings_and_their_optimizer_state(te
     torch.testing.assert_close(seen[3][0], fresh)
     assert seen[2][1] is True and seen[3][1] is False  # moments dropped at the reset
     assert model.lm_head.weight is model.get_input_embeddings().weight  # tied: the head was reset too
+
+
+def test_experiments_return_their_tables():
+    table, sessions = training.controlled_width_experiment((16, 64), steps=3, n_layer=2, n_embd=32, n_head=2,
+                                                           n_texts=20, block_size=32, vocab_size=300, measure_texts=3)
+    assert list(table["width"]) == [16, 16, 64, 64] and list(table["stage"]) == ["init", "trained"] * 2
+    assert table["n_parameters"].iloc[2] > table["n_parameters"].iloc[0]
+    assert table.iloc[0]["spearman_rho"] == pytest.approx(sessions[16]["init"].result.trend().spearman_rho)
+    distilled = training.distillation_experiment(teacher_width=64, student_width=16, steps=3, n_layer=2, n_embd=32,
+                                                 n_head=2, n_texts=20, block_size=32, vocab_size=300, measure_texts=3)
+    assert len(distilled) == 3 and distilled["perplexity"].gt(1).all()
+
+
+def test_neftune_noise_is_the_trainers_own_option(texts, tokenizer):
+    model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
+    model, history = training.pretrain(model, tokenizer, texts, steps=2, block_size=32, neftune_noise_alpha=5.0)
+    assert len(history) == 2
