@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+logger = logging.getLogger("nb_condense")
+
 __all__ = [
     "HiddenStates",
     "input_device",
+    "is_out_of_memory",
     "iter_hidden_states",
     "max_positions",
     "resolve_layers",
@@ -104,6 +108,8 @@ class HiddenStates:
     layers: list[torch.Tensor]
     layer_indices: list[int]
     n_available: int
+    batch_size: int = 0
+    """Texts per forward pass when this batch ran (smaller than asked after an out-of-memory retry)."""
 
     def text(self, position: int) -> list[torch.Tensor]:
         """Per-layer hidden states ``[n_tokens, dim]`` of the ``position``-th text of the batch, pads dropped.
@@ -183,6 +189,14 @@ def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor], include_log
     return layers
 
 
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is an accelerator out-of-memory error (the batch can be retried smaller)."""
+    oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)
+    if oom is not None and isinstance(error, oom):
+        return True
+    return isinstance(error, RuntimeError) and "out of memory" in str(error).lower()
+
+
 def iter_hidden_states(
     model: torch.nn.Module,
     encodings: list[dict[str, torch.Tensor]],
@@ -196,6 +210,8 @@ def iter_hidden_states(
 
     ``layers`` selects hidden-state indices (the logits "layer", when included, comes last). Batches
     come in length order; ``HiddenStates.text_indices`` maps them back to positions in ``encodings``.
+    On an out-of-memory error the batch is retried with half as many texts (down to one), and the
+    smaller size is kept for the rest of the run; ``HiddenStates.batch_size`` says what ran.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
@@ -203,11 +219,22 @@ def iter_hidden_states(
     pad = 0 if pad_token_id is None else pad_token_id
     order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i]["input_ids"]))
     keep: list[int] | None = None
+    size, start = batch_size, 0
     with _eval_mode(model), torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            indices = order[start : start + batch_size]
+        while start < len(order):
+            indices = order[start : start + size]
             chunk = [encodings[i] for i in indices]
-            outputs = _forward(model, _collate(chunk, pad, device), include_logits_layer)
+            try:
+                outputs = _forward(model, _collate(chunk, pad, device), include_logits_layer)
+            except Exception as error:  # noqa: BLE001 - only out-of-memory errors are retried
+                if size == 1 or not is_out_of_memory(error):
+                    raise
+                size = max(1, size // 2)
+                logger.warning("Out of memory with %d texts per batch; retrying with %d.", len(indices), size)
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            start += len(indices)
             if keep is None:
                 keep = resolve_layers(layers, len(outputs))
             yield HiddenStates(
@@ -216,5 +243,6 @@ def iter_hidden_states(
                 layers=[outputs[k] for k in keep],
                 layer_indices=keep,
                 n_available=len(outputs),
+                batch_size=size,
             )
             del outputs

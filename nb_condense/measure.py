@@ -16,9 +16,11 @@ True
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,11 +30,14 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .corpus import sample_texts
+from .checkpoint import PartialMeasurement, fingerprint
 from .extract import input_device, iter_hidden_states, max_positions, tokenize_texts
 from .metrics import QUANTILES, cosine_matrices, text_layer_statistics
 from .result import STAT_COLUMNS, CondensationResult
 
-__all__ = ["MeasureSettings", "choose_texts", "measure", "measure_texts"]
+__all__ = ["MeasureSettings", "auto_batch_size", "choose_texts", "measure", "measure_texts"]
+
+logger = logging.getLogger("nb_condense")
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -59,7 +64,7 @@ class MeasureSettings:
     """How texts are turned into histograms (everything except the texts and the model)."""
 
     max_length: int = 512
-    batch_size: int | None = None
+    batch_size: int | str | None = None
     bins: int = 128
     include_diagonal: bool = False
     layers: tuple[int, ...] | int | None = None
@@ -71,7 +76,7 @@ class MeasureSettings:
             layers = [self.layers] if isinstance(self.layers, int) else self.layers
             object.__setattr__(self, "layers", tuple(layers))
         _positive_int("max_length", self.max_length)
-        if self.batch_size is not None:
+        if self.batch_size is not None and self.batch_size != "auto":
             _positive_int("batch_size", self.batch_size)
         _positive_int("bins", self.bins)
         if self.max_length < 2:
@@ -109,6 +114,30 @@ def default_batch_size(model: torch.nn.Module) -> int:
     return CPU_BATCH_SIZE if input_device(model).type == "cpu" else ACCELERATOR_BATCH_SIZE
 
 
+ACTIVATION_FACTOR = 4
+"""Activation memory per hidden state kept, relative to the hidden states themselves (MLP, attention, copies)."""
+
+
+def auto_batch_size(model: torch.nn.Module, max_length: int, free_bytes: int | None = None) -> int:
+    """Texts per forward pass that fit half of the free accelerator memory (1 on a CPU, at most 64).
+
+    Estimate per text: ``(layers + 1) x max_length x hidden x bytes x 4`` plus one attention map
+    ``heads x max_length^2 x bytes``. An out-of-memory error still halves the batch and retries.
+    """
+    device = input_device(model)
+    if free_bytes is None:
+        if device.type != "cuda":
+            return CPU_BATCH_SIZE
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+    config = getattr(model, "config", None)
+    hidden = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0) or 1024)
+    layers = int(getattr(config, "num_hidden_layers", 0) or getattr(config, "num_layers", 0) or 24)
+    heads = int(getattr(config, "num_attention_heads", 0) or getattr(config, "num_heads", 0) or 16)
+    element = next(model.parameters()).element_size()
+    per_text = (layers + 1) * max_length * hidden * element * ACTIVATION_FACTOR + heads * max_length**2 * element
+    return int(min(64, max(1, free_bytes * 0.5 // per_text)))
+
+
 def _pad_id(tokenizer: Any) -> int:
     for name in ("pad_token_id", "eos_token_id"):
         value = getattr(tokenizer, name, None)
@@ -127,14 +156,26 @@ def measure_texts(
     on_text: Callable[[int, torch.Tensor], None] | None = None,
     metadata: dict[str, Any] | None = None,
     keep_texts: bool = True,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 50,
 ) -> CondensationResult:
     """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`).
 
     ``on_text(text_index, cos)`` is called with each text's cosine matrices ``[layer, n, n]`` before
-    they are freed (used by the reference-compatible position average).
+    they are freed (used by the reference-compatible position average). With ``checkpoint`` (a file
+    path), the partial measurement is saved every ``checkpoint_every`` texts and, when the file exists
+    for the same texts, settings and model, only the texts not yet measured are run; the file is
+    removed once the measurement is complete.
     """
     texts = check_texts(texts)
-    batch_size = settings.batch_size or default_batch_size(model)
+    if checkpoint is not None and on_text is not None:
+        raise ValueError("checkpoint= cannot be combined with on_text= (the callback's own state is not saved).")
+    checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
+    if settings.batch_size == "auto":
+        batch_size = auto_batch_size(model, settings.max_length)
+        logger.info("batch_size='auto' chose %d texts per forward pass.", batch_size)
+    else:
+        batch_size = settings.batch_size or default_batch_size(model)
     limit = max_positions(model)
     if limit is not None and settings.max_length > limit:
         raise ValueError(
@@ -151,27 +192,29 @@ def measure_texts(
             f"are needed to form a pair ({short.size} such text(s)). Remove or lengthen them."
         )
 
-    histograms: np.ndarray | None = None
-    columns: dict[str, np.ndarray] = {}
-    layer_indices: list[int] = []
-    n_available = 0
-    progress = tqdm(total=len(texts), desc="condensation", unit="text", disable=not show_progress)
+    path = None if checkpoint is None else Path(checkpoint)
+    key = fingerprint(texts, settings, _model_name(model), _n_parameters(model)) if path else ""
+    partial = PartialMeasurement.load(path, key) if path is not None and path.exists() else None
+    todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
+    used_batch_size = batch_size
+    since_save = 0
+    progress = tqdm(total=len(texts), initial=len(texts) - len(todo), desc="condensation", unit="text",
+                    disable=not show_progress)
     try:
         for batch in iter_hidden_states(
             model,
-            encodings,
+            [encodings[i] for i in todo],
             pad_token_id=_pad_id(tokenizer),
             batch_size=batch_size,
             layers=settings.layers,
             include_logits_layer=settings.include_logits_layer,
         ):
-            if histograms is None:
-                layer_indices, n_available = batch.layer_indices, batch.n_available
-                shape = (len(texts), len(layer_indices))
-                histograms = np.zeros((*shape, settings.bins), dtype=np.int64)
+            if partial is None:
                 names = [*STAT_COLUMNS] + (["effective_rank"] if settings.effective_rank else [])
-                columns = {name: np.zeros(shape, dtype=np.float64) for name in names}
-            for position, text_index in enumerate(batch.text_indices):
+                partial = PartialMeasurement(len(texts), batch.layer_indices, batch.n_available, settings.bins, names)
+            histograms, columns, layer_indices = partial.histograms, partial.columns, partial.layer_indices
+            used_batch_size = min(used_batch_size, batch.batch_size or batch_size)
+            for position, text_index in ((p, todo[i]) for p, i in enumerate(batch.text_indices)):
                 cos = cosine_matrices(batch.text(position))
                 # a NaN/inf anywhere in a token's vector makes its self-similarity NaN: check the diagonal
                 diagonal = cos.diagonal(dim1=-2, dim2=-1)
@@ -192,12 +235,21 @@ def measure_texts(
                     columns["effective_rank"][text_index] = stats.effective_rank.cpu().numpy()
                 if on_text is not None:
                     on_text(text_index, cos)
+                partial.done[text_index] = True
                 del cos, stats
             progress.update(len(batch.text_indices))
+            since_save += len(batch.text_indices)
+            if path is not None and since_save >= checkpoint_every:
+                partial.save(path, key)
+                since_save = 0
             del batch
     finally:
         progress.close()
-    assert histograms is not None
+    assert partial is not None and partial.done.all()
+    if path is not None and path.exists():
+        path.unlink()
+    histograms, columns = partial.histograms, partial.columns
+    layer_indices, n_available = partial.layer_indices, partial.n_available
 
     n_texts, n_layers = histograms.shape[:2]
     pairs = token_counts**2 if settings.include_diagonal else token_counts * (token_counts - 1)
@@ -220,7 +272,7 @@ def measure_texts(
         "n_entries": n_available,
         "include_logits_layer": settings.include_logits_layer,
         "max_length": settings.max_length,
-        "batch_size": batch_size,
+        "batch_size": used_batch_size,
         "bins": settings.bins,
         "include_diagonal": settings.include_diagonal,
         "quantiles": list(QUANTILES),
@@ -289,6 +341,8 @@ def measure(
     seed: int = 0,
     keep_texts: bool = True,
     show_progress: bool = True,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 50,
 ) -> CondensationResult:
     """Measure how token embeddings condense, layer by layer.
 
@@ -305,7 +359,9 @@ def measure(
         Tokens per text after truncation (the paper uses 512).
     batch_size
         Texts per forward pass (right-padded; pads never enter the maths). Default: 8 on an
-        accelerator, 1 on a CPU (where larger batches were measured slower).
+        accelerator, 1 on a CPU (where larger batches were measured slower). ``"auto"`` sizes it from
+        the free accelerator memory (:func:`auto_batch_size`). On out-of-memory the batch is halved
+        and retried; ``metadata["batch_size"]`` says what ran.
     bins, include_diagonal
         Histogram bins on [-1, 1]; whether each token's similarity with itself is counted.
     layers
@@ -315,6 +371,9 @@ def measure(
     effective_rank
         Add the RankMe effective rank per text and layer (one eigendecomposition per layer and text,
         about 10 % more time on GPT-2-small on a CPU).
+    checkpoint, checkpoint_every
+        A file to save the partial measurement to every ``checkpoint_every`` texts; rerunning the same
+        call after an interruption resumes from it (no text measured twice) and deletes it at the end.
 
     Returns
     -------
@@ -334,5 +393,6 @@ def measure(
                                   max_word_count=max_word_count, seed=seed)
     model, tokenizer = resolve_model(model, tokenizer)
     return measure_texts(
-        model, tokenizer, chosen, settings, show_progress=show_progress, metadata=corpus, keep_texts=keep_texts
+        model, tokenizer, chosen, settings, show_progress=show_progress, metadata=corpus, keep_texts=keep_texts,
+        checkpoint=checkpoint, checkpoint_every=checkpoint_every,
     )
