@@ -138,6 +138,34 @@ def auto_batch_size(model: torch.nn.Module, max_length: int, free_bytes: int | N
     return int(min(64, max(1, free_bytes * 0.5 // per_text)))
 
 
+def _distributed() -> tuple[int, int]:
+    """(rank, world size) of an initialised torch.distributed process group, else (0, 1)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _gather(partial: PartialMeasurement | None, n_texts: int) -> PartialMeasurement:
+    """Merge every process's shard so each process holds all texts (identical to a one-process run)."""
+    mine = None
+    if partial is not None:
+        index = np.flatnonzero(partial.done)
+        mine = (partial.layer_indices, partial.n_available, index, partial.histograms[index],
+                {k: v[index] for k, v in partial.columns.items()})
+    shards: list[Any] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(shards, mine)
+    present = [s for s in shards if s is not None]
+    layer_indices, n_available = present[0][0], present[0][1]
+    merged = PartialMeasurement(n_texts, layer_indices, n_available, present[0][3].shape[-1], list(present[0][4]))
+    for _, _, index, histograms, columns in present:
+        merged.histograms[index] = histograms
+        for name, values in columns.items():
+            merged.columns[name][index] = values
+        merged.done[index] = True
+    return merged
+
+
 def _pad_id(tokenizer: Any) -> int:
     for name in ("pad_token_id", "eos_token_id"):
         value = getattr(tokenizer, name, None)
@@ -196,6 +224,12 @@ def measure_texts(
     key = fingerprint(texts, settings, _model_name(model), _n_parameters(model)) if path else ""
     partial = PartialMeasurement.load(path, key) if path is not None and path.exists() else None
     todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
+    rank, world = _distributed()
+    if world > 1:
+        if path is not None or on_text is not None:
+            raise ValueError("checkpoint= and on_text= (the drop-in's position average) are not supported in a "
+                             "multi-process run yet: measure in one process, or without them.")
+        todo = todo[rank::world]  # each process measures a strided shard of the texts
     used_batch_size = batch_size
     since_save = 0
     progress = tqdm(total=len(texts), initial=len(texts) - len(todo), desc="condensation", unit="text",
@@ -245,6 +279,8 @@ def measure_texts(
             del batch
     finally:
         progress.close()
+    if world > 1:
+        partial = _gather(partial, len(texts))
     assert partial is not None and partial.done.all()
     if path is not None and path.exists():
         path.unlink()
