@@ -63,6 +63,7 @@ def _measure(args: argparse.Namespace) -> int:
         lm_head=args.include_logits_layer,
         dtype=args.dtype,
         device=args.device,
+        device_map=args.device_map,
         trust_remote_code=args.trust_remote_code,
     )
     result = measure(
@@ -125,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--texts-file", help="a UTF-8 file with one text per line")
     m.add_argument("--repetitions", type=int, default=100, help="number of texts sampled from --dataset")
     m.add_argument("--max-length", type=int, default=512)
-    m.add_argument("--batch-size", type=int, help="texts per forward pass (default: 8 on GPU, 1 on CPU)")
+    m.add_argument("--batch-size", type=lambda v: v if v == "auto" else int(v),
+                   help="texts per forward pass, or 'auto' from free GPU memory (default: 8 on GPU, 1 on CPU)")
     m.add_argument("--bins", type=int, default=128)
     m.add_argument("--layers", type=_layers, help="comma-separated hidden-state indices, e.g. 0,6,-1")
     m.add_argument("--include-diagonal", action="store_true", help="count each token with itself")
@@ -134,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--dtype", help="e.g. float32, bfloat16")
     m.add_argument("--device", help="e.g. cpu, cuda")
+    m.add_argument("--device-map", help="'auto' shards pretrained weights over the GPUs (accelerate)")
     m.add_argument("--trust-remote-code", action="store_true")
     m.add_argument("--out", help="save the result (.npz)")
     m.add_argument("--plot", help="save the heatmap (.png, .svg, .pdf, .html)")

@@ -94,6 +94,7 @@ def load_model(
     lm_head: bool = False,
     dtype: str | torch.dtype | None = None,
     device: str | None = None,
+    device_map: str | dict[str, Any] | None = None,
     seed: int = 0,
     trust_remote_code: bool = False,
 ) -> tuple[torch.nn.Module, Any]:
@@ -114,6 +115,9 @@ def load_model(
     if torch_dtype is not None and not isinstance(torch_dtype, torch.dtype):
         raise ValueError(f"Unknown dtype {dtype!r}; use e.g. 'float32', 'bfloat16' or 'float16'.")
     tokenizer_source: str | None
+    if device_map is not None and (device is not None or name_or_path.startswith(RANDOM_PREFIX)):
+        raise ValueError("device_map applies to pretrained weights loaded without device=; "
+                         "for a random model pass device= instead.")
     if name_or_path.startswith(RANDOM_PREFIX):
         config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
         model = random_model(config, seed=seed, lm_head=lm_head)
@@ -125,6 +129,8 @@ def load_model(
         kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
         if torch_dtype is not None:
             kwargs["dtype"] = torch_dtype
+        if device_map is not None:
+            kwargs["device_map"] = device_map
         model = factory.from_pretrained(source, **kwargs)
         tokenizer_source = source
     if tokenizer is not None and not isinstance(tokenizer, str):

@@ -48,3 +48,14 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path):
     summary = np.loadtxt(tmp_path / "summary.csv", delimiter=",", skiprows=1)
     np.testing.assert_allclose(summary[:, 2], result.layer_means)
     assert (tmp_path / "heatmap.png").stat().st_size > 10_000
+
+
+def test_embedded_model_with_device_map_and_auto_batch(tmp_path, capsys):
+    texts = tmp_path / "t.txt"
+    texts.write_text("One text with some words in it.\nAnother text, a little longer than the first one.\n")
+    code = main(["measure", "embedded", "--device-map", "cpu", "--batch-size", "auto", "--texts-file", str(texts),
+                 "--max-length", "32", "--out", str(tmp_path / "r.npz"), "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    assert nbc.CondensationResult.load(tmp_path / "r.npz").metadata["batch_size"] == 1
+    code = main(["measure", TINY, "--tokenizer", "embedded", "--device-map", "auto", "--texts-file", str(texts)])
+    assert code == 2 and "device_map applies to pretrained weights" in capsys.readouterr().err
