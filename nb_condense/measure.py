@@ -186,8 +186,12 @@ def measure_texts(
     keep_texts: bool = True,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 50,
+    distributed: bool | None = None,
 ) -> CondensationResult:
     """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`).
+
+    ``distributed``: ``None`` shards the texts over the processes of an initialised torch.distributed
+    group (every process must call this), ``False`` measures all texts in this process alone.
 
     ``on_text(text_index, cos)`` is called with each text's cosine matrices ``[layer, n, n]`` before
     they are freed (used by the reference-compatible position average). With ``checkpoint`` (a file
@@ -224,7 +228,7 @@ def measure_texts(
     key = fingerprint(texts, settings, _model_name(model), _n_parameters(model)) if path else ""
     partial = PartialMeasurement.load(path, key) if path is not None and path.exists() else None
     todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
-    rank, world = _distributed()
+    rank, world = _distributed() if distributed is not False else (0, 1)
     if world > 1:
         if path is not None or on_text is not None:
             raise ValueError("checkpoint= and on_text= (the drop-in's position average) are not supported in a "

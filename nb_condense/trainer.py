@@ -142,7 +142,7 @@ class CondensationCallback(TrainerCallback):
             return
         self._measured_steps.add(step)
         result = measure_texts(model, self.tokenizer, self.texts, self.settings, show_progress=False,
-                               keep_texts=False)
+                               keep_texts=False, distributed=False)  # main process only: no collectives
         means = result.layer_means
         self._layers.append(pd.DataFrame({"step": step, "layer": result.layers,
                                           "layer_fraction": result.layer_fractions, "mean": means}))

@@ -51,3 +51,25 @@ def test_two_processes_equal_one(tmp_path):
         assert np.array_equal(gathered.histograms, single.histograms)
         pd.testing.assert_frame_equal(gathered.stats, single.stats)
         assert gathered.texts == single.texts
+
+
+def test_trainer_and_callback_under_two_processes(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "scripts" / "train_two_processes.py"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+         "--master_port", str(free_port()), str(script), str(tmp_path)],
+        capture_output=True, text=True, timeout=240, env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    main = json.loads((tmp_path / "rank0.json").read_text())
+    other = json.loads((tmp_path / "rank1.json").read_text())
+    assert main["world"] == 2 and other["world"] == 2
+    logged = [row for row in main["log_history"] if "ce_loss" in row]
+    assert [row["step"] for row in logged] == [1, 2, 3, 4]  # once per step
+    assert main["callback_steps"] == [0, 2, 4] and other["callback_steps"] == []  # measured on rank 0 only
