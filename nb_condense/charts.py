@@ -216,10 +216,14 @@ def explore(session: Any, layers: Any = None, samples: Any = None) -> alt.HConca
     return alt.hconcat(left, right).resolve_scale(color="independent").resolve_legend(color="independent")
 
 
+def _as_list(sessions: Any) -> list[Any]:
+    """One session or a list/tuple of them, as a list."""
+    return list(sessions) if isinstance(sessions, (list, tuple)) else [sessions]
+
+
 def layer_trend(sessions: Any, *, title: str | None = None) -> alt.Chart:
     """Mean cosine per layer vs layer fraction, one line per model (Findings 1 and 2 at a glance)."""
-    sessions = list(sessions) if isinstance(sessions, (list, tuple)) else [sessions]
-    frame = pd.concat([s.layer_means() for s in sessions], ignore_index=True)
+    frame = pd.concat([s.layer_means() for s in _as_list(sessions)], ignore_index=True)
     chart = (
         alt.Chart(_inline(frame), width=420, height=260)
         .mark_line(point=True)
@@ -235,8 +239,7 @@ def layer_trend(sessions: Any, *, title: str | None = None) -> alt.Chart:
 
 def trend_chart(sessions: Any, *, title: str | None = None) -> alt.Chart:
     """Spearman rho and Kendall tau per model (points on [-1, 1]; > 0 condenses with depth)."""
-    sessions = list(sessions) if isinstance(sessions, (list, tuple)) else [sessions]
-    table = pd.concat([s.trend() for s in sessions], ignore_index=True)
+    table = pd.concat([s.trend() for s in _as_list(sessions)], ignore_index=True)
     frame = table.melt(id_vars=["model"], value_vars=["spearman_rho", "kendall_tau"], var_name="statistic")
     frame["statistic"] = frame["statistic"].map({"spearman_rho": "Spearman rho", "kendall_tau": "Kendall tau"})
     chart = (

@@ -46,15 +46,25 @@ NORM_EPS = 1e-3
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
+def _normalise_(z: torch.Tensor, eps: float) -> torch.Tensor:
+    """Divide the rows of ``z`` (a fresh float tensor) by ``max(||row||, eps)`` in place; returns ``z``."""
+    z /= torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min_(eps)
+    return z
+
+
 def l2_normalize(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
     """Rows of ``x`` (``[..., token, dim]``) divided by ``max(||row||, eps)``, in float32."""
-    x = x.float()
-    return x / torch.linalg.vector_norm(x, dim=-1, keepdim=True).clamp_min(eps)
+    return _normalise_(x.float().clone(), eps)
 
 
 def cosine_matrix(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
     """Cosine similarities ``[..., token, token]`` of the rows of ``x`` (``[..., token, dim]``), clipped to [-1, 1]."""
-    z = l2_normalize(x, eps)
+    return _gram_of_normalised(x.float().clone(), eps)  # the clone keeps the caller's tensor intact
+
+
+def _gram_of_normalised(z: torch.Tensor, eps: float) -> torch.Tensor:
+    """Normalise the float32 rows of ``z`` in place (it must be a fresh copy) and return their clipped Gram matrix."""
+    z = _normalise_(z, eps)
     return (z @ z.transpose(-1, -2)).clamp_(-1.0, 1.0)
 
 
@@ -76,9 +86,9 @@ def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> to
     target = hidden[0].device
     parts = []
     for group in groups:
-        z = torch.stack(group).float()  # a fresh copy: normalise it in place
-        z /= torch.linalg.vector_norm(z, dim=-1, keepdim=True).clamp_min_(eps)
-        parts.append((z @ z.transpose(-1, -2)).clamp_(-1.0, 1.0).to(target))
+        stacked = torch.stack(group)  # a fresh copy
+        z = stacked if stacked.dtype == torch.float32 else stacked.float()
+        parts.append(_gram_of_normalised(z, eps).to(target))
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 

@@ -61,8 +61,15 @@ class DispersionTrainer(Trainer):
         self.dispersion_loss = DispersionLoss(dispersion_variant, **(dispersion_options or {}))
         self.dispersion_coeff = float(dispersion_coeff)
         self.dispersion_loc = dispersion_loc
-        self._parts = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
+        self._reset_parts()
         super().__init__(*args, **kwargs)
+
+    def _reset_parts(self) -> None:
+        # running sums since the last log, kept as tensors: no device sync on the training hot path
+        self._parts: dict[str, Any] = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
+
+    def _accumulation_steps(self) -> int:
+        return int(getattr(self, "current_gradient_accumulation_steps", 1) or 1)
 
     def _scaled_for_accumulation(self, num_items_in_batch: Any) -> bool:
         """Whether the Trainer leaves this micro-batch's loss undivided (it is already normalised)."""
@@ -70,6 +77,14 @@ class DispersionTrainer(Trainer):
         if flag is not None:
             return bool(flag)
         return bool((self.model_accepts_loss_kwargs and num_items_in_batch is not None) or self.compute_loss_func)
+
+    def _accumulation_share(self, term: torch.Tensor, num_items_in_batch: Any) -> torch.Tensor:
+        """A per-micro-batch mean ``term`` scaled to weigh like the LM loss under gradient accumulation.
+
+        When the Trainer leaves the LM loss undivided (it is already a share of the accumulated batch),
+        the term is divided by the accumulation steps here; otherwise the Trainer divides the sum.
+        """
+        return term / self._accumulation_steps() if self._scaled_for_accumulation(num_items_in_batch) else term
 
     def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
@@ -82,27 +97,23 @@ class DispersionTrainer(Trainer):
         if not hidden:
             raise ValueError(f"{type(model).__name__} returned no hidden states; the dispersion loss needs them.")
         penalty = dispersion_penalty(hidden, inputs.get("attention_mask"), self.dispersion_loc, self.dispersion_loss)
-        steps = self.current_gradient_accumulation_steps if hasattr(self, "current_gradient_accumulation_steps") else 1
-        if self._scaled_for_accumulation(num_items_in_batch):
-            # the LM loss is a share of the accumulated batch and will not be divided: share the penalty too
-            total = ce + self.dispersion_coeff * penalty / steps
-            ce_share = ce.detach()
-        else:
-            total = ce + self.dispersion_coeff * penalty  # the Trainer divides the sum by `steps`
-            ce_share = ce.detach() / steps
-        self._parts["ce_loss"] += float(ce_share)
-        self._parts["dispersion_loss"] += float(penalty.detach()) / steps
+        total = ce + self.dispersion_coeff * self._accumulation_share(penalty, num_items_in_batch)
+        steps = self._accumulation_steps()
+        # for the logs: each micro-batch's share of the optimizer step's mean LM loss and penalty
+        ce_share = ce.detach() if self._scaled_for_accumulation(num_items_in_batch) else ce.detach() / steps
+        self._parts["ce_loss"] = self._parts["ce_loss"] + ce_share
+        self._parts["dispersion_loss"] = self._parts["dispersion_loss"] + penalty.detach() / steps
         self._parts["steps"] += 1.0 / steps
         return (total, outputs) if return_outputs else total
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
         """Add the mean ``ce_loss`` and ``dispersion_loss`` since the last training log."""
         if "loss" in logs and self._parts["steps"] > 0:
-            values = torch.tensor([self._parts["ce_loss"], self._parts["dispersion_loss"]],
-                                  device=self.args.device) / self._parts["steps"]
+            values = torch.stack([torch.as_tensor(self._parts[k], dtype=torch.float32, device=self.args.device)
+                                  for k in ("ce_loss", "dispersion_loss")]) / self._parts["steps"]
             values = self.accelerator.reduce(values, reduction="mean") if self.accelerator.num_processes > 1 else values
             logs = {**logs, "ce_loss": round(float(values[0]), 6), "dispersion_loss": round(float(values[1]), 6)}
-            self._parts = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
+            self._reset_parts()
         super().log(logs, *args, **kwargs)
 
 

@@ -229,9 +229,7 @@ class _DistillationTrainer(DispersionTrainer):
             torch.log_softmax(teacher_logits.to(outputs.logits.device) / t, -1).flatten(0, 1),
             log_target=True, reduction="batchmean",
         ) * t * t
-        steps = getattr(self, "current_gradient_accumulation_steps", 1)
-        kd_share = kd / steps if self._scaled_for_accumulation(num_items_in_batch) else kd
-        total = self.alpha * loss + (1 - self.alpha) * kd_share
+        total = self.alpha * loss + (1 - self.alpha) * self._accumulation_share(kd, num_items_in_batch)
         return (total, outputs) if return_outputs else total
 
 
