@@ -13,10 +13,12 @@ from .charts import enable_offline_charts, heatmap_chart, save_chart  # noqa: E4
 from .session import CondensationSession, compare  # noqa: E402
 from .dispersion import DispersionLoss, dispersion_penalty  # noqa: E402
 from .trainer import CondensationCallback, DispersionTrainer  # noqa: E402
+from .widget import CondensationExplorer  # noqa: E402
 from . import charts, training  # noqa: E402
 
 __all__ = [
     "CondensationCallback",
+    "CondensationExplorer",
     "CondensationResult",
     "CondensationSession",
     "charts",

@@ -153,17 +153,34 @@ def enable_offline_charts(renderer: str = "svg") -> Any:
     return alt.renderers.enable(renderer)
 
 
-def _layer_selection() -> Any:
-    return alt.selection_point(name=LAYER_SELECTION, fields=["layer"], on="click", clear="dblclick")
+def _layer_selection(selected: Any = None) -> Any:
+    value = [{"layer": int(layer)} for layer in selected] if selected else alt.Undefined
+    return alt.selection_point(name=LAYER_SELECTION, fields=["layer"], on="click", clear="dblclick", value=value)
 
 
-def heatmap(session: Any, *, clip: float = DENSITY_CLIP, title: str | None = None, select: bool = True) -> alt.Chart:
-    """The paper's figure for one session; clicking a column selects that layer (param ``layer_pick``)."""
+def heatmap(
+    session: Any,
+    samples: Any = None,
+    *,
+    selected: Any = None,
+    clip: float = DENSITY_CLIP,
+    title: str | None = None,
+    select: bool = True,
+) -> alt.Chart:
+    """The paper's figure for one session, pooled over ``samples`` (text indices; ``None`` = all).
+
+    Clicking a column selects that layer (param ``layer_pick``); ``selected`` (layer indices) starts
+    the selection with those layers highlighted.
+    """
     result = session.result
-    chart = heatmap_chart(result.density(), result.layer_fractions, layers=result.layers, clip=clip,
+    if samples is None:
+        density = result.density()
+    else:
+        density = session.distribution(samples=samples)["density"].to_numpy().reshape(result.n_layers, result.bins)
+    chart = heatmap_chart(density, result.layer_fractions, layers=result.layers, clip=clip,
                           title=title if title is not None else session.name)
     if select:
-        selection = _layer_selection()
+        selection = _layer_selection(selected)
         chart = chart.add_params(selection).encode(
             opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35))
         )

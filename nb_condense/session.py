@@ -11,7 +11,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,17 +111,37 @@ class CondensationSession:
     @property
     def result(self) -> CondensationResult:
         """The measurement (made at the first access, then cached)."""
+        return self.measure()
+
+    @property
+    def measured(self) -> bool:
+        """Whether the measurement is made (queries then answer without running the model)."""
+        return self._result is not None
+
+    def measure(self, progress: Callable[[int, int], None] | None = None) -> CondensationResult:
+        """Measure now unless already done, and return the result.
+
+        ``progress(done, total)`` is called after each text (e.g. to feed a progress bar).
+        """
         if self._result is None:
             if not self._texts:
                 raise ValueError("The session has no texts yet: add some with session.add_texts([...]).")
-            self._result = self._measure(self._texts)
+            self._result = self._measure(self._texts, progress)
         return self._result
 
-    def _measure(self, texts: list[str]) -> CondensationResult:
+    def _measure(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> CondensationResult:
         if self.model is None:
             raise ValueError("This session has no model (it was built from a saved result): cannot measure texts.")
+        on_text = None
+        if progress is not None:
+            done = [0]
+
+            def on_text(_index: int, _cos: Any) -> None:
+                done[0] += 1
+                progress(done[0], len(texts))
+
         return measure_texts(self.model, self.tokenizer, texts, self.settings, show_progress=self.show_progress,
-                             metadata=self._corpus)
+                             metadata=self._corpus, on_text=on_text)
 
     def add_texts(self, texts: Sequence[str]) -> list[int]:
         """Measure ``texts`` (only these) and add them; returns their sample indices."""
@@ -257,6 +277,15 @@ class CondensationSession:
         ids = encodings[0]["input_ids"].tolist()
         return pd.DataFrame({"position": np.arange(n), "token": self.tokenizer.convert_ids_to_tokens(ids),
                              "mean_cosine": mean.cpu().numpy()})
+
+    def explore(self, **options: Any) -> Any:
+        """An interactive :class:`~nb_condense.widget.CondensationExplorer` over this session.
+
+        ``options`` are the explorer's (``view``, ``layers``, ``samples``, ...).
+        """
+        from .widget import CondensationExplorer  # the widget stage sits above the session: import on use
+
+        return CondensationExplorer(self, **options)
 
     def __repr__(self) -> str:
         state = "measured" if self._result is not None else "not measured yet"

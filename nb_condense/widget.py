@@ -1,0 +1,400 @@
+"""CondensationExplorer: pick layers, samples and models in a notebook and see the charts redrawn live.
+
+The front end (``js/``, bundled into ``static/widget.js``; no CDN) only draws: every chart is a
+Vega-Lite spec made here by :mod:`nb_condense.charts` from a session's cached measurement.
+
+Example
+-------
+>>> import nb_condense as nbc
+>>> session = nbc.CondensationSession("embedded", dataset="builtin", n_texts=3, max_length=32,
+...                                   show_progress=False)
+>>> explorer = nbc.CondensationExplorer(session, view="distributions", layers=[-1], background=False)
+>>> explorer.layers, explorer.status
+([6], 'idle')
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import pandas as pd
+import traitlets
+
+from . import charts
+from .result import CondensationResult
+from .session import CondensationSession
+
+__all__ = ["CondensationExplorer", "VIEWS"]
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+VIEWS = ("heatmap", "distributions", "trend", "tokens")
+"""The explorer's views, in the order of its buttons."""
+OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
+PROGRESS_EVERY_S = 0.1
+
+
+def _sessions_by_name(sessions: Any) -> dict[str, CondensationSession]:
+    """One session, a result, a list/tuple of them or a ``{name: session}`` mapping, keyed by unique name."""
+    if isinstance(sessions, Mapping):
+        items = [(str(name), session) for name, session in sessions.items()]
+    else:
+        items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
+    if not items:
+        raise ValueError("CondensationExplorer needs at least one session.")
+    named: dict[str, CondensationSession] = {}
+    for name, session in items:
+        if isinstance(session, CondensationResult):
+            session = CondensationSession.from_result(session, name=name)
+        if not isinstance(session, CondensationSession):
+            raise TypeError(
+                f"CondensationExplorer takes CondensationSession or CondensationResult objects, got "
+                f"{type(session).__name__}: wrap a model with nbc.CondensationSession(model, tokenizer, ...)."
+            )
+        name = name or session.name
+        if name in named:
+            raise ValueError(f"Two sessions are named {name!r}: give them distinct names "
+                             "(CondensationSession(..., name=...) or pass a {name: session} dict).")
+        if not session.texts:
+            raise ValueError(f"Session {name!r} has no texts, so there is nothing to explore: add some with "
+                             "session.add_texts([...]) first.")
+        named[name] = session
+    return named
+
+
+class CondensationExplorer(anywidget.AnyWidget):
+    """An interactive explorer over one or several :class:`~nb_condense.CondensationSession` objects.
+
+    Parameters
+    ----------
+    sessions
+        A session, a :class:`~nb_condense.CondensationResult`, a list of them, or a ``{name: session}`` dict.
+    model, layers, samples, view, debounce_wait
+        Initial values of the traits of the same names.
+    background
+        Measure sessions that are not measured yet in a background thread (the kernel stays responsive;
+        the widget shows progress). ``False`` measures before returning. Default ``True``.
+
+    Notes
+    -----
+    Everything shown is computed in Python and cached by the session; the front end only draws the
+    Vega-Lite spec it is sent. :meth:`chart` returns the current Altair chart, :meth:`data` its data.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    # ----- the user's choices ------------------------------------------------------------------------
+    model = traitlets.Unicode("").tag(sync=True)
+    """Name of the session shown in the heatmap, distributions and tokens views (one of :attr:`model_names`).
+    Type: str. Default: the first session's name."""
+
+    layers = traitlets.List(traitlets.Int()).tag(sync=True)
+    """Chosen layers as hidden-state indices (0 = embedding output); negative indices count from the
+    end and are stored as their positive index; ``[]`` means all layers. The tokens view uses the first
+    (default: the last layer). Type: list[int]. Default: ``[]``."""
+
+    samples = traitlets.List(traitlets.Int()).tag(sync=True)
+    """Chosen texts by index in ``session.texts``; ``[]`` means all. The tokens view uses the first
+    (default: text 0). Type: list[int]. Default: ``[]``."""
+
+    view = traitlets.Enum(VIEWS, default_value="heatmap").tag(sync=True)
+    """The chart shown: ``"heatmap"`` (layer fraction vs cosine; click a column to pick a layer),
+    ``"distributions"``, ``"trend"`` (mean cosine per layer, all models) or ``"tokens"``.
+    Type: str. Default: ``"heatmap"``."""
+
+    debounce_wait = traitlets.Int(60, min=0).tag(sync=True)
+    """Milliseconds the front end waits after the last control change before asking Python for a chart
+    (a burst of clicks sends one request). Type: int. Default: 60."""
+
+    # ----- what Python reports -----------------------------------------------------------------------
+    status = traitlets.Enum(("idle", "measuring", "error"), default_value="idle").tag(sync=True)
+    """``"measuring"`` while a session is being measured, ``"error"`` after a failure (see :attr:`error`),
+    else ``"idle"``. Set by Python. Type: str. Default: ``"idle"``."""
+
+    error = traitlets.Unicode("").tag(sync=True)
+    """The last error raised while answering the front end (also logged), ``""`` if none. Type: str."""
+
+    # ----- plumbing ----------------------------------------------------------------------------------
+    _models = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _layer_options = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
+    _spec = traitlets.Dict().tag(sync=True)
+    _revision = traitlets.Int(0).tag(sync=True)
+    _request = traitlets.Int(0).tag(sync=True)
+    _answered = traitlets.Int(0).tag(sync=True)
+    _progress = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(self, sessions: Any, **options: Any) -> None:
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            hint = difflib.get_close_matches(unknown[0], OPTIONS, n=1)
+            raise TypeError(
+                f"CondensationExplorer() got an unexpected keyword argument {unknown[0]!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else f"; valid options: {', '.join(OPTIONS)}.")
+            )
+        self._sessions = _sessions_by_name(sessions)
+        names = list(self._sessions)
+        background = bool(options.pop("background", True))
+        model = options.pop("model", names[0])
+        if model not in self._sessions:
+            raise ValueError(f"Unknown model {model!r}: the sessions are {names}.")
+        layers = options.pop("layers", [])
+        samples = options.pop("samples", [])
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._failed: dict[str, str] = {}
+        self._key: tuple | None = None
+        self._chart: Any = None
+        self._pending_layers: list[int] = []
+        self._background = background
+        super().__init__(_models=names, model=model, samples=samples, **options)
+        self.on_msg(self._on_message)
+        self._set_options()
+        if not background:
+            self._measure_now(self._needed())
+        if self.session.measured:
+            self.layers = layers
+            self._update()
+        else:  # checked against the measurement once the background thread has made it
+            self._pending_layers = list(layers)
+            self._update()
+
+    # ----- public API --------------------------------------------------------------------------------
+    @property
+    def model_names(self) -> list[str]:
+        """The names of the sessions, in order."""
+        return list(self._sessions)
+
+    @property
+    def session(self) -> CondensationSession:
+        """The session shown (selected by :attr:`model`)."""
+        return self._sessions[self.model]
+
+    def chart(self) -> Any:
+        """The Altair chart of the current view (``None`` before the first one is drawn)."""
+        return self._chart
+
+    def data(self) -> pd.DataFrame:
+        """The data behind the current chart as a tidy frame (what the CSV export downloads)."""
+        if not self._spec:
+            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        datasets = self._spec.get("datasets", {})
+        return pd.DataFrame(max(datasets.values(), key=len) if datasets else [])
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the current chart (chart only, without the controls) as a self-contained offline HTML file."""
+        path = Path(path)
+        if path.suffix.lower() != ".html":
+            raise ValueError(f"to_html writes an .html file, got {path.name!r}.")
+        if self._chart is None:
+            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        return charts.save_chart(self._chart, path)
+
+    def wait(self, timeout: float | None = None) -> CondensationExplorer:
+        """Block until a background measurement has finished (for scripts and tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise TimeoutError(f"The measurement is still running after {timeout} s.")
+        return self
+
+    def refresh(self) -> None:
+        """Redraw from the sessions (e.g. after ``session.add_texts``); retries failed measurements."""
+        with self._lock:
+            self._key = None
+            self._failed.clear()
+            self._set_options()
+            self._update()
+
+    def __repr__(self) -> str:
+        return (f"CondensationExplorer(models={self.model_names}, model={self.model!r}, view={self.view!r}, "
+                f"layers={self.layers}, samples={self.samples}, status={self.status!r})")
+
+    # ----- validation --------------------------------------------------------------------------------
+    @traitlets.validate("model")
+    def _check_model(self, proposal: dict) -> str:
+        if proposal["value"] not in self._sessions:
+            raise traitlets.TraitError(f"Unknown model {proposal['value']!r}: the sessions are {self.model_names}.")
+        return proposal["value"]
+
+    @traitlets.validate("layers")
+    def _check_layers(self, proposal: dict) -> list[int]:
+        session = self._sessions[self.model]
+        if not session.measured:
+            return list(proposal["value"])  # checked when the measurement arrives
+        try:
+            positions = session._layer_positions(proposal["value"]) if proposal["value"] else []
+        except (TypeError, ValueError) as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        return [int(session.result.layers[p]) for p in positions]
+
+    @traitlets.validate("samples")
+    def _check_samples(self, proposal: dict) -> list[int]:
+        n = len(self._sessions[self.model].texts)
+        bad = [s for s in proposal["value"] if not 0 <= s < n]
+        if bad:
+            raise traitlets.TraitError(f"Unknown sample(s) {bad}: samples are text indices 0..{n - 1}.")
+        return sorted(set(proposal["value"]))
+
+    # ----- answering the front end -------------------------------------------------------------------
+    @traitlets.observe("model")
+    def _on_model(self, change: dict) -> None:
+        session = self._sessions[change["new"]]
+        with self.hold_trait_notifications():
+            if session.measured:  # keep the layers the new model also has
+                known = set(session.result.layers.tolist())
+                self.layers = [layer for layer in self.layers if layer in known]
+            self.samples = [s for s in self.samples if s < len(session.texts)]
+        self._set_options()
+
+    @traitlets.observe("layers", "samples", "view", "model", "_request")
+    def _on_choice(self, change: dict) -> None:
+        self._update()
+
+    def _needed(self) -> list[str]:
+        """Sessions the current view needs measured."""
+        return self.model_names if self.view == "trend" else [self.model]
+
+    def _update(self) -> None:
+        """Answer the latest request: a new spec when the choices changed, else just acknowledge."""
+        with self._lock:
+            if self._thread is not None:  # the measurement thread calls back when it is done
+                self._answered = self._request
+                return
+            todo = [name for name in self._needed() if not self._sessions[name].measured]
+            failed = [name for name in todo if name in self._failed]
+            if failed:  # not retried on every click: refresh() retries
+                self._key = None
+                self.error, self.status = self._failed[failed[0]] + " (refresh() retries)", "error"
+                self._answered = self._request
+                return
+            if todo:
+                self._start_measuring(todo)
+                self._answered = self._request
+                return
+            key = (self.model, tuple(self.layers), tuple(self.samples), self.view)
+            if key != self._key:
+                self._key = key
+                try:
+                    chart = self._build()
+                    spec = chart.to_dict()
+                except Exception as exc:  # shown in the widget and logged; the widget stays usable
+                    self._key = None
+                    self._fail(exc)
+                else:
+                    with self.hold_sync():
+                        self._chart, self._spec = chart, spec
+                        self._revision += 1
+                        self.error, self.status = "", "idle"
+            self._answered = self._request
+
+    def _build(self) -> Any:
+        session = self.session
+        samples = list(self.samples) or None
+        if self.view == "heatmap":
+            return charts.heatmap(session, samples, selected=self.layers)
+        if self.view == "distributions":
+            return charts.distributions(session, list(self.layers) or None, samples)
+        if self.view == "trend":
+            return charts.layer_trend(list(self._sessions.values()))
+        layer = self.layers[0] if self.layers else int(session.result.layers[-1])
+        sample = self.samples[0] if self.samples else 0
+        return charts.token_strip(session, sample, layer)
+
+    def _fail(self, exc: BaseException) -> None:
+        logger.error("CondensationExplorer: %s", exc, exc_info=exc)
+        with self.hold_sync():
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = "error"
+
+    def _set_options(self) -> None:
+        session = self.session
+        result = session._result
+        counts = result.token_counts.tolist() if result is not None else [None] * len(session.texts)
+        with self.hold_sync():
+            self._sample_options = [
+                {"sample": i, "words": " ".join(text.split()[:8]), "n_tokens": n}
+                for i, (text, n) in enumerate(zip(session.texts, counts))
+            ]
+            self._layer_options = [] if result is None else [
+                {"layer": int(layer), "fraction": float(fraction)}
+                for layer, fraction in zip(result.layers, result.layer_fractions)
+            ]
+
+    # ----- measuring ---------------------------------------------------------------------------------
+    def _start_measuring(self, names: Sequence[str]) -> None:
+        with self.hold_sync():
+            self.status, self.error, self._progress = "measuring", "", 0.0
+        if not self._background:
+            self._measure_now(names)
+            self._update()
+            return
+        self._thread = threading.Thread(target=self._measure_in_background, args=(list(names),),
+                                        name="nb_condense-explorer", daemon=True)
+        self._thread.start()
+
+    def _measure_now(self, names: Sequence[str]) -> bool:
+        """Measure ``names`` in order, feeding :attr:`_progress`; on failure show the error, return False."""
+        last = [0.0]
+
+        def progress(done: int, total: int, k: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_EVERY_S or done == total:
+                last[0] = now
+                self._progress = (k + done / total) / len(names)
+
+        for k, name in enumerate(names):
+            if self._sessions[name].measured:
+                continue
+            try:
+                self._sessions[name].measure(progress=lambda done, total, k=k: progress(done, total, k))
+            except Exception as exc:
+                self._failed[name] = f"Measuring {name!r} failed: {type(exc).__name__}: {exc}"
+                logger.error("CondensationExplorer: %s", self._failed[name], exc_info=exc)
+                with self.hold_sync():
+                    self.error, self.status = self._failed[name], "error"
+                return False
+        return True
+
+    def _measure_in_background(self, names: list[str]) -> None:
+        ok = self._measure_now(names)
+        with self._lock:
+            self._thread = None
+            if not ok:
+                return
+            self.status = "idle"
+            self._key = None
+            self._set_options()
+            known = set(self.session.result.layers.tolist())
+            self.layers = [layer for layer in self.layers if layer in known]  # a newly measured model's
+            self._update()
+            pending, self._pending_layers = self._pending_layers, []
+            if pending:
+                try:
+                    self.layers = pending
+                except traitlets.TraitError as exc:
+                    self._fail(exc)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or "id" not in content:
+            return
+        reply: dict[str, Any] = {"id": content["id"]}
+        try:
+            if content.get("type") != "csv":
+                raise ValueError(f"Unknown request {content.get('type')!r}.")
+            reply.update(filename=f"{self.model}-{self.view}.csv".replace("/", "_"),
+                         content=self.data().to_csv(index=False))
+        except Exception as exc:
+            logger.error("CondensationExplorer: %s", exc, exc_info=exc)
+            reply["error"] = f"{type(exc).__name__}: {exc}"
+        self.send(reply)

@@ -1,0 +1,59 @@
+"""The bundle rendered against a fake anywidget model (get/set/on/off/save_changes/send), no kernel.
+
+``FakeModel`` records every call; ``push(changes)`` plays Python setting traits, ``reply(msg)`` plays
+Python answering a custom message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parents[2] / "nb_condense" / "static"
+ORIGIN = "http://127.0.0.1:9"  # never contacted: page.route answers everything under it
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><link rel="stylesheet" href="/widget.css"></head>
+<body><div id="host"></div>
+<script type="module">
+import widget from "/widget.js";
+class FakeModel {
+  constructor(state) { this.state = state; this.handlers = {}; this.calls = []; this.sent = []; }
+  get(name) { return this.state[name]; }
+  set(name, value) { this.calls.push(["set", name, value]); this._change(name, value); }
+  save_changes() { this.calls.push(["save_changes"]); }
+  send(content) { this.sent.push(content); }
+  on(event, callback) { (this.handlers[event] ??= []).push(callback); }
+  off(event, callback) { this.handlers[event] = (this.handlers[event] ?? []).filter((c) => c !== callback); }
+  _change(name, value) {
+    this.state[name] = value;
+    for (const callback of this.handlers[`change:${name}`] ?? []) callback(this, value);
+  }
+  push(changes) { for (const [name, value] of Object.entries(changes)) this._change(name, value); }
+  reply(content) { for (const callback of this.handlers["msg:custom"] ?? []) callback(content, []); }
+  sets(name) { return this.calls.filter((c) => c[0] === "set" && c[1] === name).map((c) => c[2]); }
+  saves() { return this.calls.filter((c) => c[0] === "save_changes").length; }
+}
+window.model = new FakeModel(__STATE__);
+window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
+window.ready = true;
+</script></body></html>"""
+
+
+def open_harness(page: object, state: dict) -> None:
+    """Serve the harness with ``state`` as the fake model's traits and wait until ``render`` ran."""
+    html = PAGE.replace("__STATE__", json.dumps(state))
+
+    def handle(route: object) -> None:
+        path = route.request.url[len(ORIGIN):].split("?")[0]
+        if path == "/harness.html":
+            route.fulfill(status=200, content_type="text/html", body=html)
+        elif path in ("/widget.js", "/widget.css"):
+            kind = "text/javascript" if path.endswith(".js") else "text/css"
+            route.fulfill(status=200, content_type=kind, body=(STATIC / path[1:]).read_bytes())
+        else:
+            route.fulfill(status=404, body="")
+
+    page.route(f"{ORIGIN}/**", handle)
+    page.goto(f"{ORIGIN}/harness.html")
+    page.wait_for_function("window.ready === true")

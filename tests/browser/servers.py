@@ -1,0 +1,67 @@
+"""Jupyter servers (Voila, JupyterLab) for the browser tier: 127.0.0.1 only, isolated dirs, always stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from timeouts import SERVER_START_S
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def jupyter_env(root: Path) -> dict[str, str]:
+    """Environment isolating Jupyter's config, data and runtime dirs under ``root``."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    for name in ("CONFIG", "DATA", "RUNTIME"):
+        path = root / f"jupyter_{name.lower()}"
+        path.mkdir(parents=True, exist_ok=True)
+        env[f"JUPYTER_{name}_DIR"] = str(path)
+    env["IPYTHONDIR"] = str(root / "ipython")
+    return env
+
+
+class Server:
+    """A Jupyter server process on 127.0.0.1:port, stopped (process group) on ``stop``."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], port: int, ready_path: str) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = cwd / f"server-{port}.log"
+        self._log_file = open(self.log, "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", *args], cwd=cwd, env=env, stdout=self._log_file,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"{args[0]} exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + ready_path, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{args[0]} did not answer in {SERVER_START_S} s:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+        self._log_file.close()
