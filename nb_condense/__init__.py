@@ -12,9 +12,22 @@ from .result import CondensationResult  # noqa: E402
 from .charts import enable_offline_charts, heatmap_chart, save_chart  # noqa: E402
 from .session import CondensationSession, compare  # noqa: E402
 from .dispersion import DispersionLoss, dispersion_penalty  # noqa: E402
-from .trainer import CondensationCallback, DispersionTrainer  # noqa: E402
 from .widget import CondensationExplorer  # noqa: E402
-from . import charts, training  # noqa: E402
+from . import charts  # noqa: E402
+
+# Training pulls in transformers' Trainer and accelerate (~3 s): imported on first use (PEP 562).
+_LAZY = {"DispersionTrainer": "trainer", "CondensationCallback": "trainer", "training": None}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nb_condense' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = getattr(module, name) if _LAZY[name] else module
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CondensationCallback",

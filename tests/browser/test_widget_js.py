@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from harness import open_harness
-from timeouts import RENDER
+from .harness import open_harness
+from .timeouts import RENDER
 
 import nb_condense as nbc
 from nb_condense import charts
@@ -20,7 +20,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def session():
-    from conftest_models import tiny_session
+    from .conftest_models import tiny_session
 
     return tiny_session(TEXTS)
 

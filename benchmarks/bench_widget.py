@@ -1,0 +1,149 @@
+"""The explorer in a real browser (Voila + headless Debian chromium): control change -> redrawn chart.
+
+Run:  python benchmarks/bench_widget.py            (target: median < 200 ms, 25 layers x 100 texts x 128 bins)
+
+A tiny random 24-block GPT-2 (25 hidden-state layers) is measured on 100 builtin texts in this process and saved;
+Voila serves a notebook that loads the result and shows the explorer. In the page, each timing runs from the
+click on a control to the widget's ``nbc:rendered`` event for the new chart: the debounce (``debounce_wait``,
+default 40 ms), the comm round trip, the spec made in the kernel and the Vega render are all inside it. Time to
+first render is page navigation -> first chart drawn (kernel start and ``import nb_condense`` included), with
+the measurement already saved. For where the time goes, the kernel-side spec time is measured here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser.chromium import GuardedPage, launch  # noqa: E402
+from browser.notebooks import write_notebook  # noqa: E402
+from browser.servers import Server, free_port, jupyter_env  # noqa: E402
+
+TARGET_MS = 200.0
+
+CELL = '''\
+import nb_condense as nbc
+session = nbc.CondensationSession.from_file("result.npz", name="gpt2-24-blocks")
+explorer = nbc.CondensationExplorer(session, debounce_wait={debounce})
+explorer'''
+
+TIME_CLICK = """async (selector) => {
+    const root = document.querySelector('.nbc-explorer');
+    const before = Number(document.querySelector('.nbc-chart').dataset.revision);
+    const rendered = new Promise((resolve) => root.addEventListener('nbc:rendered', (event) => {
+        if (event.detail.revision > before) resolve(performance.now());
+    }));
+    const start = performance.now();
+    document.querySelector(selector).click();
+    return (await rendered) - start;
+}"""
+
+
+def measured_result(folder: Path, n_texts: int) -> Path:
+    from transformers import AutoConfig
+
+    import nb_condense as nbc
+    from nb_condense.models import load_tokenizer, random_model
+
+    config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=64, n_head=2, n_positions=128, vocab_size=30522,
+                                 bos_token_id=0, eos_token_id=0)
+    texts = nbc.sample_texts("builtin", n_texts, min_word_count=80, max_word_count=120)
+    result = nbc.measure(random_model(config), load_tokenizer("embedded"), texts=texts, max_length=96,
+                         show_progress=False)
+    return result.save(folder / "result.npz")
+
+
+def kernel_side_ms(path: Path, runs: int) -> dict[str, float]:
+    """What the kernel does per change (trait set -> spec), the widget's own code path, without a browser."""
+    import nb_condense as nbc
+
+    explorer = nbc.CondensationExplorer(nbc.CondensationSession.from_file(path), background=False)
+    cases = {
+        "heatmap: layer chip": ("heatmap", "layers", lambda k: [1 + k % 23]),
+        "heatmap: sample checkbox": ("heatmap", "samples", lambda k: [k % 10]),
+        "distributions: layer chip": ("distributions", "layers", lambda k: [1 + k % 23]),
+    }
+    out = {}
+    for name, (view, trait, value) in cases.items():
+        explorer.view, explorer.layers, explorer.samples = view, [], []
+        times = []
+        for k in range(runs):
+            start = time.perf_counter()
+            setattr(explorer, trait, value(k))
+            times.append((time.perf_counter() - start) * 1000)
+        out[name] = statistics.median(times)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--texts", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=15, help="clicks timed per control")
+    parser.add_argument("--debounce", type=int, default=40, help="the widget's debounce_wait (ms)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        result = measured_result(folder, args.texts)
+        write_notebook(folder, "bench.ipynb", [CELL.format(debounce=args.debounce)])
+        port = free_port()
+        server = Server(["voila", "bench.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+                        cwd=folder, env=jupyter_env(folder), port=port, ready_path="/voila/static/", any_status=True)
+        try:
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                guarded = GuardedPage(page)
+                start = time.perf_counter()
+                page.goto(server.url, timeout=120_000)
+                page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=120_000)
+                first_render_s = time.perf_counter() - start
+                # warm-up: one of each control
+                page.evaluate(TIME_CLICK, ".nbc-chip[data-layer='1']")
+                page.evaluate(TIME_CLICK, ".nbc-chip[data-layer='1']")
+                timings: dict[str, list[float]] = {"heatmap: layer chip": [], "heatmap: sample checkbox": [],
+                                                   "distributions: layer chip": []}
+                for k in range(args.runs):
+                    layer = 1 + (k % 23)
+                    timings["heatmap: layer chip"].append(page.evaluate(TIME_CLICK, f".nbc-chip[data-layer='{layer}']"))
+                page.evaluate(TIME_CLICK, ".nbc-all")
+                for k in range(args.runs):
+                    sample = k % 10
+                    timings["heatmap: sample checkbox"].append(
+                        page.evaluate(TIME_CLICK, f".nbc-sample-list li[data-sample='{sample}'] input"))
+                page.evaluate(TIME_CLICK, "button.nbc-view[data-view='distributions']")
+                for k in range(args.runs):
+                    layer = 1 + (k % 23)
+                    timings["distributions: layer chip"].append(
+                        page.evaluate(TIME_CLICK, f".nbc-chip[data-layer='{layer}']"))
+                browser.close()
+        finally:
+            server.stop()
+        kernel = kernel_side_ms(result, args.runs)
+
+    print(f"session: 25 layers x {args.texts} texts x 128 bins; debounce_wait = {args.debounce} ms; "
+          f"{args.runs} clicks per control")
+    print(f"time to first render (navigation -> first chart, kernel start and imports included): {first_render_s:.2f} s")
+    print(f"{'control change -> redrawn chart':<34}{'median ms':>10}{'p90 ms':>9}{'/ target':>10}")
+    for name, values in timings.items():
+        median = statistics.median(values)
+        p90 = sorted(values)[int(0.9 * (len(values) - 1))]
+        print(f"  {name:<32}{median:>10.0f}{p90:>9.0f}{median / TARGET_MS:>10.2f}")
+    print("of which the kernel (trait set -> new spec, no comm), median ms:")
+    for name, value in kernel.items():
+        print(f"  {name:<32}{value:>10.1f}")
+    print(f"requests blocked (off 127.0.0.1): {len(guarded.blocked)} (Voila's 2 font-awesome stylesheets expected)")
+
+
+if __name__ == "__main__":
+    main()

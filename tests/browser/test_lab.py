@@ -1,0 +1,77 @@
+"""JupyterLab smoke test: run the explorer cell in a real Lab, click a layer, read the trait back in a cell."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from .notebooks import explorer_notebook, read_state
+from .servers import Server, free_port, jupyter_env
+from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    folder = tmp_path_factory.mktemp("lab")
+    explorer_notebook(folder, "smoke.ipynb", extra_cells=('print("PYTHON SAYS", explorer.layers, explorer.view)',))
+    env = jupyter_env(folder)
+    subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
+                    "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = Server(
+        ["jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly", f"--LabServerApp.workspaces_dir={folder / 'workspaces'}",
+         f"--ServerApp.root_dir={folder}"],
+        cwd=folder, env=env, port=port, ready_path="/api/status",
+    )
+    try:
+        yield server, folder
+    finally:
+        server.stop()
+
+
+def wait_kernel_idle(page, url: str) -> None:
+    """Lab shows 'idle' before the kernel exists; poll the REST API instead (while Playwright pumps events)."""
+    deadline = time.monotonic() + KERNEL_IDLE_S
+    while True:
+        with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
+            kernels = json.loads(response.read())
+        if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"kernel not idle after {KERNEL_IDLE_S} s: {kernels}")
+        page.wait_for_timeout(200)
+
+
+def run_cell(page, index: int) -> None:
+    page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def test_explorer_in_jupyterlab(lab, guarded):
+    server, folder = lab
+    page = guarded.page
+    page.goto(f"{server.url}/lab/tree/smoke.ipynb", timeout=PAGE_LOAD)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_kernel_idle(page, server.url)
+    run_cell(page, 0)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    page.click(".nbc-chip[data-layer='1']")
+    page.wait_for_selector(".nbc-chip[data-layer='1'][aria-pressed='true']", timeout=RENDER)
+    deadline = time.monotonic() + ROUND_TRIP / 1000
+    while read_state(folder).get("layers") != [1]:
+        assert time.monotonic() < deadline, f"Python never saw layers == [1]: {read_state(folder)}"
+        page.wait_for_timeout(100)
+    run_cell(page, 1)
+    page.wait_for_selector("text=PYTHON SAYS [1] heatmap", timeout=ROUND_TRIP)
+    assert guarded.page_errors == [] and guarded.blocked == []

@@ -1,0 +1,249 @@
+"""CondensationExplorer in Python: traits, the specs it sends (from `charts`), errors, export, the bundle."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+import torch
+import traitlets
+
+import nb_condense as nbc
+from conftest import tiny_model
+from nb_condense import charts
+
+ROOT = Path(__file__).resolve().parents[2]
+CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack|googleapis")
+
+
+@pytest.fixture()
+def session(tokenizer, mixed_texts):
+    return nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=64, bins=32,
+                                   name="tiny-gpt2", show_progress=False)
+
+
+@pytest.fixture()
+def explorer(session):
+    return nbc.CondensationExplorer(session, background=False)
+
+
+class Failing(torch.nn.Module):
+    """A model whose forward pass raises (a measurement that fails)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.config = None
+
+    def forward(self, **_):
+        raise RuntimeError("the GPU caught fire")
+
+
+def test_first_chart_is_the_sessions_heatmap(explorer, session):
+    assert explorer.status == "idle" and explorer.error == "" and explorer._revision == 1
+    assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
+    assert explorer._models == ["tiny-gpt2"] and explorer.model == "tiny-gpt2"
+    assert [o["layer"] for o in explorer._layer_options] == session.result.layers.tolist()
+    assert [o["n_tokens"] for o in explorer._sample_options] == session.result.token_counts.tolist()
+    assert explorer._sample_options[1]["words"] == "A short sentence about cosine similarity."
+
+
+def test_choices_yield_the_charts_specs(explorer, session):
+    explorer.samples = [3, 0, 3]
+    assert explorer.samples == [0, 3]
+    assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
+    explorer.view = "distributions"
+    explorer.layers = [-1, 1]
+    assert explorer.layers == [1, 2]  # negative index stored as the hidden-state index, sorted
+    assert explorer._spec == charts.distributions(session, [1, 2], [0, 3]).to_dict()
+    frame = explorer.data()
+    assert sorted(frame["layer"].unique()) == [1, 2]
+    pd.testing.assert_frame_equal(
+        frame.reset_index(drop=True),
+        session.distribution([1, 2], [0, 3])[["layer", "layer_fraction", "cosine", "density"]],
+        check_dtype=False,
+    )
+    explorer.view = "heatmap"
+    spec = explorer._spec
+    assert spec == charts.heatmap(session, [0, 3], selected=[1, 2]).to_dict()
+    assert spec["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
+    explorer.view = "trend"
+    assert explorer._spec == charts.layer_trend([session]).to_dict()
+    explorer.view = "tokens"  # first chosen sample and layer
+    assert explorer._spec == charts.token_strip(session, 0, 1).to_dict()
+
+
+def test_requests_are_acknowledged_and_unchanged_choices_not_redrawn(explorer):
+    revision = explorer._revision
+    explorer._request = 7  # the front end re-sent the same choices
+    assert explorer._answered == 7 and explorer._revision == revision
+    explorer.layers = [0]
+    assert explorer._revision == revision + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("layers", [99], r"Layer 99 was not measured; measured layers: \[0, 1, 2\]"),
+        ("samples", [5], r"Unknown sample\(s\) \[5\]: samples are text indices 0..4"),
+        ("view", "scatter", "view"),
+        ("model", "gpt2-xl", r"Unknown model 'gpt2-xl': the sessions are \['tiny-gpt2'\]"),
+        ("debounce_wait", -1, "debounce_wait"),
+    ],
+)
+def test_bad_trait_values_are_refused(explorer, name, value, message):
+    before = getattr(explorer, name)
+    with pytest.raises(traitlets.TraitError, match=message):
+        setattr(explorer, name, value)
+    assert getattr(explorer, name) == before
+
+
+def test_unknown_options_get_a_spelling_hint(session):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'layer'; did you mean 'layers'\?"):
+        nbc.CondensationExplorer(session, layer=[1])
+    with pytest.raises(TypeError, match="valid options: model, layers, samples, view"):
+        nbc.CondensationExplorer(session, colour="red")
+
+
+def test_bad_sessions_are_refused(session, tokenizer):
+    empty = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=[], name="empty", show_progress=False)
+    with pytest.raises(ValueError, match=r"Session 'empty' has no texts.*session.add_texts"):
+        nbc.CondensationExplorer(empty)
+    with pytest.raises(TypeError, match="takes CondensationSession or CondensationResult objects, got str"):
+        nbc.CondensationExplorer("gpt2")
+    with pytest.raises(ValueError, match="Two sessions are named 'tiny-gpt2'"):
+        nbc.CondensationExplorer([session, session])
+    with pytest.raises(ValueError, match="at least one session"):
+        nbc.CondensationExplorer([])
+    with pytest.raises(ValueError, match="Unknown model 'nope'"):
+        nbc.CondensationExplorer(session, model="nope")
+
+
+def test_errors_are_shown_logged_and_the_widget_stays_usable(session, caplog):
+    saved = nbc.CondensationSession.from_result(session.result, name="saved")
+    explorer = nbc.CondensationExplorer(saved, background=False)
+    revision = explorer._revision
+    with caplog.at_level(logging.ERROR, logger="nb_condense.widget"):
+        explorer.view = "tokens"  # needs the model, which a saved result lacks
+    assert explorer.status == "error"
+    assert explorer.error == "ValueError: tokens() needs the model: this session was built from a saved result."
+    assert "tokens() needs the model" in caplog.text and caplog.records[0].exc_info is not None
+    assert explorer._revision == revision  # the last good chart stays
+    explorer.view = "distributions"
+    assert explorer.status == "idle" and explorer.error == "" and explorer._revision == revision + 1
+
+
+def test_background_measurement_reports_progress(session):
+    assert not session.measured
+    seen = []
+    explorer = nbc.CondensationExplorer(session, layers=[-1], view="distributions")
+    explorer.observe(lambda change: seen.append(change["new"]), names="_progress")
+    assert explorer.status in ("measuring", "idle")
+    explorer.wait(60)
+    assert explorer.status == "idle" and session.measured and explorer._progress == 1.0
+    assert seen and seen == sorted(seen)
+    assert explorer.layers == [2]  # validated (and normalised) once the measurement arrived
+    assert explorer._spec == charts.distributions(session, [2], None).to_dict()
+
+
+def test_bad_layers_for_an_unmeasured_session_show_an_error(session):
+    explorer = nbc.CondensationExplorer(session, layers=[42]).wait(60)
+    assert explorer.status == "error" and "Layer 42 was not measured" in explorer.error
+    assert explorer.layers == [] and explorer._spec  # the heatmap of all layers is still drawn
+
+
+def test_a_failing_measurement_is_shown_and_other_models_still_work(session, tokenizer, caplog):
+    broken = nbc.CondensationSession(Failing(), tokenizer, texts=["one two three", "four five six"],
+                                     name="broken", show_progress=False)
+    with caplog.at_level(logging.ERROR, logger="nb_condense.widget"):
+        explorer = nbc.CondensationExplorer([broken, session], view="distributions").wait(60)
+    assert explorer.status == "error"
+    assert explorer.error == "Measuring 'broken' failed: RuntimeError: the GPU caught fire"
+    assert "the GPU caught fire" in caplog.text
+    explorer.model = "tiny-gpt2"
+    explorer.wait(60)
+    assert explorer.status == "idle" and explorer.error == ""
+    assert explorer._spec == charts.distributions(session).to_dict()
+    explorer.model = "broken"  # not re-run on every click: the stored error is shown
+    assert explorer.status == "error" and "refresh() retries" in explorer.error
+    explorer.view = "trend"  # needs every model measured
+    assert explorer.status == "error"
+    explorer.refresh()
+    explorer.wait(60)
+    assert "the GPU caught fire" in explorer.error
+
+
+def test_switching_models_keeps_the_layers_both_have(session, tokenizer, mixed_texts):
+    deep = nbc.CondensationSession(tiny_model("llama"), tokenizer, texts=mixed_texts[:2], max_length=64, bins=32,
+                                   layers=[0, 1], name="tiny-llama", show_progress=False)
+    explorer = nbc.CondensationExplorer({"a": session, "b": deep}, layers=[1, 2], samples=[4], background=False)
+    assert explorer.model_names == ["a", "b"]
+    explorer.model = "b"  # only 2 texts and layers 0, 1
+    assert explorer.layers == [1] and explorer.samples == []
+    assert explorer._spec == charts.heatmap(deep, None, selected=[1]).to_dict()
+    assert len(explorer._sample_options) == 2
+
+
+def test_refresh_after_adding_texts(explorer, session):
+    session.add_texts(["Another text about hidden states and their cosine similarity."])
+    explorer.refresh()
+    assert len(explorer._sample_options) == 6
+    assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
+
+
+def test_csv_export_message(explorer, session):
+    sent = []
+    explorer.send = lambda content, buffers=None: sent.append(content)
+    explorer.layers = [1]
+    explorer.view = "distributions"
+    explorer._on_message(explorer, {"type": "csv", "id": "r1"}, [])
+    assert sent[-1]["id"] == "r1" and sent[-1]["filename"] == "tiny-gpt2-distributions.csv"
+    frame = pd.read_csv(io.StringIO(sent[-1]["content"]))
+    expected = session.distribution([1])[["layer", "layer_fraction", "cosine", "density"]]
+    pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
+    explorer._on_message(explorer, {"type": "zip", "id": "r2"}, [])
+    assert sent[-1] == {"id": "r2", "error": "ValueError: Unknown request 'zip'."}
+
+
+def test_to_html_is_offline(explorer, tmp_path):
+    path = explorer.to_html(tmp_path / "view.html")
+    html = path.read_text()
+    assert "vega" in html and not CDN.search(html) and len(html) > 100_000
+    with pytest.raises(ValueError, match="writes an .html file"):
+        explorer.to_html(tmp_path / "view.png")
+
+
+def test_session_explore_returns_an_explorer(session):
+    explorer = session.explore(view="trend", background=False)
+    assert isinstance(explorer, nbc.CondensationExplorer) and explorer.view == "trend"
+    assert explorer._spec == charts.layer_trend([session]).to_dict()
+
+
+# ----- the bundle ----------------------------------------------------------------------------------
+def test_bundle_is_committed_offline_and_matches_altairs_vega_lite(explorer):
+    bundle = (ROOT / "nb_condense" / "static" / "widget.js").read_text()
+    assert len(bundle) > 500_000 and not CDN.search(bundle)
+    assert explorer._esm == bundle  # the committed file is what the front end gets
+    package = json.loads((ROOT / "js" / "package.json").read_text())
+    npm_major = package["devDependencies"]["vega-lite"].split(".")[0]
+    assert alt.SCHEMA_VERSION.lstrip("v").split(".")[0] == npm_major
+    python_sources = "\n".join(p.read_text() for p in (ROOT / "nb_condense").glob("*.py"))
+    assert not CDN.search(python_sources)
+
+
+@pytest.mark.slow
+def test_wheel_contains_the_bundle(tmp_path):
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)], cwd=ROOT,
+                   check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nb_condense/static/widget.js" in names and "nb_condense/static/widget.css" in names
