@@ -13,7 +13,7 @@ STATIC = Path(__file__).resolve().parents[2] / "nb_condense" / "static"
 ORIGIN = "http://127.0.0.1:9"  # never contacted: page.route answers everything under it
 
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><link rel="stylesheet" href="/widget.css"></head>
+<html><head><meta charset="utf-8"><link rel="stylesheet" href="/widget.css"><style>__STYLE__</style></head>
 <body><div id="host"></div>
 <script type="module">
 import widget from "/widget.js";
@@ -40,9 +40,10 @@ window.ready = true;
 </script></body></html>"""
 
 
-def open_harness(page: object, state: dict) -> None:
-    """Serve the harness with ``state`` as the fake model's traits and wait until ``render`` ran."""
-    html = PAGE.replace("__STATE__", json.dumps(state))
+def open_harness(page: object, state: dict, style: str = "") -> None:
+    """Serve the harness with ``state`` as the fake model's traits (and CSS ``style``, e.g. a notebook theme's
+    variables) and wait until ``render`` ran."""
+    html = PAGE.replace("__STATE__", json.dumps(state)).replace("__STYLE__", style)
 
     def handle(route: object) -> None:
         path = route.request.url[len(ORIGIN):].split("?")[0]

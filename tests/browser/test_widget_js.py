@@ -161,3 +161,19 @@ def test_export_png_svg_and_csv(guarded, session, tmp_path):
     page.evaluate("(id) => window.model.reply({id, error: 'ValueError: No chart is drawn yet.'})",
                   page.evaluate("window.model.sent[1].id"))
     assert "No chart is drawn yet" in page.locator(".nbc-error").inner_text()
+
+
+def test_follows_the_notebook_theme(guarded, session):
+    """JupyterLab's dark theme sets these CSS variables; controls and chart text take them up."""
+    page = guarded.page
+    dark = ":root { --jp-layout-color0: #111111; --jp-ui-font-color1: #eeeeee; --jp-ui-font-color2: #bbbbbb; }"
+    open_harness(page, state_for(session), style=dark)
+    wait_rendered(page, 1)
+    colours = page.evaluate("""() => {
+        const root = getComputedStyle(document.querySelector('.nbc-explorer'));
+        const label = document.querySelector('.nbc-chart .role-axis-label text');
+        const title = document.querySelector('.nbc-chart .role-title-text text');
+        return {fg: root.color, bg: root.backgroundColor, label: label.getAttribute('fill'),
+                title: title.getAttribute('fill')};
+    }""")
+    assert colours == {"fg": "rgb(238, 238, 238)", "bg": "rgb(17, 17, 17)", "label": "#bbbbbb", "title": "#eeeeee"}
