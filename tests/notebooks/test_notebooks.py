@@ -18,19 +18,24 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack")
 
-TINY_GPT2 = ('random:{"model_type": "gpt2", "n_layer": 4, "n_embd": %d, "n_head": 2, "n_positions": 128, '
+TINY_GPT2 = ('random:{"model_type": "gpt2", "n_layer": %d, "n_embd": %d, "n_head": 2, "n_positions": 128, '
              '"vocab_size": 30522, "bos_token_id": 0, "eos_token_id": 0}')
 OFFLINE = dict(DATASET="builtin", SEED=0)
 
 TINY = {
-    "00_quickstart.ipynb": dict(OFFLINE, MODEL="embedded", N_TEXTS=6, MAX_LENGTH=64),
+    "00_quickstart.ipynb": dict(OFFLINE, MODEL="embedded", N_TEXTS=6, MAX_LENGTH=64, OUT_DIR="out"),
     "01_larger_models_condense_less.ipynb": dict(
-        OFFLINE, MODELS=[TINY_GPT2 % w for w in (16, 32, 64)], TOKENIZER="embedded",
+        OFFLINE, MODELS=[TINY_GPT2 % (4, w) for w in (16, 32, 64)], TOKENIZER="embedded",
         LABELS=["tiny-16", "tiny-32", "tiny-64"], N_TEXTS=6, MAX_LENGTH=64, CORPORA=["builtin"], ROBUSTNESS_TEXTS=4,
     ),
     "02_controlled_mlp_width.ipynb": dict(
         WIDTHS=[16, 256], STEPS=12, N_LAYER=4, N_EMBD=32, N_HEAD=2, N_TEXTS=30, BLOCK_SIZE=32, VOCAB_SIZE=512,
         MEASURE_TEXTS=4, SEED=0,
+    ),
+    "03_condensation_at_initialisation.ipynb": dict(
+        OFFLINE, MODEL=TINY_GPT2 % (6, 64), TOKENIZER="embedded", N_TEXTS=6, MAX_LENGTH=64, TRAIN_TEXTS=30,
+        TRAIN_STEPS=12, MEASURE_EVERY=4, MEASURE_TEXTS=4, N_LAYER=4, N_EMBD=32, BLOCK_SIZE=32, VOCAB_SIZE=512,
+        PYTHIA=None,
     ),
 }
 
@@ -39,7 +44,7 @@ def run(name: str, tmp_path: Path) -> dict:
     import papermill
 
     out_json = tmp_path / "figures.json"
-    parameters = {**TINY[name], "OUT_JSON": str(out_json), "OUT_DIR": str(tmp_path / "out")}
+    parameters = {**TINY[name], "OUT_JSON": str(out_json)}
     papermill.execute_notebook(str(NOTEBOOKS / name), str(tmp_path / name), parameters=parameters,
                                kernel_name="python3", progress_bar=False, cwd=str(tmp_path),
                                execution_timeout=600)
@@ -71,7 +76,7 @@ def test_00_quickstart(tmp_path):
     assert figures["n_layers"] == 7 and figures["n_texts"] == 6  # MiniLM: embeddings + 6 blocks
     assert -1 <= figures["spearman_rho"] <= 1 and -1 <= figures["kendall_tau"] <= 1
     assert figures["roundtrip_exact"] is True
-    assert all(Path(f).stat().st_size > 1000 for f in figures["files"])
+    assert all((tmp_path / f).stat().st_size > 1000 for f in figures["files"])  # relative to the notebook
 
 
 @pytest.mark.slow
@@ -95,3 +100,15 @@ def test_02_controlled_mlp_width(tmp_path):
     assert all(figures["perplexity"][w] < figures["init_perplexity"][w] for w in ("16", "256"))
     rho = figures["trained_rho"]
     assert figures["narrowest_condenses_more"] == (rho["16"] > rho["256"])
+
+
+@pytest.mark.slow
+def test_03_condensation_at_initialisation(tmp_path):
+    figures = run("03_condensation_at_initialisation.ipynb", tmp_path)
+    assert figures["untrained_rho"] > 0.8  # an untrained model condenses with depth
+    steps = [row["step"] for row in figures["training"]]
+    assert steps == [0, 4, 8, 12]  # measured at step 0 and every MEASURE_EVERY steps
+    assert figures["training"][0]["spearman_rho"] > 0.8  # step 0 is an untrained model too
+    first, last = figures["training"][0], figures["training"][-1]
+    assert figures["training_lowered_rho"] == (last["spearman_rho"] < first["spearman_rho"])
+    assert figures["checkpoints"] == []  # PYTHIA=None: the hub part is skipped, and says so
