@@ -37,6 +37,14 @@ TINY = {
         TRAIN_STEPS=12, MEASURE_EVERY=4, MEASURE_TEXTS=4, N_LAYER=4, N_EMBD=32, BLOCK_SIZE=32, VOCAB_SIZE=512,
         PYTHIA=None,
     ),
+    "04_distillation.ipynb": dict(
+        PAIRS=[], TEACHER_WIDTH=256, STUDENT_WIDTH=16, STEPS=12, N_LAYER=4, N_EMBD=32, N_HEAD=2, N_TEXTS_TRAIN=30,
+        BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4, SEED=0,
+    ),
+    "05_dispersion_loss.ipynb": dict(
+        TOY_STEPS=60, STEPS=16, N_LAYER=4, N_EMBD=32, N_TEXTS=30, BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4,
+        COEFF=1.0, FORGET_EVERY=8, SEED=0,
+    ),
 }
 
 
@@ -112,3 +120,30 @@ def test_03_condensation_at_initialisation(tmp_path):
     first, last = figures["training"][0], figures["training"][-1]
     assert figures["training_lowered_rho"] == (last["spearman_rho"] < first["spearman_rho"])
     assert figures["checkpoints"] == []  # PYTHIA=None: the hub part is skipped, and says so
+
+
+@pytest.mark.slow
+def test_04_distillation(tmp_path):
+    figures = run("04_distillation.ipynb", tmp_path)
+    assert figures["public"] == []  # PAIRS=[]: the hub part is skipped, and says so
+    rows = figures["distillation"]
+    assert [r["model"] for r in rows] == ["teacher n_inner=256", "scratch n_inner=16", "distilled n_inner=16"]
+    assert all(-1 <= r["spearman_rho"] <= 1 and r["perplexity"] > 1 for r in rows)
+    scratch, distilled = rows[1], rows[2]
+    assert figures["distillation_transferred_resistance"] == (
+        distilled["spearman_rho"] < scratch["spearman_rho"] and distilled["last_layer_mean"] < scratch["last_layer_mean"])
+
+
+@pytest.mark.slow
+def test_05_dispersion_loss(tmp_path):
+    figures = run("05_dispersion_loss.ipynb", tmp_path)
+    toy = {row["variant"]: row for row in figures["toy"]}
+    assert set(toy) == {"angular_spread", "l2_repel", "decorrelation", "orthogonalization", "perplexity_entropy"}
+    assert all(row["loss_after"] < row["loss_before"] for row in toy.values())  # each variant was minimised
+    assert toy["angular_spread"]["mean_cosine_after"] < toy["angular_spread"]["mean_cosine_before"] - 0.3
+    rows = {row["condition"]: row for row in figures["comparison"]}
+    assert list(rows) == ["CE only", "CE + dispersion (1.0)", "NEFTune", "active forgetting"]
+    # the dispersion-trained model's dispersion term is lower than the baseline's
+    assert rows["CE + dispersion (1.0)"]["dispersion_term"] < rows["CE only"]["dispersion_term"]
+    assert figures["dispersion_spreads"] is True
+    assert all(row["perplexity"] > 1 for row in rows.values())
