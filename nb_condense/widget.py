@@ -164,10 +164,9 @@ class CondensationExplorer(anywidget.AnyWidget):
             self._measure_now(self._needed())
         if self.session.measured:
             self.layers = layers
-            self._update()
         else:  # checked against the measurement once the background thread has made it
             self._pending_layers = list(layers)
-            self._update()
+        self._update()
 
     # ----- public API --------------------------------------------------------------------------------
     @property
@@ -184,10 +183,13 @@ class CondensationExplorer(anywidget.AnyWidget):
         """The Altair chart of the current view (``None`` before the first one is drawn)."""
         return self._chart
 
+    def _require_chart(self) -> None:
+        if self._chart is None:
+            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+
     def data(self) -> pd.DataFrame:
         """The data behind the current chart as a tidy frame (what the CSV export downloads)."""
-        if not self._spec:
-            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        self._require_chart()
         datasets = self._spec.get("datasets", {})
         return pd.DataFrame(max(datasets.values(), key=len) if datasets else [])
 
@@ -196,8 +198,7 @@ class CondensationExplorer(anywidget.AnyWidget):
         path = Path(path)
         if path.suffix.lower() != ".html":
             raise ValueError(f"to_html writes an .html file, got {path.name!r}.")
-        if self._chart is None:
-            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        self._require_chart()
         return charts.save_chart(self._chart, path)
 
     def wait(self, timeout: float | None = None) -> CondensationExplorer:
@@ -269,36 +270,39 @@ class CondensationExplorer(anywidget.AnyWidget):
     def _update(self) -> None:
         """Answer the latest request: a new spec when the choices changed, else just acknowledge."""
         with self._lock:
-            if self._thread is not None:  # the measurement thread calls back when it is done
+            try:
+                self._answer()
+            finally:  # every request is acknowledged, whatever the answer
                 self._answered = self._request
-                return
-            todo = [name for name in self._needed() if not self._sessions[name].measured]
-            failed = [name for name in todo if name in self._failed]
-            if failed:  # not retried on every click: refresh() retries
-                self._key = None
-                self.error, self.status = self._failed[failed[0]] + " (refresh() retries)", "error"
-                self._answered = self._request
-                return
-            if todo:
-                self._start_measuring(todo)
-                self._answered = self._request
-                return
-            key = (self.model, tuple(self.layers), tuple(self.samples), self.view)
-            if key != self._key:
-                self._key = key
-                try:  # charts' specs are validated by the test suite; per click, Altair's checks cost ~30 %
-                    with debug_mode(False):
-                        chart = self._build()
-                        spec = chart.to_dict(validate=False)
-                except Exception as exc:  # shown in the widget and logged; the widget stays usable
-                    self._key = None
-                    self._fail(exc)
-                else:
-                    with self.hold_sync():
-                        self._chart, self._spec = chart, spec
-                        self._revision += 1
-                        self.error, self.status = "", "idle"
-            self._answered = self._request
+
+    def _answer(self) -> None:
+        if self._thread is not None:  # the measurement thread calls back when it is done
+            return
+        todo = [name for name in self._needed() if not self._sessions[name].measured]
+        failed = [name for name in todo if name in self._failed]
+        if failed:  # not retried on every click: refresh() retries
+            self._key = None
+            self.error, self.status = self._failed[failed[0]] + " (refresh() retries)", "error"
+            return
+        if todo:
+            self._start_measuring(todo)
+            return
+        key = (self.model, tuple(self.layers), tuple(self.samples), self.view)
+        if key == self._key:
+            return
+        self._key = key
+        try:  # charts' specs are validated by the test suite; per click, Altair's checks cost ~30 %
+            with debug_mode(False):
+                chart = self._build()
+                spec = chart.to_dict(validate=False)
+        except Exception as exc:  # shown in the widget and logged; the widget stays usable
+            self._key = None
+            self._fail(exc)
+            return
+        with self.hold_sync():
+            self._chart, self._spec = chart, spec
+            self._revision += 1
+            self.error, self.status = "", "idle"
 
     def _build(self) -> Any:
         session = self.session
@@ -313,11 +317,12 @@ class CondensationExplorer(anywidget.AnyWidget):
         sample = self.samples[0] if self.samples else 0
         return charts.token_strip(session, sample, layer)
 
-    def _fail(self, exc: BaseException) -> None:
-        logger.error("CondensationExplorer: %s", exc, exc_info=exc)
+    def _fail(self, exc: BaseException, message: str | None = None) -> None:
+        """Show ``message`` (default: the exception) in the widget and log it with the traceback."""
+        message = message or f"{type(exc).__name__}: {exc}"
+        logger.error("CondensationExplorer: %s", message, exc_info=exc)
         with self.hold_sync():
-            self.error = f"{type(exc).__name__}: {exc}"
-            self.status = "error"
+            self.error, self.status = message, "error"
 
     def _set_options(self) -> None:
         session = self.session
@@ -362,9 +367,7 @@ class CondensationExplorer(anywidget.AnyWidget):
                 self._sessions[name].measure(progress=lambda done, total, k=k: progress(done, total, k))
             except Exception as exc:
                 self._failed[name] = f"Measuring {name!r} failed: {type(exc).__name__}: {exc}"
-                logger.error("CondensationExplorer: %s", self._failed[name], exc_info=exc)
-                with self.hold_sync():
-                    self.error, self.status = self._failed[name], "error"
+                self._fail(exc, self._failed[name])
                 return False
         return True
 
