@@ -133,7 +133,8 @@ def main() -> None:
 
     print(f"session: 25 layers x {args.texts} texts x 128 bins; debounce_wait = {args.debounce} ms; "
           f"{args.runs} clicks per control")
-    print(f"time to first render (navigation -> first chart, kernel start and imports included): {first_render_s:.2f} s")
+    print("time to first render (navigation -> first chart, kernel start and imports included): "
+          f"{first_render_s:.2f} s")
     print(f"{'control change -> redrawn chart':<34}{'median ms':>10}{'p90 ms':>9}{'/ target':>10}")
     for name, values in timings.items():
         median = statistics.median(values)

@@ -38,7 +38,8 @@ def main() -> None:
     print(f"\n2. With / without the dispersion loss (n_inner 256, {args.steps} steps)")
     print(pd.concat(rows, ignore_index=True).to_string(index=False))
 
-    print(f"\n3. Logit distillation from a wide teacher (n_inner 1024) into a narrow student (n_inner 32), {args.steps} steps")
+    print("\n3. Logit distillation from a wide teacher (n_inner 1024) into a narrow student (n_inner 32), "
+          f"{args.steps} steps")
     print(distillation_experiment(steps=args.steps).to_string(index=False))
 
 

@@ -10,28 +10,70 @@ nb-condense measure random:gpt2 --tokenizer gpt2   # an untrained GPT-2 (condens
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from .settings import MeasureSettings, TextSource
 
 __all__ = ["main"]
 
 
-def _layers(text: str) -> list[int]:
+def _layers(text: str) -> tuple[int, ...]:
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--layers takes comma-separated integers, e.g. 0,6,-1 (got {text!r})") from exc
+        raise argparse.ArgumentTypeError(f"takes comma-separated integers, e.g. 0,6,-1 (got {text!r})") from exc
 
 
-def _read_texts(path: str) -> list[str]:
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"takes a positive integer or 'auto' (got {text!r})") from exc
+
+
+def _texts_file(path: str) -> tuple[str, ...]:
     file = Path(path)
     if not file.is_file():
-        raise SystemExit(f"error: --texts-file {path!r} does not exist.")
-    texts = [line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        raise argparse.ArgumentTypeError(f"{path!r} does not exist (a UTF-8 file with one text per line).")
+    texts = tuple(line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip())
     if not texts:
-        raise SystemExit(f"error: --texts-file {path!r} has no non-empty lines (one text per line).")
+        raise argparse.ArgumentTypeError(f"{path!r} has no non-empty lines (one text per line).")
     return texts
+
+
+# How a field's annotation becomes a command-line value; the flag is the field's name with dashes.
+PARSERS: dict[str, Any] = {"int": int, "str": str, "int | str | None": _batch_size,
+                           "tuple[int, ...] | None": _layers, "tuple[str, ...] | None": _texts_file}
+FLAGS = {"texts": ["--texts-file"], "n_texts": ["--n-texts", "--repetitions"]}
+"""Fields whose flags are not simply ``--field-name``."""
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, group: Any = None) -> None:
+    """One flag per field of ``cls``, typed from its annotation, helped by its ``metadata["help"]``.
+
+    Defaults are left to the dataclass: a flag not given is absent from the parsed namespace.
+    """
+    for item in dataclasses.fields(cls):
+        flags = FLAGS.get(item.name, ["--" + item.name.replace("_", "-")])
+        target = group if group is not None and item.name in ("texts", "dataset") else parser
+        help_text = f"{item.metadata.get('help', '')} (default: {item.default})"
+        if item.type == "bool":
+            target.add_argument(*flags, dest=item.name, action="store_true", default=argparse.SUPPRESS,
+                                help=item.metadata.get("help", ""))
+        else:
+            target.add_argument(*flags, dest=item.name, type=PARSERS[str(item.type)], default=argparse.SUPPRESS,
+                                help=help_text)
+
+
+def dataclass_values(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The fields of ``cls`` given on the command line."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
 
 
 def format_summary(result) -> str:  # type: ignore[no-untyped-def]
@@ -53,46 +95,35 @@ def format_summary(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def _measure(args: argparse.Namespace) -> int:
-    from .charts import save_chart
-    from .measure import measure
+    from .charts import heatmap, save_chart
+    from .engine import measure
     from .models import load_model
+    from .settings import MeasureSettings, TextSource
 
+    settings = MeasureSettings(**dataclass_values(args, MeasureSettings))
+    source = TextSource(**dataclass_values(args, TextSource))
     model, tokenizer = load_model(
         args.model,
         tokenizer=args.tokenizer,
-        lm_head=args.include_logits_layer,
+        lm_head=settings.include_logits_layer,
         dtype=args.dtype,
         device=args.device,
         device_map=args.device_map,
         trust_remote_code=args.trust_remote_code,
     )
-    result = measure(
-        model,
-        tokenizer,
-        texts=_read_texts(args.texts_file) if args.texts_file else None,
-        dataset=args.dataset,
-        n_texts=args.repetitions,
-        max_length=args.max_length,
-        batch_size=args.batch_size,
-        bins=args.bins,
-        include_diagonal=args.include_diagonal,
-        layers=args.layers,
-        include_logits_layer=args.include_logits_layer,
-        effective_rank=args.effective_rank,
-        seed=args.seed,
-        show_progress=not args.no_progress,
-    )
+    result = measure(model, tokenizer, settings=settings, source=source, show_progress=not args.no_progress)
     print(format_summary(result))
     if args.out:
         print(f"saved {result.save(args.out)}")
     if args.plot:
-        print(f"saved {save_chart(result.heatmap(title=str(result.metadata.get('model_name'))), args.plot)}")
+        name = str(result.metadata.get("model_name"))
+        print(f"saved {save_chart(heatmap(result, title=name, select=False), args.plot)}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .charts import save_chart
-    from .measure import measure
+    from .charts import heatmap, save_chart
+    from .engine import measure
     from .models import load_model
 
     model, tokenizer = load_model("embedded")
@@ -109,7 +140,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(format_summary(result))
     result.summary().to_csv(out / "summary.csv", index=False)
     result.save(out / "result.npz")
-    save_chart(result.heatmap(title="all-MiniLM-L6-v2 on the builtin corpus"), out / "heatmap.png")
+    save_chart(heatmap(result, title="all-MiniLM-L6-v2 on the builtin corpus", select=False), out / "heatmap.png")
     print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")
     return 0
 
@@ -121,19 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = commands.add_parser("measure", help="measure one model and print a per-layer summary")
     m.add_argument("model", help="hub id, local folder, 'embedded', or random:<model-type|json|config.json|hub id>")
     m.add_argument("--tokenizer", help="tokenizer hub id or folder (default: the model's; needed for random:<type>)")
-    source = m.add_mutually_exclusive_group()
-    source.add_argument("--dataset", default="wikipedia", help="wikipedia, pubmed, imdb, squad or builtin (offline)")
-    source.add_argument("--texts-file", help="a UTF-8 file with one text per line")
-    m.add_argument("--repetitions", type=int, default=100, help="number of texts sampled from --dataset")
-    m.add_argument("--max-length", type=int, default=512)
-    m.add_argument("--batch-size", type=lambda v: v if v == "auto" else int(v),
-                   help="texts per forward pass, or 'auto' from free GPU memory (default: 8 on GPU, 1 on CPU)")
-    m.add_argument("--bins", type=int, default=128)
-    m.add_argument("--layers", type=_layers, help="comma-separated hidden-state indices, e.g. 0,6,-1")
-    m.add_argument("--include-diagonal", action="store_true", help="count each token with itself")
-    m.add_argument("--include-logits-layer", action="store_true", help="also measure the output logits")
-    m.add_argument("--effective-rank", action="store_true", help="add the RankMe effective rank per layer")
-    m.add_argument("--seed", type=int, default=0)
+    add_dataclass_arguments(m, TextSource, group=m.add_mutually_exclusive_group())
+    add_dataclass_arguments(m, MeasureSettings)
     m.add_argument("--dtype", help="e.g. float32, bfloat16")
     m.add_argument("--device", help="e.g. cpu, cuda")
     m.add_argument("--device-map", help="'auto' shards pretrained weights over the GPUs (accelerate)")

@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from .charts import heatmap_chart, save_chart
-from .corpus import sample_texts
-from .measure import MeasureSettings, _positive_int, check_texts, measure_texts
-from .metrics import PositionAverage, density_from_counts, histogram_counts
+from .engine import measure_texts
+from .metrics import PositionAverage, histogram_counts
 from .result import CondensationResult
+from .settings import MeasureSettings, TextSource, check_texts, positive_int, split_options, with_options_signature
+from .summaries import density_from_counts
 
 __all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
+
+FIXED = {"include_diagonal": True}
+"""Settings the reference fixes: every entry of every cosine matrix is counted, the diagonal included."""
 
 
 def plot_similarity_heatmap(
@@ -36,8 +39,10 @@ def plot_similarity_heatmap(
     Returns the Altair chart; with ``save_path`` it is also written (PNG, SVG, PDF or HTML by suffix).
     Every ``step``-th layer is drawn, at x = layer / (n_layers - 1).
     """
-    step = _positive_int("step", step)
-    bins = _positive_int("bins", bins)
+    from .charts import density_heatmap, save_chart
+
+    step = positive_int("step", step)
+    bins = positive_int("bins", bins)
     matrices = [np.asarray(m) for m in cossim_matrix_by_layer]
     if not matrices:
         raise ValueError("cossim_matrix_by_layer is empty.")
@@ -46,13 +51,15 @@ def plot_similarity_heatmap(
     counts = np.stack(
         [histogram_counts(torch.as_tensor(matrices[i]), bins, include_diagonal=True).numpy() for i in chosen]
     )
-    density = density_from_counts(counts)
-    chart = heatmap_chart(density, np.array(chosen) / denominator, layers=np.array(chosen))
+    chart = density_heatmap(density_from_counts(counts), np.array(chosen) / denominator,
+                            layers=np.array(chosen)).chart
     if save_path is not None:
         save_chart(chart, save_path)
     return chart
 
 
+@with_options_signature(MeasureSettings, exclude=("max_length", "include_logits_layer", "batch_size",
+                                                  *FIXED))
 def measure_embedding_condensation(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -67,13 +74,14 @@ def measure_embedding_condensation(
     plot: bool = True,
     save_path: str | Path | None = "./test_embedding_condensation.png",
     show_progress: bool = True,
-    batch_size: int | None = None,
+    batch_size: int | str | None = None,
+    **options: Any,
 ) -> CondensationResult:
     """The reference measurement, streamed and batched; same arguments and defaults.
 
-    ``result.cossim_by_layer`` (``[n_hidden_states (+1 logits), S, S]``, float32) is the element-wise
-    mean of the per-text cosine matrices, diagonal included. Texts of different lengths are aligned at
-    token 0 and each entry is averaged over the texts that have it (``S`` = longest text).
+    ``result.cossim_by_layer`` (``[n_entries, S, S]``, float32) is the element-wise mean of the per-text
+    cosine matrices, diagonal included. Texts of different lengths are aligned at token 0 and each entry is
+    averaged over the texts that have it (``S`` = longest text).
 
     Differences from the reference, all deliberate:
 
@@ -84,9 +92,16 @@ def measure_embedding_condensation(
       it. The Altair chart is returned as ``result.chart``.
     - the model's train/eval mode and the global RNG are left as they were.
     - ``batch_size`` (extra) sets how many texts go through the model at once (default: 8 on an
-      accelerator, 1 on a CPU).
+      accelerator, 1 on a CPU); ``**options`` (extra) are further ``MeasureSettings`` fields (``bins``,
+      ``layers``, ``effective_rank``). ``include_diagonal`` is fixed to True, as in the reference.
     """
-    repetitions = _positive_int("repetitions", repetitions)
+    repetitions = positive_int("repetitions", repetitions)
+    extra, _ = split_options(options, where="measure_embedding_condensation()",
+                             allowed=("bins", "layers", "effective_rank", *FIXED))
+    for name, value in FIXED.items():
+        if extra.get(name, value) != value:
+            raise ValueError(f"measure_embedding_condensation() measures as the reference does, with {name}="
+                             f"{value}; use nbc.measure(..., {name}={extra[name]!r}) for another setting.")
     if texts is not None:
         chosen = check_texts(texts)
         if len(chosen) < repetitions:
@@ -96,24 +111,15 @@ def measure_embedding_condensation(
                 UserWarning,
                 stacklevel=2,
             )
-        chosen = chosen[:repetitions]
-        corpus: dict[str, Any] = {"corpus": "texts"}
+        chosen, corpus = chosen[:repetitions], {"corpus": "texts"}
     else:
-        chosen = sample_texts(dataset, repetitions, min_word_count=min_word_count, max_word_count=max_word_count)
-        corpus = {"corpus": dataset, "seed": 0, "min_word_count": min_word_count, "max_word_count": max_word_count}
-    settings = MeasureSettings(
-        max_length=max_length, batch_size=batch_size, include_diagonal=True, include_logits_layer=include_logits_layer
-    )
+        chosen, corpus = TextSource(dataset=dataset, n_texts=repetitions, min_word_count=min_word_count,
+                                    max_word_count=max_word_count).resolve()
+    settings = MeasureSettings(max_length=max_length, batch_size=batch_size, include_logits_layer=include_logits_layer,
+                               **{**extra, **FIXED})
     average = PositionAverage()
-    result = measure_texts(
-        model,
-        tokenizer,
-        chosen,
-        settings,
-        show_progress=show_progress,
-        on_text=lambda _index, cos: average.add(cos),
-        metadata=corpus,
-    )
+    result = measure_texts(model, tokenizer, chosen, settings, show_progress=show_progress,
+                           on_text=lambda _index, cos: average.add(cos), metadata=corpus)
     result.cossim_by_layer = average.mean().to(torch.float32).cpu().numpy()
     if plot:
         result.chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)

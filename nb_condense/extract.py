@@ -18,15 +18,18 @@ from typing import Any
 
 import torch
 
+from .layer_selection import resolve_layers
+
 logger = logging.getLogger("nb_condense")
 
 __all__ = [
     "HiddenStates",
+    "auto_batch_size",
+    "default_batch_size",
     "input_device",
     "is_out_of_memory",
     "iter_hidden_states",
     "max_positions",
-    "resolve_layers",
     "tokenize_texts",
 ]
 
@@ -67,32 +70,44 @@ def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> lis
     for start in range(0, len(texts), TOKENIZE_CHUNK):
         chunk = list(texts[start : start + TOKENIZE_CHUNK])
         encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding=False)
-        keys = [k for k in encoded.keys() if k in ("input_ids", "token_type_ids")]
+        keys = [k for k in encoded if k in ("input_ids", "token_type_ids")]
         out.extend({k: torch.tensor(encoded[k][i], dtype=torch.long) for k in keys} for i in range(len(chunk)))
     return out
 
 
-def resolve_layers(layers: Sequence[int] | None, n_available: int) -> list[int]:
-    """Hidden-state indices to keep (negative indices count from the end), validated and de-duplicated."""
-    if layers is None:
-        return list(range(n_available))
-    if isinstance(layers, int):
-        layers = [layers]
-    resolved: list[int] = []
-    for layer in layers:
-        if not isinstance(layer, int) or isinstance(layer, bool):
-            raise TypeError(f"Layer indices must be integers, got {layer!r}.")
-        index = layer + n_available if layer < 0 else layer
-        if not 0 <= index < n_available:
-            raise ValueError(
-                f"Layer {layer} does not exist: this model has {n_available} hidden-state entries "
-                f"(valid indices 0..{n_available - 1}, or negative from the end)."
-            )
-        if index not in resolved:
-            resolved.append(index)
-    if not resolved:
-        raise ValueError("`layers` is empty: pass None for all layers or a list of layer indices.")
-    return sorted(resolved)
+CPU_BATCH_SIZE = 1
+"""Default on a CPU: one 512-token text already fills the matrix units; batches of 4-8 measured slower."""
+ACCELERATOR_BATCH_SIZE = 8
+
+
+def default_batch_size(model: torch.nn.Module) -> int:
+    """8 texts per forward pass on an accelerator, 1 on a CPU."""
+    return CPU_BATCH_SIZE if input_device(model).type == "cpu" else ACCELERATOR_BATCH_SIZE
+
+
+ACTIVATION_FACTOR = 4
+"""Activation memory per hidden state kept, relative to the hidden states themselves (MLP, attention, copies)."""
+
+
+def auto_batch_size(model: torch.nn.Module, max_length: int, free_bytes: int | None = None) -> int:
+    """Texts per forward pass that fit half of the free accelerator memory (1 on a CPU, at most 64).
+
+    Estimate per text: ``(layers + 1) x max_length x hidden x bytes x 4`` plus one attention map
+    ``heads x max_length^2 x bytes``. An out-of-memory error still halves the batch and retries.
+    """
+    device = input_device(model)
+    if free_bytes is None:
+        if device.type != "cuda":
+            return CPU_BATCH_SIZE
+        free_bytes, _ = torch.cuda.mem_get_info(device)
+    config = getattr(model, "config", None)
+    hidden = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0) or 1024)
+    layers = int(getattr(config, "num_hidden_layers", 0) or getattr(config, "num_layers", 0) or 24)
+    heads = int(getattr(config, "num_attention_heads", 0) or getattr(config, "num_heads", 0) or 16)
+    element = next(model.parameters()).element_size()
+    per_text = (layers + 1) * max_length * hidden * element * ACTIVATION_FACTOR + heads * max_length**2 * element
+    return int(min(64, max(1, free_bytes * 0.5 // per_text)))
+
 
 
 @dataclass
@@ -107,7 +122,8 @@ class HiddenStates:
     lengths: list[int]
     layers: list[torch.Tensor]
     layer_indices: list[int]
-    n_available: int
+    n_entries: int
+    """Hidden-state entries the model returned (plus the logits entry when asked for)."""
     batch_size: int = 0
     """Texts per forward pass when this batch ran (smaller than asked after an out-of-memory retry)."""
 
@@ -158,14 +174,14 @@ def _accepts(module: torch.nn.Module, name: str) -> bool:
 
 def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor], include_logits_layer: bool) -> list[torch.Tensor]:
     config = getattr(model, "config", None)
-    runner = model
+    runner: Any = model
     if getattr(config, "is_encoder_decoder", False):
         if include_logits_layer:
             raise ValueError(
                 "include_logits_layer=True is not supported for encoder-decoder models: only the encoder "
                 "is measured and it has no logits."
             )
-        runner = model.get_encoder()
+        runner = model.get_encoder()  # type: ignore[operator]
     kwargs: dict[str, Any] = {"output_hidden_states": True, "return_dict": True}
     if _accepts(runner, "use_cache"):
         kwargs["use_cache"] = False
@@ -242,7 +258,7 @@ def iter_hidden_states(
                 lengths=[len(e["input_ids"]) for e in chunk],
                 layers=[outputs[k] for k in keep],
                 layer_indices=keep,
-                n_available=len(outputs),
+                n_entries=len(outputs),
                 batch_size=size,
             )
             del outputs

@@ -1,7 +1,8 @@
-"""Pure tensor maths: cosine matrices, histograms, per-text and per-model statistics.
+"""Pure tensor maths on hidden states: cosine matrices, histogram counts, per-text statistics.
 
 Every function works on any device and does its arithmetic in float32 (float64 for sums), whatever
 dtype the hidden states come in. Shapes are written ``[layer, token, token]`` etc. in the docstrings.
+Summaries that need no torch (densities, quantiles, depth trends) live in :mod:`nb_condense.summaries`.
 
 Example
 -------
@@ -20,30 +21,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy import stats as scipy_stats
+
+from .summaries import bin_edges
 
 __all__ = [
     "NORM_EPS",
     "PositionAverage",
-    "QUANTILES",
-    "TrendStatistics",
     "TextLayerStatistics",
-    "bin_edges",
     "cosine_matrices",
     "cosine_matrix",
-    "density_from_counts",
     "effective_rank",
     "histogram_counts",
-    "histogram_quantiles",
     "l2_normalize",
-    "last_half_size",
     "text_layer_statistics",
-    "trend_statistics",
 ]
 
 NORM_EPS = 1e-3
 """Norm floor of the reference implementation: ``x / max(||x||, 1e-3)`` (all-zero rows stay zero)."""
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _normalise_(z: torch.Tensor, eps: float) -> torch.Tensor:
@@ -92,11 +86,6 @@ def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> to
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-def bin_edges(bins: int) -> np.ndarray:
-    """The ``bins + 1`` edges on [-1, 1], exactly as ``numpy.histogram(range=(-1, 1))`` uses them."""
-    return np.linspace(-1.0, 1.0, bins + 1)
-
-
 def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
     """Bin of each value as a float tensor: ``edges[k] <= v < edges[k+1]``, last bin closed (numpy's rule).
 
@@ -115,7 +104,7 @@ def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
     where = near.nonzero(as_tuple=True)
     if where[0].numel():
         dtype = np.float64 if values.dtype == torch.float64 else np.float32
-        edges = torch.from_numpy(np.linspace(-1.0, 1.0, bins + 1, dtype=dtype)).to(values.device)
+        edges = torch.from_numpy(bin_edges(bins).astype(dtype)).to(values.device)
         v = values[where]
         k = index[where].long()
         k -= (v < edges[k]).long()
@@ -154,32 +143,6 @@ def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool 
     return counts.reshape(*lead, bins)
 
 
-def density_from_counts(counts: np.ndarray) -> np.ndarray:
-    """Probability density ``[..., bins]`` on [-1, 1] from counts (``sum(density) * bin_width == 1``)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    return counts / (counts.sum(axis=-1, keepdims=True) * (2.0 / counts.shape[-1]))
-
-
-def histogram_quantiles(counts: torch.Tensor, quantiles: Sequence[float] = QUANTILES) -> torch.Tensor:
-    """Quantiles ``[..., len(quantiles)]`` read off histograms ``[..., bins]`` on [-1, 1].
-
-    Mass is taken as uniform inside each bin (linear interpolation of the cumulative distribution).
-    Empty histograms give NaN.
-    """
-    counts = counts.double()
-    bins = counts.shape[-1]
-    width = 2.0 / bins
-    total = counts.sum(-1, keepdim=True)
-    cdf = counts.cumsum(-1) / total  # [..., bins]
-    q = torch.tensor(list(quantiles), dtype=torch.float64, device=counts.device)
-    q = q.expand(*cdf.shape[:-1], len(quantiles)).contiguous()
-    index = torch.searchsorted(cdf.contiguous(), q).clamp_(max=bins - 1)  # first bin whose cdf >= q
-    below = torch.where(index > 0, cdf.gather(-1, (index - 1).clamp_(min=0)), torch.zeros_like(q))
-    in_bin = counts.gather(-1, index) / total
-    fraction = torch.where(in_bin > 0, (q - below) / in_bin, torch.zeros_like(q)).clamp_(0.0, 1.0)
-    return -1.0 + (index.double() + fraction) * width
-
-
 def effective_rank(cos: torch.Tensor) -> torch.Tensor:
     """RankMe effective rank ``[...]`` of the normalised token vectors behind ``cos`` (``[..., n, n]``).
 
@@ -198,12 +161,16 @@ def effective_rank(cos: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class TextLayerStatistics:
-    """Per-layer statistics of one text (each a tensor ``[layer]``, counts ``[layer, bins]``)."""
+    """Per-layer statistics of one text: counts ``[layer, bins]``, mean, std ``[layer]``, token means.
+
+    ``token_means[l, i]`` is token ``i``'s mean cosine to the *other* tokens at layer ``l`` (whatever
+    ``include_diagonal`` says: a token's similarity with itself tells nothing about it).
+    """
 
     counts: torch.Tensor
     mean: torch.Tensor
     std: torch.Tensor
-    quantiles: torch.Tensor  # [layer, len(QUANTILES)]
+    token_means: torch.Tensor
     effective_rank: torch.Tensor | None
 
 
@@ -213,92 +180,35 @@ def text_layer_statistics(
     include_diagonal: bool = False,
     with_effective_rank: bool = False,
 ) -> TextLayerStatistics:
-    """Histogram counts, exact mean/std and histogram quantiles of one text's cosine matrices ``[layer, n, n]``."""
+    """Histogram counts, exact mean/std and per-token means of one text's cosine matrices ``[layer, n, n]``.
+
+    >>> cos = torch.tensor([[[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]])
+    >>> stats = text_layer_statistics(cos, bins=4)
+    >>> stats.mean.tolist(), stats.token_means.tolist()
+    ([0.3333333333333333], [[0.25, 0.5, 0.25]])
+    """
     n = cos.shape[-1]
     pairs = n * n if include_diagonal else n * (n - 1)
-    if pairs == 0:
+    if n < 2:
         raise ValueError("A text needs at least 2 tokens to have a pair of distinct tokens.")
     # row sums in float32 (short, accurate), then float64 across rows
-    total = cos.sum(-1).double().sum(-1)
+    row_sums = cos.sum(-1)
+    diag = cos.diagonal(dim1=-2, dim2=-1)
+    token_means = (row_sums - diag) / (n - 1)
+    total = row_sums.double().sum(-1)
     total_sq = torch.linalg.vector_norm(cos, dim=-1).double().square().sum(-1)
     if not include_diagonal:
-        diag = cos.diagonal(dim1=-2, dim2=-1).double()
-        total = total - diag.sum(-1)
-        total_sq = total_sq - diag.square().sum(-1)
+        diag64 = diag.double()
+        total = total - diag64.sum(-1)
+        total_sq = total_sq - diag64.square().sum(-1)
     mean = total / pairs
     std = (total_sq / pairs - mean.square()).clamp_(min=0.0).sqrt()
-    counts = histogram_counts(cos, bins, include_diagonal)
     return TextLayerStatistics(
-        counts=counts,
+        counts=histogram_counts(cos, bins, include_diagonal),
         mean=mean,
         std=std,
-        quantiles=histogram_quantiles(counts),
+        token_means=token_means,
         effective_rank=effective_rank(cos) if with_effective_rank else None,
-    )
-
-
-def last_half_size(n_layer_means: int) -> int:
-    """How many of the last layer means form the "last half": ``max(1, L // 2)`` with ``L = n - 1`` blocks.
-
-    ``n_layer_means`` counts every entry (embedding output included), so ``L`` is the number of blocks.
-
-    >>> last_half_size(13)   # GPT-2 small: 12 blocks -> last 6 layer means
-    6
-    """
-    return max(1, (n_layer_means - 1) // 2)
-
-
-@dataclass
-class TrendStatistics:
-    """How condensation grows with depth, for one model (the paper's family tables)."""
-
-    layer_means: np.ndarray
-    spearman_rho: float
-    spearman_p: float
-    kendall_tau: float
-    kendall_p: float
-    last_n_means: dict[int, float]
-    last_half_mean: float
-
-    def as_dict(self) -> dict[str, float]:
-        """Flat scalars (``last_1_mean`` ... ``last_5_mean``), for tables."""
-        row = {
-            "spearman_rho": self.spearman_rho,
-            "spearman_p": self.spearman_p,
-            "kendall_tau": self.kendall_tau,
-            "kendall_p": self.kendall_p,
-        }
-        row.update({f"last_{k}_mean": v for k, v in self.last_n_means.items()})
-        row["last_half_mean"] = self.last_half_mean
-        return row
-
-
-def trend_statistics(layer_means: Sequence[float] | np.ndarray, last_n: Sequence[int] = (1, 2, 3, 4, 5)) -> TrendStatistics:
-    """Spearman rho and Kendall tau-b of layer means vs layer index, last-N and last-half means.
-
-    A constant sequence has no rank correlation: rho and tau are NaN then (never a made-up 0).
-
-    >>> t = trend_statistics([0.1, 0.2, 0.4, 0.9])
-    >>> round(t.spearman_rho, 3), round(t.kendall_tau, 3), round(t.last_half_mean, 3)
-    (1.0, 1.0, 0.9)
-    """
-    means = np.asarray(layer_means, dtype=np.float64)
-    if means.ndim != 1 or means.size < 2:
-        raise ValueError(f"Need at least 2 layer means for a trend, got shape {means.shape}.")
-    index = np.arange(means.size)
-    if np.all(means == means[0]):
-        rho = rho_p = tau = tau_p = float("nan")
-    else:
-        rho, rho_p = scipy_stats.spearmanr(index, means)
-        tau, tau_p = scipy_stats.kendalltau(index, means)  # tau-b, scipy's default
-    return TrendStatistics(
-        layer_means=means,
-        spearman_rho=float(rho),
-        spearman_p=float(rho_p),
-        kendall_tau=float(tau),
-        kendall_p=float(tau_p),
-        last_n_means={k: float(means[-k:].mean()) for k in last_n if k <= means.size},
-        last_half_mean=float(means[-last_half_size(means.size):].mean()),
     )
 
 
@@ -320,6 +230,7 @@ class PositionAverage:
         self.lengths: list[int] = []
 
     def add(self, matrices: torch.Tensor) -> None:
+        """Add one text's matrices ``[layer, n, n]`` (``n`` may differ from earlier texts')."""
         n = matrices.shape[-1]
         if self.total is None or n > self.total.shape[-1]:
             grown = matrices.new_zeros((matrices.shape[0], n, n), dtype=torch.float64)

@@ -101,8 +101,8 @@ def load_model(
     """Load ``(model, tokenizer)`` by name (see the module docstring for the names understood).
 
     ``tokenizer`` (a name, or a loaded tokenizer) overrides where the tokenizer comes from (required
-    for ``random:`` specs that are bare model types or JSON, which carry no vocabulary). ``dtype`` e.g. ``"bfloat16"``; ``device``
-    moves the freshly loaded model (nothing else is ever moved).
+    for ``random:`` specs that are bare model types or JSON, which carry no vocabulary). ``dtype`` e.g.
+    ``"bfloat16"``; ``device`` moves the freshly loaded model (nothing else is ever moved).
 
     >>> model, tok = load_model('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2}',
     ...                         tokenizer="embedded")

@@ -1,4 +1,7 @@
-"""A measurement session: measure once, then ask questions answered from the stored histograms.
+"""A measurement session: measure once, then answer questions from the stored result.
+
+The session holds a model (optional), the texts and the settings; its first question measures, every later one
+reads the cached :class:`~nb_condense.result.CondensationResult` (no model runs, tokens included).
 
 Example
 -------
@@ -11,222 +14,221 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .extract import iter_hidden_states, tokenize_texts
-from .measure import MeasureSettings, _pad_id, check_texts, choose_texts, measure_texts, resolve_model
-from .metrics import cosine_matrices, density_from_counts
 from .result import CondensationResult
+from .settings import (
+    MeasureSettings,
+    TextSource,
+    check_texts,
+    merge_settings,
+    split_options,
+    with_options_signature,
+)
 
-__all__ = ["CondensationSession", "compare"]
+__all__ = ["CondensationSession", "NotMeasuredError", "compare"]
+
+Layers = int | Iterable[int] | None
+
+
+class NotMeasuredError(ValueError):
+    """The session has no measurement yet (and the caller must not start one)."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a session knows at one moment; replaced whole, never changed in place."""
+
+    texts: tuple[str, ...]
+    result: CondensationResult | None
+
+
+def _concatenate(old: CondensationResult, extra: CondensationResult, texts: Sequence[str]) -> CondensationResult:
+    """``old`` followed by ``extra`` (measured with the same settings) as one result."""
+    stats = extra.stats.assign(text=extra.stats["text"] + old.n_texts)
+    tokens = old.has_tokens and extra.has_tokens
+
+    def joined(name: str) -> Any:
+        return np.concatenate([getattr(old, name), getattr(extra, name)]) if tokens else None
+
+    corpus = old.metadata.get("corpus")
+    return CondensationResult(
+        histograms=np.concatenate([old.histograms, extra.histograms]),
+        stats=pd.concat([old.stats, stats], ignore_index=True),
+        layers=old.layers,
+        token_counts=np.concatenate([old.token_counts, extra.token_counts]),
+        metadata={**old.metadata, "corpus": corpus if corpus == "texts" else "mixed"},
+        texts=list(texts),
+        token_strings=joined("token_strings"),
+        token_means=joined("token_means"),
+    )
 
 
 class CondensationSession:
     """Cached, queryable condensation measurements of one model on one set of texts.
 
-    Measuring is lazy: it happens at the first query and is stored; later queries read the stored
-    histograms and statistics. Samples are addressed by their index in :attr:`texts`, layers by
-    hidden-state index (0 = embedding output; negative indices count from the end).
+    Measuring is lazy: it happens at the first query (or :meth:`measure`) and is stored; later queries read
+    the stored result. Samples are addressed by their index in :attr:`texts`, layers by hidden-state index
+    (0 = embedding output; negative indices count from the end).
 
-    Parameters are those of :func:`nb_condense.measure`; ``model`` may be a name (``"gpt2"``,
-    ``"embedded"``, ``"random:gpt2"``). ``name`` labels the model in comparisons.
+    Parameters
+    ----------
+    model, tokenizer
+        A loaded model and tokenizer, or a name (``"gpt2"``, ``"embedded"``, ``"random:gpt2"``).
+    name
+        The label of this model in comparisons, charts and the explorer.
+    settings, source, checkpoint, checkpoint_every, show_progress, **options
+        As in :func:`nb_condense.measure` (every ``MeasureSettings`` and ``TextSource`` field is accepted).
+
+    Notes
+    -----
+    Thread safety: the session's state (texts and result) is replaced in one step, so a query running in
+    one thread while :meth:`add_texts` or :meth:`measure` runs in another sees either the old or the new
+    state, never a mix. Measurements are serialised by a lock (a second caller waits, then reads).
     """
 
+    @with_options_signature(TextSource, MeasureSettings)
     def __init__(
         self,
         model: Any = None,
         tokenizer: Any = None,
         *,
-        texts: Sequence[str] | None = None,
-        dataset: str = "wikipedia",
-        n_texts: int = 100,
-        max_length: int = 512,
-        batch_size: int | None = None,
-        bins: int = 128,
-        include_diagonal: bool = False,
-        layers: Sequence[int] | None = None,
-        min_word_count: int = 1024,
-        max_word_count: int = 1280,
-        seed: int = 0,
         name: str | None = None,
+        settings: MeasureSettings | None = None,
+        source: TextSource | None = None,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 50,
         show_progress: bool = True,
+        **options: Any,
     ) -> None:
-        self.settings = MeasureSettings(
-            max_length=max_length,
-            batch_size=batch_size,
-            bins=bins,
-            include_diagonal=include_diagonal,
-            layers=layers,
-        )
-        self._texts, self._corpus = choose_texts(texts, dataset, n_texts, min_word_count=min_word_count,
-                                                 max_word_count=max_word_count, seed=seed, allow_empty=True)
-        self.model, self.tokenizer = (None, None) if model is None else resolve_model(model, tokenizer)
+        setting_options, source_options = split_options(options, where="CondensationSession()")
+        self.settings = merge_settings(settings, setting_options)
+        source = TextSource(**source_options) if source is None else source.replace(**source_options)
+        texts, self._corpus = source.resolve(allow_empty=True)
+        self.model: Any
+        self.tokenizer: Any
+        self.model, self.tokenizer = (None, None) if model is None else self._resolve_model(model, tokenizer)
         self._name = name
         self.show_progress = show_progress
-        self._result: CondensationResult | None = None
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self._state = _State(tuple(texts), None)
+        self._measuring = threading.Lock()
+
+    @staticmethod
+    def _resolve_model(model: Any, tokenizer: Any) -> tuple[Any, Any]:
+        from .engine import resolve_model
+
+        return resolve_model(model, tokenizer)
 
     # ----- construction from saved measurements -----------------------------------------------------
     @classmethod
     def from_result(cls, result: CondensationResult, *, name: str | None = None) -> CondensationSession:
-        """A session over an existing result (no model: everything but :meth:`tokens` works)."""
-        session = cls.__new__(cls)
+        """A session over an existing result (no model: every query works, measuring new texts does not)."""
         meta = result.metadata
+        session = cls.__new__(cls)
         session.settings = MeasureSettings(
-            max_length=int(meta.get("max_length", 512)),
-            bins=result.bins,
-            include_diagonal=bool(meta.get("include_diagonal", False)),
-            layers=tuple(int(k) for k in result.layers),
+            max_length=int(meta.get("max_length", 512)), bins=result.bins,
+            include_diagonal=bool(meta.get("include_diagonal", False)), layers=tuple(int(k) for k in result.layers),
+            include_logits_layer=bool(meta.get("include_logits_layer", False)),
+            effective_rank="effective_rank" in result.stats,
         )
-        session._texts = list(result.texts) if result.texts is not None else [""] * result.n_texts
         session._corpus = {k: meta[k] for k in ("corpus", "seed") if k in meta}
-        session.model = session.tokenizer = None
-        session._name = name
-        session.show_progress = False
-        session._result = result
+        session.model, session.tokenizer = None, None
+        session._name, session.show_progress = name, False
+        session.checkpoint, session.checkpoint_every = None, 50
+        texts = result.texts if result.texts is not None else [""] * result.n_texts
+        session._state = _State(tuple(texts), result)
+        session._measuring = threading.Lock()
         return session
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None) -> CondensationSession:
-        """A session over a result saved with :meth:`CondensationResult.save`."""
+        """A session over a result saved with :meth:`CondensationResult.save` (needs neither torch nor a model)."""
         return cls.from_result(CondensationResult.load(path), name=name)
 
     # ----- the cached measurement -------------------------------------------------------------------
     @property
     def texts(self) -> list[str]:
-        return list(self._texts)
+        """The session's texts (a copy)."""
+        return list(self._state.texts)
 
     @property
     def name(self) -> str:
+        """The label of this model in comparisons and charts."""
         if self._name:
             return self._name
-        if self._result is not None:
-            return str(self._result.metadata.get("model_name"))
+        result = self._state.result
+        if result is not None:
+            return str(result.metadata.get("model_name"))
         return str(getattr(getattr(self.model, "config", None), "_name_or_path", "") or type(self.model).__name__)
+
+    @property
+    def measured(self) -> bool:
+        """Whether the measurement is made (queries then answer without running the model)."""
+        return self._state.result is not None
 
     @property
     def result(self) -> CondensationResult:
         """The measurement (made at the first access, then cached)."""
         return self.measure()
 
-    @property
-    def measured(self) -> bool:
-        """Whether the measurement is made (queries then answer without running the model)."""
-        return self._result is not None
+    def measured_result(self) -> CondensationResult:
+        """The measurement if it is made; never starts one (for charts and the explorer)."""
+        result = self._state.result
+        if result is None:
+            raise NotMeasuredError(f"Session {self.name!r} is not measured yet: call session.measure() first.")
+        return result
 
     def measure(self, progress: Callable[[int, int], None] | None = None) -> CondensationResult:
         """Measure now unless already done, and return the result.
 
-        ``progress(done, total)`` is called after each text (e.g. to feed a progress bar).
+        ``progress(done, total)`` is called after each text (e.g. to feed a progress bar); an exception
+        raised from it stops the measurement and leaves the session unmeasured.
         """
-        if self._result is None:
-            if not self._texts:
+        with self._measuring:
+            state = self._state
+            if state.result is not None:
+                return state.result
+            if not state.texts:
                 raise ValueError("The session has no texts yet: add some with session.add_texts([...]).")
-            self._result = self._measure(self._texts, progress)
-        return self._result
+            result = self._measure(list(state.texts), progress, self.checkpoint)
+            self._state = _State(state.texts, result)
+            return result
 
-    def _measure(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> CondensationResult:
+    def _measure(self, texts: list[str], progress: Callable[[int, int], None] | None = None,
+                 checkpoint: str | Path | None = None) -> CondensationResult:
         if self.model is None:
             raise ValueError("This session has no model (it was built from a saved result): cannot measure texts.")
-        on_text = None
-        if progress is not None:
-            done = [0]
-
-            def on_text(_index: int, _cos: Any) -> None:
-                done[0] += 1
-                progress(done[0], len(texts))
+        from .engine import measure_texts
 
         return measure_texts(self.model, self.tokenizer, texts, self.settings, show_progress=self.show_progress,
-                             metadata=self._corpus, on_text=on_text)
+                             progress=progress, metadata=self._corpus, checkpoint=checkpoint,
+                             checkpoint_every=self.checkpoint_every)
 
     def add_texts(self, texts: Sequence[str]) -> list[int]:
         """Measure ``texts`` (only these) and add them; returns their sample indices."""
         new = check_texts(texts)
-        start = len(self._texts)
-        if self._result is None and not self._texts:
-            self._result = self._measure(new)
-        else:
-            old = self.result
+        if self._state.texts:
+            self.measure()  # the existing texts first, so the new ones extend a complete result
+        with self._measuring:
+            state = self._state
             extra = self._measure(new)
-            stats = extra.stats.assign(text=extra.stats["text"] + old.n_texts)
-            self._result = CondensationResult(
-                histograms=np.concatenate([old.histograms, extra.histograms]),
-                stats=pd.concat([old.stats, stats], ignore_index=True),
-                layers=old.layers,
-                token_counts=np.concatenate([old.token_counts, extra.token_counts]),
-                metadata={**old.metadata, "corpus": "mixed" if old.metadata.get("corpus") != "texts" else "texts"},
-                texts=[*(old.texts or [""] * old.n_texts), *new],
-            )
-        self._texts.extend(new)
-        return list(range(start, start + len(new)))
+            combined = (*state.texts, *new)
+            result = extra if state.result is None else _concatenate(state.result, extra, combined)
+            self._state = _State(combined, result)
+        return list(range(len(state.texts), len(combined)))
 
-    # ----- validation -------------------------------------------------------------------------------
-    def _layer_positions(self, layers: Sequence[int] | int | None) -> np.ndarray:
-        known = self.result.layers
-        if layers is None:
-            return np.arange(len(known))
-        if isinstance(layers, (int, np.integer)):
-            layers = [int(layers)]
-        n_entries = int(self.result.metadata.get("n_entries", int(known.max()) + 1))
-        positions = []
-        for layer in layers:
-            if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
-                raise TypeError(f"Layer indices must be integers, got {layer!r}.")
-            index = int(layer) + n_entries if layer < 0 else int(layer)
-            hits = np.flatnonzero(known == index)
-            if not hits.size:
-                raise ValueError(f"Layer {layer} was not measured; measured layers: {known.tolist()}.")
-            positions.append(int(hits[0]))
-        if not positions:
-            raise ValueError("`layers` is empty: pass None for all layers or a list of layer indices.")
-        return np.array(sorted(set(positions)))
-
-    def _sample_indices(self, samples: Sequence[int] | int | None) -> np.ndarray:
-        n = self.result.n_texts
-        if samples is None:
-            return np.arange(n)
-        if isinstance(samples, (int, np.integer)):
-            samples = [int(samples)]
-        chosen = []
-        for sample in samples:
-            if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or not 0 <= sample < n:
-                raise ValueError(f"Unknown sample {sample!r}: samples are text indices 0..{n - 1}.")
-            chosen.append(int(sample))
-        if not chosen:
-            raise ValueError("`samples` is empty: pass None for all texts or a list of text indices.")
-        return np.array(sorted(set(chosen)))
-
-    # ----- queries ----------------------------------------------------------------------------------
-    def distribution(self, layers: Sequence[int] | int | None = None,
-                     samples: Sequence[int] | int | None = None) -> pd.DataFrame:
-        """Pooled density per layer over the chosen texts: one row per (layer, bin).
-
-        Columns: ``layer, layer_fraction, bin, cosine`` (bin centre), ``cosine_low, cosine_high, density``.
-        Pooling sums counts, so a text weighs by its number of pairs; each layer's density integrates to 1.
-        """
-        result = self.result
-        positions = self._layer_positions(layers)
-        chosen = self._sample_indices(samples)
-        counts = result.histograms[chosen][:, positions].sum(axis=0)
-        density = density_from_counts(counts)
-        bins = result.bins
-        edges = result.bin_edges
-        n_layers = len(positions)
-        return pd.DataFrame(
-            {
-                "layer": np.repeat(result.layers[positions], bins),
-                "layer_fraction": np.repeat(result.layer_fractions[positions], bins),
-                "bin": np.tile(np.arange(bins), n_layers),
-                "cosine": np.tile((edges[:-1] + edges[1:]) / 2, n_layers),
-                "cosine_low": np.tile(edges[:-1], n_layers),
-                "cosine_high": np.tile(edges[1:], n_layers),
-                "density": density.reshape(-1),
-            }
-        )
+    # ----- queries (each reads one consistent state) ----------------------------------------------------
+    def distribution(self, layers: Layers = None, samples: Layers = None) -> pd.DataFrame:
+        """Pooled density per layer over the chosen texts (see :meth:`CondensationResult.distribution`)."""
+        return self.result.distribution(layers, samples)
 
     def summary(self) -> pd.DataFrame:
         """Per-layer statistics over all texts (see :meth:`CondensationResult.summary`)."""
@@ -239,61 +241,27 @@ class CondensationSession:
                              "mean": result.layer_means})
 
     def trend(self) -> pd.DataFrame:
-        """One row: ``model, n_parameters, spearman_rho, kendall_tau, last_1_mean .. last_5_mean, last_half_mean``."""
-        result = self.result
-        row = {"model": self.name, "n_parameters": result.metadata.get("n_parameters"), "n_layers": result.n_layers}
-        row.update(result.trend().as_dict())
-        return pd.DataFrame([row])
+        """One row: ``model, n_parameters, n_layers``, rho, tau, last-N, last-half and last-layer means."""
+        return pd.DataFrame([self.result.trend_row(self.name)])
 
     def samples(self, n_words: int = 8) -> pd.DataFrame:
         """One row per text: ``sample, first_words, n_tokens, last_layer_mean``."""
-        result = self.result
-        last = result.stats[result.stats["layer"] == result.layers[-1]].sort_values("text")
-        return pd.DataFrame(
-            {
-                "sample": np.arange(result.n_texts),
-                "first_words": [" ".join(t.split()[:n_words]) for t in self._texts],
-                "n_tokens": result.token_counts,
-                "last_layer_mean": last["mean"].to_numpy(),
-            }
-        )
+        return self.result.samples(n_words)
 
     def tokens(self, sample: int, layer: int) -> pd.DataFrame:
         """Per-token view of one text at one layer: ``position, token, mean_cosine`` (to the other tokens).
 
-        Computed on demand for this one text (one forward pass); needs the session's model.
+        Read from the measurement (no forward pass), so it works on sessions built from files too.
         """
-        index = int(self._sample_indices(sample)[0])
-        position = int(self._layer_positions(layer)[0])
-        layer_index = int(self.result.layers[position])
-        if self.model is None:
-            raise ValueError("tokens() needs the model: this session was built from a saved result.")
-        encodings = tokenize_texts(self.tokenizer, [self._texts[index]], self.settings.max_length)
-        batch = next(iter_hidden_states(self.model, encodings, pad_token_id=_pad_id(self.tokenizer), batch_size=1,
-                                        layers=[layer_index]))
-        cos = cosine_matrices(batch.text(0))[0].double()
-        n = cos.shape[0]
-        mean = (cos.sum(1) - cos.diagonal()) / max(n - 1, 1)
-        ids = encodings[0]["input_ids"].tolist()
-        return pd.DataFrame({"position": np.arange(n), "token": self.tokenizer.convert_ids_to_tokens(ids),
-                             "mean_cosine": mean.cpu().numpy()})
-
-    def explore(self, **options: Any) -> Any:
-        """An interactive :class:`~nb_condense.widget.CondensationExplorer` over this session.
-
-        ``options`` are the explorer's (``view``, ``layers``, ``samples``, ...).
-        """
-        from .widget import CondensationExplorer  # the widget stage sits above the session: import on use
-
-        return CondensationExplorer(self, **options)
+        return self.result.tokens(sample, layer)
 
     def __repr__(self) -> str:
-        state = "measured" if self._result is not None else "not measured yet"
-        return f"CondensationSession({self.name!r}, texts={len(self._texts)}, {state})"
+        state = "measured" if self.measured else "not measured yet"
+        return f"CondensationSession({self.name!r}, texts={len(self._state.texts)}, {state})"
 
 
 def compare(sessions: Sequence[CondensationSession]) -> pd.DataFrame:
-    """Finding 1's table: one row per model with n_parameters, rho, tau, last-N and last-half means.
+    """Finding 1's table: one row per model with n_parameters, n_layers, rho, tau, last-N and last-half means.
 
     Sessions must share ``bins`` and ``include_diagonal`` (their numbers are not comparable otherwise).
     """

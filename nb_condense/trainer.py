@@ -21,7 +21,15 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from .dispersion import DISPERSION_LOCATIONS, DispersionLoss, dispersion_penalty
-from .measure import MeasureSettings, check_texts, measure_texts
+from .engine import measure_texts
+from .settings import (
+    SETTINGS_FIELDS,
+    MeasureSettings,
+    check_texts,
+    merge_settings,
+    split_options,
+    with_options_signature,
+)
 
 __all__ = ["CondensationCallback", "DispersionTrainer"]
 
@@ -117,6 +125,10 @@ class DispersionTrainer(Trainer):
         super().log(logs, *args, **kwargs)
 
 
+CALLBACK_DEFAULTS = {"max_length": 128}
+"""Where the callback's settings differ from :class:`~nb_condense.settings.MeasureSettings` (short held-out texts)."""
+
+
 class CondensationCallback(TrainerCallback):
     """Measure condensation on fixed texts at step 0 and every ``every_n_steps`` steps.
 
@@ -124,17 +136,21 @@ class CondensationCallback(TrainerCallback):
     training step (:func:`nb_condense.charts.training_history`); ``trend_history`` has one row per
     measurement (``step, spearman_rho, kendall_tau, last_layer_mean``). The same numbers go into the
     Trainer's ``log_history`` (keys ``condensation/...``). Measures on the main process only.
+
+    ``settings`` / ``**options``: any :class:`~nb_condense.settings.MeasureSettings` field (``max_length``
+    defaults to 128 here).
     """
 
-    def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *, max_length: int = 128,
-                 bins: int = 128, include_diagonal: bool = False, batch_size: int | None = None) -> None:
+    @with_options_signature(MeasureSettings, defaults=CALLBACK_DEFAULTS)
+    def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *,
+                 settings: MeasureSettings | None = None, **options: Any) -> None:
         if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
         self.texts = check_texts(texts)
         self.tokenizer = tokenizer
         self.every_n_steps = every_n_steps
-        self.settings = MeasureSettings(max_length=max_length, bins=bins, include_diagonal=include_diagonal,
-                                        batch_size=batch_size)
+        setting_options, _ = split_options(options, where="CondensationCallback()", allowed=SETTINGS_FIELDS)
+        self.settings = merge_settings(settings, setting_options, CALLBACK_DEFAULTS)
         self._layers: list[pd.DataFrame] = []
         self._trends: list[dict[str, float]] = []
         self._measured_steps: set[int] = set()
@@ -154,12 +170,10 @@ class CondensationCallback(TrainerCallback):
         self._measured_steps.add(step)
         result = measure_texts(model, self.tokenizer, self.texts, self.settings, show_progress=False,
                                keep_texts=False, distributed=False)  # main process only: no collectives
-        means = result.layer_means
         self._layers.append(pd.DataFrame({"step": step, "layer": result.layers,
-                                          "layer_fraction": result.layer_fractions, "mean": means}))
-        trend = result.trend()
-        row = {"step": step, "spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
-               "last_layer_mean": float(means[-1])}
+                                          "layer_fraction": result.layer_fractions, "mean": result.layer_means}))
+        trend = result.trend_row()
+        row = {"step": step, **{k: trend[k] for k in ("spearman_rho", "kendall_tau", "last_layer_mean")}}
         self._trends.append(row)
         state.log_history.append({f"condensation/{k}": v for k, v in row.items() if k != "step"} | {"step": step})
 

@@ -1,7 +1,8 @@
 """CondensationExplorer: pick layers, samples and models in a notebook and see the charts redrawn live.
 
-The front end (``js/``, bundled into ``static/widget.js``; no CDN) only draws: every chart is a
-Vega-Lite spec made here by :mod:`nb_condense.charts` from a session's cached measurement.
+The front end (``js/``, bundled into ``static/widget.js``; no CDN) only draws: every chart is a Vega-Lite
+spec made here by :mod:`nb_condense.charts` from a session's cached measurement, and the list of views
+comes from :data:`VIEWS`. Unmeasured sessions are measured by a :class:`~nb_condense.jobs.MeasuringJob`.
 
 Example
 -------
@@ -18,8 +19,7 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ import traitlets
 from altair.utils.schemapi import debug_mode
 
 from . import charts
+from .explorer_views import VIEWS, Choice, build_view
+from .jobs import MeasuringJob, describe
 from .result import CondensationResult
 from .session import CondensationSession
 
@@ -37,16 +39,13 @@ __all__ = ["CondensationExplorer", "VIEWS"]
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-VIEWS = ("heatmap", "distributions", "trend", "tokens")
-"""The explorer's views, in the order of its buttons."""
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
-PROGRESS_EVERY_S = 0.1
 
 
 def _sessions_by_name(sessions: Any) -> dict[str, CondensationSession]:
     """One session, a result, a list/tuple of them or a ``{name: session}`` mapping, keyed by unique name."""
     if isinstance(sessions, Mapping):
-        items = [(str(name), session) for name, session in sessions.items()]
+        items: list[tuple[str | None, Any]] = [(str(name), session) for name, session in sessions.items()]
     else:
         items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
     if not items:
@@ -107,7 +106,7 @@ class CondensationExplorer(anywidget.AnyWidget):
     """Chosen texts by index in ``session.texts``; ``[]`` means all. The tokens view uses the first
     (default: text 0). Type: list[int]. Default: ``[]``."""
 
-    view = traitlets.Enum(VIEWS, default_value="heatmap").tag(sync=True)
+    view = traitlets.Enum([v.value for v in VIEWS], default_value="heatmap").tag(sync=True)
     """The chart shown: ``"heatmap"`` (layer fraction vs cosine; click a column to pick a layer),
     ``"distributions"``, ``"trend"`` (mean cosine per layer, all models) or ``"tokens"``.
     Type: str. Default: ``"heatmap"``."""
@@ -125,6 +124,7 @@ class CondensationExplorer(anywidget.AnyWidget):
     """The last error raised while answering the front end (also logged), ``""`` if none. Type: str."""
 
     # ----- plumbing ----------------------------------------------------------------------------------
+    _views = traitlets.List(traitlets.Dict()).tag(sync=True)
     _models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _layer_options = traitlets.List(traitlets.Dict()).tag(sync=True)
     _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -144,28 +144,30 @@ class CondensationExplorer(anywidget.AnyWidget):
             )
         self._sessions = _sessions_by_name(sessions)
         names = list(self._sessions)
-        background = bool(options.pop("background", True))
+        self._background = bool(options.pop("background", True))
         model = options.pop("model", names[0])
         if model not in self._sessions:
             raise ValueError(f"Unknown model {model!r}: the sessions are {names}.")
-        layers = options.pop("layers", [])
-        samples = options.pop("samples", [])
+        layers, samples = options.pop("layers", []), options.pop("samples", [])
         self._lock = threading.RLock()
-        self._thread: threading.Thread | None = None
+        self._job: MeasuringJob | None = None
+        self._measuring = False
         self._failed: dict[str, str] = {}
-        self._key: tuple | None = None
-        self._chart: Any = None
+        self._key: tuple[Any, ...] | None = None
+        self._figure: charts.Figure | None = None
         self._pending_layers: list[int] = []
-        self._background = background
-        super().__init__(_models=names, model=model, samples=samples, **options)
+        views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
+        self._ready = False  # trait changes made while constructing answer nothing yet
+        super().__init__(_models=names, _views=views, model=model, samples=samples, **options)
         self.on_msg(self._on_message)
         self._set_options()
-        if not background:
-            self._measure_now(self._needed())
+        if not self._background and not all(self._sessions[n].measured for n in self._needed()):
+            self._measure(background=False)
         if self.session.measured:
             self.layers = layers
-        else:  # checked against the measurement once the background thread has made it
+        else:  # checked against the measurement once it is made
             self._pending_layers = list(layers)
+        self._ready = True
         self._update()
 
     # ----- public API --------------------------------------------------------------------------------
@@ -181,33 +183,27 @@ class CondensationExplorer(anywidget.AnyWidget):
 
     def chart(self) -> Any:
         """The Altair chart of the current view (``None`` before the first one is drawn)."""
-        return self._chart
-
-    def _require_chart(self) -> None:
-        if self._chart is None:
-            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        return None if self._figure is None else self._figure.chart
 
     def data(self) -> pd.DataFrame:
-        """The data behind the current chart as a tidy frame (what the CSV export downloads)."""
-        self._require_chart()
-        datasets = self._spec.get("datasets", {})
-        return pd.DataFrame(max(datasets.values(), key=len) if datasets else [])
+        """The tidy data behind the current chart (what the CSV export downloads)."""
+        if self._figure is None:
+            raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
+        return self._figure.data.copy()
 
     def to_html(self, path: str | Path) -> Path:
         """Write the current chart (chart only, without the controls) as a self-contained offline HTML file."""
         path = Path(path)
         if path.suffix.lower() != ".html":
             raise ValueError(f"to_html writes an .html file, got {path.name!r}.")
-        self._require_chart()
-        return charts.save_chart(self._chart, path)
+        self.data()  # raises when nothing is drawn yet
+        return charts.save_chart(self.chart(), path)
 
     def wait(self, timeout: float | None = None) -> CondensationExplorer:
         """Block until a background measurement has finished (for scripts and tests)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                raise TimeoutError(f"The measurement is still running after {timeout} s.")
+        job = self._job
+        if job is not None:
+            job.wait(timeout)
         return self
 
     def refresh(self) -> None:
@@ -224,24 +220,24 @@ class CondensationExplorer(anywidget.AnyWidget):
 
     # ----- validation --------------------------------------------------------------------------------
     @traitlets.validate("model")
-    def _check_model(self, proposal: dict) -> str:
+    def _check_model(self, proposal: dict[str, Any]) -> str:
         if proposal["value"] not in self._sessions:
             raise traitlets.TraitError(f"Unknown model {proposal['value']!r}: the sessions are {self.model_names}.")
-        return proposal["value"]
+        return str(proposal["value"])
 
     @traitlets.validate("layers")
-    def _check_layers(self, proposal: dict) -> list[int]:
+    def _check_layers(self, proposal: dict[str, Any]) -> list[int]:
         session = self._sessions[self.model]
-        if not session.measured:
+        if not session.measured or not proposal["value"]:
             return list(proposal["value"])  # checked when the measurement arrives
+        result = session.measured_result()
         try:
-            positions = session._layer_positions(proposal["value"]) if proposal["value"] else []
+            return [int(result.layers[p]) for p in result.layer_positions(proposal["value"])]
         except (TypeError, ValueError) as exc:
             raise traitlets.TraitError(str(exc)) from None
-        return [int(session.result.layers[p]) for p in positions]
 
     @traitlets.validate("samples")
-    def _check_samples(self, proposal: dict) -> list[int]:
+    def _check_samples(self, proposal: dict[str, Any]) -> list[int]:
         n = len(self._sessions[self.model].texts)
         bad = [s for s in proposal["value"] if not 0 <= s < n]
         if bad:
@@ -250,17 +246,17 @@ class CondensationExplorer(anywidget.AnyWidget):
 
     # ----- answering the front end -------------------------------------------------------------------
     @traitlets.observe("model")
-    def _on_model(self, change: dict) -> None:
+    def _on_model(self, change: dict[str, Any]) -> None:
         session = self._sessions[change["new"]]
         with self.hold_trait_notifications():
             if session.measured:  # keep the layers the new model also has
-                known = set(session.result.layers.tolist())
+                known = set(session.measured_result().layers.tolist())
                 self.layers = [layer for layer in self.layers if layer in known]
             self.samples = [s for s in self.samples if s < len(session.texts)]
         self._set_options()
 
     @traitlets.observe("layers", "samples", "view", "model", "_request")
-    def _on_choice(self, change: dict) -> None:
+    def _on_choice(self, change: dict[str, Any]) -> None:
         self._update()
 
     def _needed(self) -> list[str]:
@@ -269,6 +265,8 @@ class CondensationExplorer(anywidget.AnyWidget):
 
     def _update(self) -> None:
         """Answer the latest request: a new spec when the choices changed, else just acknowledge."""
+        if not self._ready:
+            return
         with self._lock:
             try:
                 self._answer()
@@ -276,7 +274,7 @@ class CondensationExplorer(anywidget.AnyWidget):
                 self._answered = self._request
 
     def _answer(self) -> None:
-        if self._thread is not None:  # the measurement thread calls back when it is done
+        if self._measuring:  # the job calls back when it is done
             return
         todo = [name for name in self._needed() if not self._sessions[name].measured]
         failed = [name for name in todo if name in self._failed]
@@ -285,7 +283,7 @@ class CondensationExplorer(anywidget.AnyWidget):
             self.error, self.status = self._failed[failed[0]] + " (refresh() retries)", "error"
             return
         if todo:
-            self._start_measuring(todo)
+            self._measure(background=self._background)
             return
         key = (self.model, tuple(self.layers), tuple(self.samples), self.view)
         if key == self._key:
@@ -293,29 +291,17 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._key = key
         try:  # charts' specs are validated by the test suite; per click, Altair's checks cost ~30 %
             with debug_mode(False):
-                chart = self._build()
-                spec = chart.to_dict(validate=False)
+                figure = build_view(Choice(self._sessions, self.model, list(self.layers), list(self.samples),
+                                           self.view))
+                spec = figure.chart.to_dict(validate=False)
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
             self._key = None
             self._fail(exc)
             return
         with self.hold_sync():
-            self._chart, self._spec = chart, spec
+            self._figure, self._spec = figure, spec
             self._revision += 1
             self.error, self.status = "", "idle"
-
-    def _build(self) -> Any:
-        session = self.session
-        samples = list(self.samples) or None
-        if self.view == "heatmap":
-            return charts.heatmap(session, samples, selected=self.layers)
-        if self.view == "distributions":
-            return charts.distributions(session, list(self.layers) or None, samples)
-        if self.view == "trend":
-            return charts.layer_trend(list(self._sessions.values()))
-        layer = self.layers[0] if self.layers else int(session.result.layers[-1])
-        sample = self.samples[0] if self.samples else 0
-        return charts.token_strip(session, sample, layer)
 
     def _fail(self, exc: BaseException, message: str | None = None) -> None:
         """Show ``message`` (default: the exception) in the widget and log it with the traceback."""
@@ -326,12 +312,12 @@ class CondensationExplorer(anywidget.AnyWidget):
 
     def _set_options(self) -> None:
         session = self.session
-        result = session._result
-        counts = result.token_counts.tolist() if result is not None else [None] * len(session.texts)
+        result = session.measured_result() if session.measured else None
         with self.hold_sync():
             self._sample_options = [
-                {"sample": i, "words": " ".join(text.split()[:8]), "n_tokens": n}
-                for i, (text, n) in enumerate(zip(session.texts, counts))
+                {"sample": i, "words": " ".join(text.split()[:8]),
+                 "n_tokens": None if result is None else int(result.token_counts[i])}
+                for i, text in enumerate(session.texts)
             ]
             self._layer_options = [] if result is None else [
                 {"layer": int(layer), "fraction": float(fraction)}
@@ -339,48 +325,30 @@ class CondensationExplorer(anywidget.AnyWidget):
             ]
 
     # ----- measuring ---------------------------------------------------------------------------------
-    def _start_measuring(self, names: Sequence[str]) -> None:
+    def _measure(self, background: bool) -> None:
+        names = [name for name in self._needed() if not self._sessions[name].measured]
         with self.hold_sync():
             self.status, self.error, self._progress = "measuring", "", 0.0
-        if not self._background:
-            self._measure_now(names)
-            self._update()
-            return
-        self._thread = threading.Thread(target=self._measure_in_background, args=(list(names),),
-                                        name="nb_condense-explorer", daemon=True)
-        self._thread.start()
+        self._measuring = True
+        self._job = MeasuringJob({name: self._sessions[name] for name in names},
+                                 on_progress=self._on_progress, on_done=self._on_measured)
+        self._job.start(background=background)
 
-    def _measure_now(self, names: Sequence[str]) -> bool:
-        """Measure ``names`` in order, feeding :attr:`_progress`; on failure show the error, return False."""
-        last = [0.0]
+    def _on_progress(self, fraction: float) -> None:
+        self._progress = fraction
 
-        def progress(done: int, total: int, k: int) -> None:
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_EVERY_S or done == total:
-                last[0] = now
-                self._progress = (k + done / total) / len(names)
-
-        for k, name in enumerate(names):
-            if self._sessions[name].measured:
-                continue
-            try:
-                self._sessions[name].measure(progress=lambda done, total, k=k: progress(done, total, k))
-            except Exception as exc:
-                self._failed[name] = f"Measuring {name!r} failed: {type(exc).__name__}: {exc}"
-                self._fail(exc, self._failed[name])
-                return False
-        return True
-
-    def _measure_in_background(self, names: list[str]) -> None:
-        ok = self._measure_now(names)
+    def _on_measured(self, failed: str | None, error: BaseException | None) -> None:
         with self._lock:
-            self._thread = None
-            if not ok:
+            self._measuring = False
+            if error is not None:
+                name = failed or self.model
+                self._failed[name] = describe(name, error)
+                self._fail(error, self._failed[name])
                 return
             self.status = "idle"
             self._key = None
             self._set_options()
-            known = set(self.session.result.layers.tolist())
+            known = set(self.session.measured_result().layers.tolist())
             self.layers = [layer for layer in self.layers if layer in known]  # a newly measured model's
             self._update()
             pending, self._pending_layers = self._pending_layers, []

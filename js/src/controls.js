@@ -1,22 +1,13 @@
 // The explorer's controls: plain DOM, native focusable elements, state read through `current(name)`.
 import { h } from "./util.js";
 
-export const VIEWS = [
-  ["heatmap", "Heatmap", "Layer fraction vs cosine similarity, pooled over the chosen samples; click a column to pick a layer"],
-  ["distributions", "Distributions", "Cosine density of the chosen layers over the chosen samples"],
-  ["trend", "Trend", "Mean cosine per layer for every loaded model (all samples)"],
-  ["tokens", "Tokens", "The first chosen sample's tokens coloured by mean cosine at the first chosen layer"],
-];
-
 /** Build the controls; `choose(name, value)` records a user choice, `act(name)` runs an action. */
 export function buildControls({ current, choose, act }) {
   const modelSelect = h("select", { className: "nbc-model", "aria-label": "Model", onchange: (e) => choose("model", e.target.value) });
   const modelLabel = h("label", { className: "nbc-model-label" }, [h("span", { text: "Model" }), modelSelect]);
 
-  const viewButtons = VIEWS.map(([value, label, title]) =>
-    h("button", { type: "button", className: "nbc-view", "data-view": value, title, text: label, onclick: () => choose("view", value) }),
-  );
-  const viewGroup = h("div", { className: "nbc-views", role: "group", "aria-label": "View" }, viewButtons);
+  // the views come from Python (trait _views: [{value, label, title}]); buttons are rebuilt when they change
+  const viewGroup = h("div", { className: "nbc-views", role: "group", "aria-label": "View" });
 
   const exportGroup = h("div", { className: "nbc-export", role: "group", "aria-label": "Export" }, [
     h("button", { type: "button", "data-export": "png", title: "Download the chart as PNG", text: "PNG", onclick: () => act("png") }),
@@ -50,8 +41,18 @@ export function buildControls({ current, choose, act }) {
 
   let layerKey = "";
   let sampleKey = "";
-  function update({ models, layerOptions, sampleOptions, status: state, progress: fraction, error }) {
+  let viewKey = "";
+  function update({ views, models, layerOptions, sampleOptions, status: state, progress: fraction, error }) {
     // options (rebuilt only when they change)
+    const newViewKey = JSON.stringify(views);
+    if (newViewKey !== viewKey) {
+      viewKey = newViewKey;
+      viewGroup.replaceChildren(
+        ...views.map(({ value, label, title }) =>
+          h("button", { type: "button", className: "nbc-view", "data-view": value, title, text: label, onclick: () => choose("view", value) }),
+        ),
+      );
+    }
     const modelKey = JSON.stringify(models);
     if (modelSelect.dataset.key !== modelKey) {
       modelSelect.replaceChildren(...models.map((name) => h("option", { value: name, text: name })));
@@ -82,7 +83,7 @@ export function buildControls({ current, choose, act }) {
     }
     // selections
     const view = current("view");
-    for (const button of viewButtons) button.setAttribute("aria-pressed", String(button.dataset.view === view));
+    for (const button of viewGroup.children) button.setAttribute("aria-pressed", String(button.dataset.view === view));
     const layers = new Set(current("layers"));
     allLayers.setAttribute("aria-pressed", String(layers.size === 0));
     for (const chip of layerChips.children) chip.setAttribute("aria-pressed", String(layers.has(Number(chip.dataset.layer))));

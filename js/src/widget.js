@@ -7,7 +7,7 @@ import { buildControls } from "./controls.js";
 import { debounce, download, h, requestId } from "./util.js";
 
 const CHOICES = ["model", "layers", "samples", "view"];
-const STATE = ["_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered"];
+const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered"];
 
 function render({ model, el }) {
   const pending = {};
@@ -104,6 +104,7 @@ function render({ model, el }) {
 
   function refresh() {
     controls.update({
+      views: model.get("_views") ?? [],
       models: model.get("_models") ?? [],
       layerOptions: model.get("_layer_options") ?? [],
       sampleOptions: model.get("_sample_options") ?? [],

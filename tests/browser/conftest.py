@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from .chromium import GuardedPage, launch
 
 ARTIFACTS = Path(os.environ.get("NBC_ARTIFACTS", ".pytest_artifacts"))

@@ -15,5 +15,5 @@ def tiny_session(texts, name="tiny-gpt2", seed=0, n_layer=2):
     model = random_model(config, seed=seed)
     session = nbc.CondensationSession(model, load_tokenizer("embedded"), texts=texts, max_length=64, bins=64,
                                       name=name, show_progress=False)
-    session.result  # measured now
+    session.measure()
     return session

@@ -41,7 +41,7 @@ class Server:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log = cwd / f"server-{port}.log"
-        self._log_file = open(self.log, "wb")
+        self._log_file = open(self.log, "wb")  # noqa: SIM115 - open while the server runs, closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", *args], cwd=cwd, env=env, stdout=self._log_file,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + SERVER_START_S

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from .notebooks import explorer_notebook, read_state
 from .servers import Server, free_port, jupyter_env
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP

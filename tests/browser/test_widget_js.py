@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from nb_condense import charts
+from nb_condense.explorer_views import VIEWS
+
 from .harness import open_harness
 from .timeouts import RENDER
-
-import nb_condense as nbc
-from nb_condense import charts
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,9 @@ def state_for(session, **overrides):
     state = {
         "model": session.name, "layers": [], "samples": [], "view": "heatmap", "debounce_wait": 40,
         "status": "idle", "error": "", "_models": [session.name],
-        "_layer_options": [{"layer": int(k), "fraction": float(f)} for k, f in zip(result.layers, result.layer_fractions)],
+        "_views": [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS],
+        "_layer_options": [{"layer": int(k), "fraction": float(f)}
+                           for k, f in zip(result.layers, result.layer_fractions)],
         "_sample_options": [{"sample": i, "words": " ".join(t.split()[:8]), "n_tokens": int(n)}
                             for i, (t, n) in enumerate(zip(session.texts, result.token_counts))],
         "_spec": charts.heatmap(session).to_dict(), "_revision": 1, "_request": 0, "_answered": 0, "_progress": 0.0,
@@ -47,8 +50,7 @@ def test_controls_render_from_the_model(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
     wait_rendered(page, 1)
-    n_layers = session.result.n_layers
-    assert page.locator(".nbc-chips .nbc-chip").count() == n_layers
+    assert page.locator(".nbc-chips .nbc-chip").count() == len(session.result.layers)
     assert page.locator(".nbc-sample-list li").count() == len(TEXTS)
     first = page.locator(".nbc-sample-list li").first.inner_text()
     assert "Embeddings condense into a narrow" in first and f"{session.result.token_counts[0]} tok" in first

@@ -16,8 +16,10 @@ from nb_condense import charts
 
 @pytest.fixture(scope="module")
 def session(tokenizer, mixed_texts):
-    return nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=64,
-                                   name="tiny", show_progress=False)
+    session = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=64,
+                                      name="tiny", show_progress=False)
+    session.measure()
+    return session
 
 
 def data_of(spec):
@@ -29,8 +31,9 @@ def test_every_chart_validates_against_the_schema(session):
         charts.heatmap(session),
         charts.distributions(session, [0, 2], [0, 1]),
         charts.distributions(session, facet=True),
-        charts.explore(session),
+        charts.heatmap_with_curves(session),
         charts.layer_trend([session]),
+        charts.layer_trend({"a": session.result, "b": session}),
         charts.trend_chart([session]),
         charts.token_strip(session, 1, 2),
     ]
@@ -64,8 +67,8 @@ def test_trend_charts_carry_the_comparison_values(session):
     np.testing.assert_allclose([r["mean"] for r in rows], session.result.layer_means)
 
 
-def test_explore_links_heatmap_clicks_to_distribution_curves(session):
-    spec = charts.explore(session).to_dict()
+def test_heatmap_with_curves_links_heatmap_clicks_to_distribution_curves(session):
+    spec = charts.heatmap_with_curves(session).to_dict()
     left, right = spec["hconcat"]
     params = spec.get("params", []) + left.get("params", [])  # Altair lifts concat params to the top
     assert [p["name"] for p in params] == [charts.LAYER_SELECTION]
@@ -107,5 +110,38 @@ def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
     config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=32, n_head=2, n_positions=64, vocab_size=30522)
     big = nbc.CondensationSession(random_model(config), tokenizer, texts=texts, max_length=48, show_progress=False)
     assert big.result.histograms.shape == (100, 25, 128)
-    for chart in (charts.heatmap(big), charts.distributions(big), charts.explore(big)):
+    big.measure()
+    for chart in (charts.heatmap(big), charts.distributions(big), charts.heatmap_with_curves(big)):
         assert len(json.dumps(chart.to_dict())) < 1_000_000
+
+
+def test_charts_take_data_and_never_measure(tokenizer, mixed_texts):
+    model = tiny_model("gpt2")
+    calls = []
+    model.register_forward_pre_hook(lambda *_: calls.append(1))
+    fresh = nbc.CondensationSession(model, tokenizer, texts=mixed_texts[:2], max_length=32, name="fresh",
+                                    show_progress=False)
+    for draw in (charts.heatmap, charts.distributions, charts.layer_trend, charts.trend_chart, charts.token_strip):
+        with pytest.raises(ValueError, match=r"Session 'fresh' is not measured yet: call session.measure\(\) first"):
+            draw(fresh)
+    assert calls == []
+    with pytest.raises(TypeError, match="Charts take a CondensationResult or a measured CondensationSession, got str"):
+        charts.heatmap("gpt2")
+
+
+def test_a_result_and_its_measured_session_give_the_same_chart(session):
+    assert charts.heatmap(session.result, title="tiny").to_dict() == charts.heatmap(session).to_dict()
+    from_frame = charts.token_strip(session.tokens(1, 2), 1, 2)
+    assert charts.token_strip(session.result, 1, 2).to_dict() == from_frame.to_dict()
+
+
+def test_deprecated_names_still_work_and_warn(session):
+    with pytest.warns(DeprecationWarning, match="heatmap_with_curves"):
+        old = charts.explore(session)
+    assert old.to_dict() == charts.heatmap_with_curves(session).to_dict()
+    with pytest.warns(DeprecationWarning, match=r"charts.heatmap\(result\)"):
+        legacy = nbc.heatmap_chart(session.result.density(), session.result.layer_fractions)
+    assert legacy.to_dict()["mark"]["type"] == "rect"
+    with pytest.warns(DeprecationWarning, match=r"use nb_condense.charts.heatmap\(result\)"):
+        shim = session.result.heatmap(title="tiny")
+    assert shim.to_dict() == charts.heatmap(session.result, title="tiny", select=False).to_dict()

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from conftest import tiny_model
-from nb_condense.extract import iter_hidden_states, resolve_layers, tokenize_texts
+from nb_condense.extract import iter_hidden_states, tokenize_texts
+from nb_condense.layer_selection import resolve_layers
 
 
 def per_text(model, encodings, batch_size, **kwargs):

@@ -9,6 +9,7 @@ import torch
 
 import nb_condense as nbc
 from conftest import tiny_model
+from nb_condense import charts
 
 
 def numpy_cosines(model, tokenizer, text, max_length):
@@ -45,7 +46,8 @@ def test_statistics_match_numpy(gpt2, tokenizer, mixed_texts):
             assert row["std"] == pytest.approx(off.std(), abs=1e-5)
             expected, _ = np.histogram(off, bins=32, range=(-1, 1))
             assert np.abs(result.histograms[t, layer] - expected).sum() <= 4  # float32 vs float64 at bin edges
-    assert list(result.token_counts) == [len(tokenizer(t, truncation=True, max_length=64)["input_ids"]) for t in mixed_texts]
+    expected = [len(tokenizer(t, truncation=True, max_length=64)["input_ids"]) for t in mixed_texts]
+    assert list(result.token_counts) == expected
 
 
 def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
@@ -77,7 +79,7 @@ def test_layers_and_effective_rank(gpt2, tokenizer, mixed_texts):
     assert result.layers.tolist() == [0, 2]
     assert result.layer_fractions.tolist() == [0.0, 1.0]
     assert (result.stats["effective_rank"] >= 1).all()
-    assert result.metadata["n_layers"] == 2 and result.metadata["n_hidden_states"] == 3
+    assert result.metadata["n_layers"] == 2 and result.metadata["n_entries"] == 3 and result.n_layers == 2
 
 
 def test_save_load_round_trip_is_exact(gpt2, tokenizer, mixed_texts, tmp_path):
@@ -105,7 +107,7 @@ def test_metadata_records_the_setting(gpt2, tokenizer):
 def test_model_by_name(tokenizer, mixed_texts):
     spec = 'random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 64}'
     result = nbc.measure(spec, "embedded", texts=mixed_texts[:2], max_length=32, show_progress=False)
-    assert result.metadata["model_name"] == spec and result.n_layers == 3
+    assert result.metadata["model_name"] == spec and result.n_layers == 2
     with pytest.raises(ValueError, match="has no vocabulary: pass a tokenizer"):
         nbc.measure("random:gpt2", texts=mixed_texts[:2])
 
@@ -181,7 +183,7 @@ def test_missing_embedded_weights_name_the_extra(monkeypatch):
 
 def test_heatmap_shows_the_pooled_density(gpt2, tokenizer, mixed_texts):
     result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
-    spec = result.heatmap(title="tiny").to_dict()
+    spec = charts.heatmap(result, title="tiny").to_dict()
     rows = spec["datasets"][spec["data"]["name"]]
     density = result.density()
     assert len(rows) == int((density > 0).sum())

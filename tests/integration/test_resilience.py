@@ -10,7 +10,7 @@ import torch
 import nb_condense as nbc
 from conftest import tiny_model
 from nb_condense import extract
-from nb_condense.measure import auto_batch_size
+from nb_condense.extract import auto_batch_size
 
 
 @pytest.fixture(scope="module")

@@ -66,13 +66,25 @@ def test_samples_and_trend(session, mixed_texts):
 
 
 def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
+    session.measure()
+    calls = session.counter.calls
     frame = session.tokens(1, 2)
+    assert session.counter.calls == calls  # read from the measurement: no forward pass
     ids = tokenizer(mixed_texts[1], truncation=True, max_length=64)["input_ids"]
     assert list(frame["token"]) == tokenizer.convert_ids_to_tokens(ids)
-    # independent: mean over j != i of the token's cosines, from the per-text statistics' definition
+    # independent: an explicit forward pass and numpy cosines, mean over j != i
+    import torch
+
+    model = session.model.eval()  # dropout off, as while measuring
+    inputs = tokenizer(mixed_texts[1], truncation=True, max_length=64, return_tensors="pt")  # as the reference
+    with torch.no_grad():
+        hidden = model(**inputs, output_hidden_states=True).hidden_states[2][0].double().numpy()
+    z = hidden / np.maximum(np.linalg.norm(hidden, axis=1, keepdims=True), 1e-3)
+    cos = np.clip(z @ z.T, -1, 1)
     n = len(ids)
-    stats = session.result.to_frame().query("text == 1 and layer == 2").iloc[0]
-    assert frame["mean_cosine"].sum() / n == pytest.approx(stats["mean"], abs=1e-6)
+    expected = (cos.sum(1) - np.diag(cos)) / (n - 1)
+    np.testing.assert_allclose(frame["mean_cosine"], expected, atol=1e-5)
+    assert list(frame["position"]) == list(range(n))
 
 
 def test_add_texts_measures_only_the_new_ones(session):
@@ -90,8 +102,9 @@ def test_from_result_and_file(session, tmp_path):
     path = session.result.save(tmp_path / "s.npz")
     restored = nbc.CondensationSession.from_file(path)
     pd.testing.assert_frame_equal(restored.distribution(samples=[0, 4]), session.distribution(samples=[0, 4]))
-    with pytest.raises(ValueError, match="needs the model"):
-        restored.tokens(0, 1)
+    pd.testing.assert_frame_equal(restored.tokens(3, -1), session.tokens(3, -1))  # no model needed
+    with pytest.raises(ValueError, match="no model"):
+        restored.add_texts(["one more text to measure"])
 
 
 def test_compare_is_the_family_table(session, tokenizer, mixed_texts):

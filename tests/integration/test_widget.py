@@ -52,6 +52,7 @@ def test_first_chart_is_the_sessions_heatmap(explorer, session):
     assert explorer.status == "idle" and explorer.error == "" and explorer._revision == 1
     assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
     assert explorer._models == ["tiny-gpt2"] and explorer.model == "tiny-gpt2"
+    assert [v["value"] for v in explorer._views] == ["heatmap", "distributions", "trend", "tokens"]
     assert [o["layer"] for o in explorer._layer_options] == session.result.layers.tolist()
     assert [o["n_tokens"] for o in explorer._sample_options] == session.result.token_counts.tolist()
     assert explorer._sample_options[1]["words"] == "A short sentence about cosine similarity."
@@ -129,14 +130,15 @@ def test_bad_sessions_are_refused(session, tokenizer):
 
 
 def test_errors_are_shown_logged_and_the_widget_stays_usable(session, caplog):
-    saved = nbc.CondensationSession.from_result(session.result, name="saved")
-    explorer = nbc.CondensationExplorer(saved, background=False)
+    result = nbc.measure(session.model, session.tokenizer, texts=session.texts, max_length=64, bins=32,
+                         keep_texts=False, show_progress=False)  # keeps no tokens
+    explorer = nbc.CondensationExplorer({"saved": result}, background=False)
     revision = explorer._revision
     with caplog.at_level(logging.ERROR, logger="nb_condense.widget"):
-        explorer.view = "tokens"  # needs the model, which a saved result lacks
+        explorer.view = "tokens"  # needs per-token data, which this result lacks
     assert explorer.status == "error"
-    assert explorer.error == "ValueError: tokens() needs the model: this session was built from a saved result."
-    assert "tokens() needs the model" in caplog.text and caplog.records[0].exc_info is not None
+    assert explorer.error.startswith("TokensUnavailableError: This result has no per-token data")
+    assert "no per-token data" in caplog.text and caplog.records[0].exc_info is not None
     assert explorer._revision == revision  # the last good chart stays
     explorer.view = "distributions"
     assert explorer.status == "idle" and explorer.error == "" and explorer._revision == revision + 1
@@ -222,8 +224,9 @@ def test_to_html_is_offline(explorer, tmp_path):
         explorer.to_html(tmp_path / "view.png")
 
 
-def test_session_explore_returns_an_explorer(session):
-    explorer = session.explore(view="trend", background=False)
+def test_deprecated_session_explore_still_returns_an_explorer(session):
+    with pytest.warns(DeprecationWarning, match=r"use nb_condense.CondensationExplorer\(session\)"):
+        explorer = session.explore(view="trend", background=False)
     assert isinstance(explorer, nbc.CondensationExplorer) and explorer.view == "trend"
     assert explorer._spec == charts.layer_trend([session]).to_dict()
 

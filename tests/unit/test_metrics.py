@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
@@ -73,19 +71,6 @@ def test_histogram_rejects_bad_input():
         metrics.histogram_counts(torch.zeros(2, 3))
 
 
-def test_histogram_quantiles_match_numpy_interpolation():
-    counts = torch.tensor([[0, 4, 0, 2, 2, 0, 0, 8], [1, 1, 1, 1, 1, 1, 1, 1]])
-    edges = np.linspace(-1, 1, 9)
-    qs = (0.05, 0.3, 0.45, 0.7, 0.95)  # none on a bin boundary of the cdf, where quantiles are not unique
-    out = metrics.histogram_quantiles(counts, qs).numpy()
-    for row, c in enumerate(counts.numpy()):
-        cdf = np.concatenate([[0.0], np.cumsum(c) / c.sum()])
-        # knots of the piecewise-linear cdf: each bin with mass runs from its left to its right edge
-        xs = np.concatenate([[cdf[k], cdf[k + 1]] for k in range(len(c)) if c[k] > 0])
-        ys = np.concatenate([[edges[k], edges[k + 1]] for k in range(len(c)) if c[k] > 0])
-        np.testing.assert_allclose(out[row], np.interp(qs, xs, ys), atol=1e-12)
-
-
 def test_effective_rank_matches_numpy_svd(hidden):
     cos = metrics.cosine_matrix(hidden)
     out = metrics.effective_rank(cos).numpy()
@@ -113,14 +98,17 @@ def test_text_layer_statistics_match_numpy(hidden, include_diagonal):
         assert stats.mean[layer].item() == pytest.approx(values.mean(), abs=1e-7)
         assert stats.std[layer].item() == pytest.approx(values.std(), abs=1e-7)
         assert int(stats.counts[layer].sum()) == values.size
-        assert stats.quantiles[layer, 2].item() == pytest.approx(np.median(values), abs=2 / 64)
+        # each token's mean cosine to the *other* tokens, whatever include_diagonal says
+        full = cos[layer].double().numpy()
+        others = [np.delete(full[i], i).mean() for i in range(n)]
+        np.testing.assert_allclose(stats.token_means[layer].numpy(), others, atol=1e-6)
     assert stats.effective_rank is not None and stats.effective_rank.shape == (3,)
 
 
 def test_statistics_of_all_zero_vectors_have_no_nan():
     cos = metrics.cosine_matrix(torch.zeros(2, 5, 4))
     stats = metrics.text_layer_statistics(cos, 128, False, with_effective_rank=True)
-    for tensor in (stats.mean, stats.std, stats.quantiles, stats.effective_rank):
+    for tensor in (stats.mean, stats.std, stats.token_means, stats.effective_rank):
         assert torch.isfinite(tensor).all()
     assert stats.mean.tolist() == [0.0, 0.0]
 
@@ -128,59 +116,6 @@ def test_statistics_of_all_zero_vectors_have_no_nan():
 def test_a_single_token_has_no_pairs():
     with pytest.raises(ValueError, match="at least 2 tokens"):
         metrics.text_layer_statistics(torch.ones(1, 1, 1), include_diagonal=False)
-
-
-def brute_kendall_tau_b(x, y):
-    concordant = discordant = ties_x = ties_y = 0
-    for i, j in itertools.combinations(range(len(x)), 2):
-        dx, dy = np.sign(x[i] - x[j]), np.sign(y[i] - y[j])
-        if dx == 0 and dy == 0:
-            continue
-        if dx == 0:
-            ties_x += 1
-        elif dy == 0:
-            ties_y += 1
-        elif dx == dy:
-            concordant += 1
-        else:
-            discordant += 1
-    return (concordant - discordant) / np.sqrt((concordant + discordant + ties_x) * (concordant + discordant + ties_y))
-
-
-def ranks(v):
-    order = np.argsort(v, kind="stable")
-    r = np.empty(len(v))
-    r[order] = np.arange(1, len(v) + 1)
-    for value in np.unique(v):  # average ranks for ties
-        r[v == value] = r[v == value].mean()
-    return r
-
-
-def test_trend_statistics_match_brute_force():
-    means = np.array([0.3, 0.5, 0.45, 0.5, 0.7, 0.9, 0.2])
-    trend = metrics.trend_statistics(means)
-    index = np.arange(len(means))
-    assert trend.spearman_rho == pytest.approx(np.corrcoef(ranks(index), ranks(means))[0, 1])
-    assert trend.kendall_tau == pytest.approx(brute_kendall_tau_b(index, means))
-    assert trend.last_n_means[1] == pytest.approx(0.2)
-    assert trend.last_n_means[3] == pytest.approx((0.7 + 0.9 + 0.2) / 3)
-    assert trend.last_half_mean == pytest.approx((0.5 + 0.7 + 0.9 + 0.2) / 4) or metrics.last_half_size(7) == 3
-    assert trend.last_half_mean == pytest.approx(means[-metrics.last_half_size(7):].mean())
-
-
-@pytest.mark.parametrize(("entries", "expected"), [(2, 1), (3, 1), (4, 1), (5, 2), (13, 6), (25, 12), (26, 12)])
-def test_last_half_size_is_blocks_over_two(entries, expected):
-    assert metrics.last_half_size(entries) == expected
-
-
-def test_trend_of_constant_means_is_nan_not_zero():
-    trend = metrics.trend_statistics([0.5, 0.5, 0.5])
-    assert np.isnan(trend.spearman_rho) and np.isnan(trend.kendall_tau)
-
-
-def test_trend_needs_two_layers():
-    with pytest.raises(ValueError, match="at least 2 layer means"):
-        metrics.trend_statistics([0.4])
 
 
 def test_position_average_matches_masked_numpy_mean():

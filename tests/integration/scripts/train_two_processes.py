@@ -12,7 +12,6 @@ from nb_condense import training
 from nb_condense.models import load_tokenizer
 
 
-
 def main() -> None:
     out = sys.argv[1]
     torch.set_num_threads(1)

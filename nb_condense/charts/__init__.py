@@ -1,0 +1,73 @@
+"""Altair charts of condensation measurements, returned (never displayed) so that they compose.
+
+Charts take data, never a model: a :class:`~nb_condense.CondensationResult`, a measured
+:class:`~nb_condense.CondensationSession` (anything with ``name`` and ``measured_result()``), lists of them or
+``{name: result}`` mappings, or tidy frames. They never start a measurement. ``save_chart`` writes PNG, SVG, PDF
+or a self-contained HTML file offline (vl-convert; no CDN).
+
+Example
+-------
+>>> import nb_condense as nbc
+>>> from nb_condense import charts
+>>> result = nbc.measure("embedded", dataset="builtin", n_texts=2, max_length=32, show_progress=False)
+>>> spec = charts.heatmap(result).to_dict()
+>>> spec["encoding"]["x"]["title"], spec["encoding"]["y"]["title"]
+('Layer fraction', 'Cosine similarity')
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
+from .heatmaps import density_heatmap, heatmap_figure, heatmap_frame
+from .lines import (
+    distributions_figure,
+    heatmap_with_curves_figure,
+    layer_trend_figure,
+    training_history_figure,
+    trend_figure,
+)
+from .output import enable_offline_charts, save_chart
+from .tokens import token_strip_figure
+
+__all__ = [
+    "DENSITY_CLIP",
+    "Figure",
+    "LAYER_SELECTION",
+    "distributions",
+    "enable_offline_charts",
+    "heatmap",
+    "heatmap_frame",
+    "heatmap_with_curves",
+    "layer_trend",
+    "save_chart",
+    "token_strip",
+    "training_history",
+    "trend_chart",
+]
+
+heatmap = returns_chart(heatmap_figure)
+distributions = returns_chart(distributions_figure)
+heatmap_with_curves = returns_chart(heatmap_with_curves_figure)
+layer_trend = returns_chart(layer_trend_figure)
+trend_chart = returns_chart(trend_figure)
+token_strip = returns_chart(token_strip_figure)
+training_history = returns_chart(training_history_figure)
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"nb_condense.charts.{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
+
+
+def explore(data: Any, layers: Any = None, samples: Any = None) -> Any:
+    """Deprecated name of :func:`heatmap_with_curves` (``explore`` now means the explorer widget)."""
+    _deprecated("explore()", "charts.heatmap_with_curves()")
+    return heatmap_with_curves(data, layers, samples)
+
+
+def heatmap_chart(density: Any, layer_fractions: Any, **options: Any) -> Any:
+    """Deprecated: a heatmap of a density array; use :func:`heatmap` on a result."""
+    _deprecated("heatmap_chart()", "charts.heatmap(result)")
+    return density_heatmap(density, layer_fractions, **options).chart

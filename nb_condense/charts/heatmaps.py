@@ -1,0 +1,112 @@
+"""The paper's figure: layer fraction (x) vs cosine similarity (y), colour = probability density."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from ..summaries import bin_edges
+from .base import (
+    COSINE_TITLE,
+    DENSITY_CLIP,
+    LAYER_TITLE,
+    ChartData,
+    Figure,
+    as_result,
+    inline,
+    layer_selection,
+    reds_scale,
+)
+
+__all__ = ["density_heatmap", "heatmap_figure", "heatmap_frame"]
+
+
+def heatmap_frame(density: np.ndarray, layer_fractions: np.ndarray, layers: np.ndarray | None = None) -> pd.DataFrame:
+    """Tidy rows (one per layer x non-empty bin) of a density array ``[layer, bin]`` on [-1, 1]."""
+    density = np.asarray(density, dtype=np.float64)
+    n_layers, bins = density.shape
+    layer_fractions = np.asarray(layer_fractions, dtype=np.float64)
+    if layer_fractions.shape != (n_layers,):
+        raise ValueError(f"Need one layer fraction per layer ({n_layers}), got shape {layer_fractions.shape}.")
+    layers = np.arange(n_layers) if layers is None else np.asarray(layers)
+    half = 0.5 / max(n_layers - 1, 1) if n_layers > 1 else 0.5
+    edges = bin_edges(bins)
+    row, col = np.nonzero(density > 0)
+    return pd.DataFrame({
+        "layer": layers[row],
+        "layer_fraction": layer_fractions[row],
+        "x0": layer_fractions[row] - half,
+        "x1": layer_fractions[row] + half,
+        "cosine_low": edges[col],
+        "cosine_high": edges[col + 1],
+        "density": density[row, col],
+    })
+
+
+def density_heatmap(
+    density: np.ndarray,
+    layer_fractions: np.ndarray,
+    *,
+    layers: np.ndarray | None = None,
+    clip: float = DENSITY_CLIP,
+    title: str | None = None,
+    selected: Any = None,
+    select: bool = False,
+    width: int = 420,
+    height: int = 320,
+) -> Figure:
+    """A heatmap figure of a density array ``[layer, bin]``; the colour scale runs over ``[0, clip]`` (Reds).
+
+    With ``select=True`` clicking a column selects that layer (param ``layer_pick``), starting on ``selected``.
+    """
+    frame = heatmap_frame(density, layer_fractions, layers)
+    x_domain = [float(frame["x0"].min()), float(frame["x1"].max())] if len(frame) else [0.0, 1.0]
+    chart = (
+        alt.Chart(inline(frame), width=width, height=height)
+        .mark_rect(clip=True)
+        .encode(
+            x=alt.X("x0:Q", title=LAYER_TITLE, scale=alt.Scale(domain=x_domain, nice=False, zero=False),
+                    axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0], format=".1f")),
+            x2="x1:Q",
+            y=alt.Y("cosine_low:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
+            y2="cosine_high:Q",
+            color=alt.Color("density:Q", title="Probability density", scale=reds_scale(clip),
+                            legend=alt.Legend(values=[0, clip / 2, clip]) if clip > 0 else alt.Legend()),
+            tooltip=[
+                alt.Tooltip("layer:Q", title="layer"),
+                alt.Tooltip("layer_fraction:Q", title="layer fraction", format=".3f"),
+                alt.Tooltip("cosine_low:Q", title="cosine from", format=".3f"),
+                alt.Tooltip("cosine_high:Q", title="cosine to", format=".3f"),
+                alt.Tooltip("density:Q", title="density", format=".3f"),
+            ],
+        )
+    )
+    if select:
+        selection = layer_selection(selected)
+        chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
+    if title:
+        chart = chart.properties(title=title)
+    return Figure(chart, frame)
+
+
+def heatmap_figure(
+    data: ChartData,
+    samples: Any = None,
+    *,
+    selected: Any = None,
+    clip: float = DENSITY_CLIP,
+    title: str | None = None,
+    select: bool = True,
+) -> Figure:
+    """The paper's figure for one model, pooled over ``samples`` (text indices; ``None`` = all).
+
+    ``data`` is a :class:`~nb_condense.CondensationResult` or a measured session (charts never measure).
+    Clicking a column selects that layer (param ``layer_pick``); ``selected`` (layer indices) starts the
+    selection with those layers highlighted. The title defaults to the model's name.
+    """
+    name, result = as_result(data)
+    return density_heatmap(result.density(samples), result.layer_fractions, layers=result.layers, clip=clip,
+                           title=title if title is not None else name, selected=selected, select=select)

@@ -1,0 +1,125 @@
+"""Line and point charts: per-layer cosine densities, layer means across models, rank correlations, training."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from .base import COSINE_TITLE, LAYER_TITLE, ChartData, Figure, as_result, as_results, inline, layer_selection
+from .heatmaps import heatmap_figure
+
+__all__ = ["distributions_figure", "heatmap_with_curves_figure", "layer_trend_figure", "training_history_figure",
+           "trend_figure"]
+
+
+def distributions_figure(
+    data: ChartData,
+    layers: Any = None,
+    samples: Any = None,
+    *,
+    facet: bool = False,
+    title: str | None = None,
+    width: int = 420,
+    height: int = 240,
+) -> Figure:
+    """Per-layer cosine densities of the chosen texts: overlaid lines, or one row per layer (``facet=True``).
+
+    Layers are coloured by depth; a layer picked in a heatmap shown beside (param ``layer_pick``) is
+    highlighted (see :func:`heatmap_with_curves`).
+    """
+    _, result = as_result(data)
+    frame = result.distribution(layers, samples)[["layer", "layer_fraction", "cosine", "density"]]
+    encoding = dict(
+        x=alt.X("cosine:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
+        y=alt.Y("density:Q", title="Probability density"),
+        color=alt.Color("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(scheme="viridis", domain=[0, 1])),
+        detail="layer:N",
+        tooltip=[alt.Tooltip("layer:Q"), alt.Tooltip("cosine:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
+    )
+    base = alt.Chart(inline(frame))
+    if facet:
+        chart = base.mark_area(opacity=0.8, interpolate="step").encode(**encoding).properties(width=width, height=40)
+        chart = chart.facet(row=alt.Row("layer:O", title="Layer", header=alt.Header(labelAngle=0)), spacing=2)
+    else:
+        chart = base.mark_line(interpolate="step").encode(**encoding).properties(width=width, height=height)
+    return Figure(chart.properties(title=title) if title else chart, frame)
+
+
+def heatmap_with_curves_figure(data: ChartData, layers: Any = None, samples: Any = None) -> Figure:
+    """Heatmap and distributions side by side; click a heatmap column to highlight that layer's curve."""
+    selection = layer_selection()
+    left = heatmap_figure(data, samples, select=False)
+    right = distributions_figure(data, layers, samples)
+    chart = alt.hconcat(
+        left.chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35))),
+        right.chart.encode(strokeWidth=alt.condition(selection, alt.value(3), alt.value(1)),
+                           opacity=alt.condition(selection, alt.value(1.0), alt.value(0.3))),
+    ).resolve_scale(color="independent").resolve_legend(color="independent")
+    return Figure(chart, right.data)
+
+
+def layer_trend_figure(data: Any, *, title: str | None = None) -> Figure:
+    """Mean cosine per layer vs layer fraction, one line per model (Findings 1 and 2 at a glance).
+
+    ``data``: one result or measured session, a list of them, or a ``{name: result}`` mapping.
+    """
+    frame = pd.concat([pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
+                                     "mean": r.layer_means}) for name, r in as_results(data)], ignore_index=True)
+    chart = (
+        alt.Chart(inline(frame), width=420, height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("mean:Q", title="Mean cosine similarity"),
+            color=alt.Color("model:N", title="Model", sort=None),
+            tooltip=["model:N", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
+        )
+    )
+    return Figure(chart.properties(title=title) if title else chart, frame)
+
+
+def trend_figure(data: Any, *, title: str | None = None) -> Figure:
+    """Spearman rho and Kendall tau per model (points on [-1, 1]; > 0 condenses with depth)."""
+    table = pd.DataFrame([r.trend_row(name) for name, r in as_results(data)])
+    frame = table.melt(id_vars=["model"], value_vars=["spearman_rho", "kendall_tau"], var_name="statistic")
+    frame["statistic"] = frame["statistic"].map({"spearman_rho": "Spearman rho", "kendall_tau": "Kendall tau"})
+    points = (
+        alt.Chart(inline(frame), width=320, height=220)
+        .mark_point(filled=True, size=90)
+        .encode(
+            x=alt.X("model:N", title="Model", sort=list(table["model"]), axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+            y=alt.Y("value:Q", title="Rank correlation with depth", scale=alt.Scale(domain=[-1, 1.05])),
+            color=alt.Color("statistic:N", title=None, scale=alt.Scale(range=["#3182bd", "#de2d26"])),
+            shape="statistic:N",
+            tooltip=["model:N", "statistic:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+    )
+    zero = alt.Chart().mark_rule(color="#999").encode(y=alt.datum(0))
+    chart = alt.layer(zero, points)
+    return Figure(chart.properties(title=title) if title else chart, frame)
+
+
+def training_history_figure(history: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Mean cosine per layer vs training step (a :class:`~nb_condense.CondensationCallback` history).
+
+    One line per layer, coloured by depth: Finding 3 (condensation at initialisation, relieved by training)
+    and the dispersion loss's effect, at a glance.
+    """
+    missing = {"step", "layer", "layer_fraction", "mean"} - set(history.columns)
+    if missing:
+        raise ValueError(f"The history frame lacks columns {sorted(missing)}; pass CondensationCallback.history.")
+    frame = history[["step", "layer", "layer_fraction", "mean"]]
+    chart = (
+        alt.Chart(inline(frame), width=420, height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("step:Q", title="Training step"),
+            y=alt.Y("mean:Q", title="Mean cosine similarity"),
+            color=alt.Color("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(scheme="viridis", domain=[0, 1])),
+            detail="layer:N",
+            tooltip=["step:Q", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
+        )
+    )
+    return Figure(chart.properties(title=title) if title else chart, frame)

@@ -1,0 +1,110 @@
+"""A measurement in progress: per-text arrays filled as texts are measured, saved to resume, merged across processes.
+
+A checkpoint file holds the arrays measured so far, which texts are done, and a fingerprint of the texts,
+settings and model; resuming with anything different is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PartialMeasurement", "fingerprint"]
+
+
+def fingerprint(texts: Sequence[str], settings: Any, model_name: str, n_parameters: int) -> str:
+    """A hash of what makes two runs the same measurement."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    digest.update(repr((settings, model_name, n_parameters)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+class PartialMeasurement:
+    """Per-text arrays of a measurement, filled as texts are measured.
+
+    ``histograms [text, layer, bin]``, stat ``columns [text, layer]``, ``token_means [token, layer]`` (texts one
+    after another) and ``done [text]``.
+    """
+
+    def __init__(self, token_counts: np.ndarray, layer_indices: Sequence[int], n_entries: int, bins: int,
+                 column_names: Sequence[str]) -> None:
+        n_texts, n_layers = len(token_counts), len(layer_indices)
+        self.layer_indices, self.n_entries = [int(k) for k in layer_indices], int(n_entries)
+        self.offsets = np.concatenate([[0], np.cumsum(token_counts)]).astype(np.int64)
+        self.histograms = np.zeros((n_texts, n_layers, bins), dtype=np.int64)
+        self.columns = {name: np.zeros((n_texts, n_layers), dtype=np.float64) for name in column_names}
+        self.token_means = np.zeros((int(self.offsets[-1]), n_layers), dtype=np.float32)
+        self.done = np.zeros(n_texts, dtype=bool)
+
+    def record(self, text: int, counts: np.ndarray, columns: dict[str, np.ndarray],
+               token_means: np.ndarray) -> None:
+        """Store one text: ``counts [layer, bin]``, each column ``[layer]``, ``token_means [layer, token]``."""
+        self.histograms[text] = counts
+        for name, values in columns.items():
+            self.columns[name][text] = values
+        self.token_means[self.offsets[text] : self.offsets[text + 1]] = token_means.T
+        self.done[text] = True
+
+    # ----- checkpoints -----------------------------------------------------------------------------
+    def save(self, path: Path, key: str) -> None:
+        """Write atomically (a crash while saving leaves the previous checkpoint intact)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"fingerprint": key, "layer_indices": self.layer_indices, "n_entries": self.n_entries,
+                  "columns": list(self.columns)}
+        tmp = path.with_name(path.name + ".tmp")
+        arrays: dict[str, Any] = {"header": np.array(json.dumps(header)), "histograms": self.histograms,
+                                  "done": self.done, "offsets": self.offsets, "token_means": self.token_means,
+                                  **{f"column__{k}": v for k, v in self.columns.items()}}
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> PartialMeasurement:
+        """Read a checkpoint written by :meth:`save` for the measurement fingerprinted ``key``."""
+        with np.load(path, allow_pickle=False) as data:
+            header = json.loads(str(data["header"]))
+            if header["fingerprint"] != key:
+                raise ValueError(
+                    f"The checkpoint {path} belongs to another measurement (different texts, settings or model). "
+                    "Delete it or pass another checkpoint path."
+                )
+            partial = cls.__new__(cls)
+            partial.layer_indices, partial.n_entries = header["layer_indices"], header["n_entries"]
+            partial.histograms, partial.done = data["histograms"].copy(), data["done"].copy()
+            partial.offsets, partial.token_means = data["offsets"].copy(), data["token_means"].copy()
+            partial.columns = {k: data[f"column__{k}"].copy() for k in header["columns"]}
+            return partial
+
+    # ----- several processes -----------------------------------------------------------------------
+    def shard(self) -> dict[str, Any]:
+        """The texts this process measured, as plain arrays (what :meth:`merge` takes from every process)."""
+        index = np.flatnonzero(self.done)
+        tokens = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in index]) if index.size \
+            else np.zeros(0, dtype=np.int64)
+        return {"layer_indices": self.layer_indices, "n_entries": self.n_entries, "index": index,
+                "histograms": self.histograms[index], "columns": {k: v[index] for k, v in self.columns.items()},
+                "tokens": tokens, "token_means": self.token_means[tokens]}
+
+    @classmethod
+    def merge(cls, shards: Sequence[dict[str, Any] | None], token_counts: np.ndarray) -> PartialMeasurement:
+        """One measurement from every process's :meth:`shard` (identical to a one-process run)."""
+        present = [s for s in shards if s is not None]
+        first = present[0]
+        merged = cls(token_counts, first["layer_indices"], first["n_entries"], first["histograms"].shape[-1],
+                     list(first["columns"]))
+        for shard in present:
+            merged.histograms[shard["index"]] = shard["histograms"]
+            for name, values in shard["columns"].items():
+                merged.columns[name][shard["index"]] = values
+            merged.token_means[shard["tokens"]] = shard["token_means"]
+            merged.done[shard["index"]] = True
+        return merged

@@ -1,0 +1,119 @@
+"""The architecture as a tested contract: layers (import-linter), an instant import, no shadowed modules."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "transformers", "datasets", "altair", "anywidget")
+
+
+def lint_imports(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    code = ("import sys; from importlinter.cli import lint_imports; "
+            "sys.exit(lint_imports(config_filename='pyproject.toml', no_cache=True))")
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def copy_package(target: Path) -> None:
+    """The package's Python sources and the contract, copied to ``target`` (to break them there)."""
+    ignore = shutil.ignore_patterns("static", "__pycache__")
+    shutil.copytree(ROOT / "nb_condense", target / "nb_condense", ignore=ignore)
+    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
+
+
+def test_the_layers_contract_is_kept():
+    run = lint_imports(ROOT, ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 kept, 0 broken" in run.stdout
+
+
+@pytest.mark.parametrize(("module", "upward"), [
+    ("metrics", "    from .widget import CondensationExplorer  # an upward import, hidden in a function\n"),
+    ("session", "    from . import charts\n"),
+    ("result", "    from .engine import measure\n"),
+])
+def test_the_contract_fails_on_an_upward_import_even_inside_a_function(tmp_path, module, upward):
+    copy_package(tmp_path)
+    with open(tmp_path / "nb_condense" / f"{module}.py", "a") as handle:
+        handle.write(f"\n\ndef _sneaky() -> None:\n{upward}")
+    run = lint_imports(tmp_path, tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert "BROKEN" in run.stdout and f"nb_condense.{module}" in run.stdout
+
+
+def test_every_module_sits_in_a_layer(tmp_path):
+    copy_package(tmp_path)
+    (tmp_path / "nb_condense" / "stray.py").write_text('"""A module nobody placed."""\n')
+    run = lint_imports(tmp_path, tmp_path)
+    assert run.returncode == 1 and "stray" in run.stdout + run.stderr
+
+
+def loaded_after(code: str) -> list[str]:
+    """Heavy packages in sys.modules after running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()
+
+
+def test_import_is_light():
+    assert loaded_after("import nb_condense; nb_condense.__version__; dir(nb_condense)") == []
+
+
+def test_a_saved_result_is_explored_without_torch_or_transformers(tmp_path, tokenizer, mixed_texts):
+    import nb_condense as nbc
+    from conftest import tiny_model
+
+    path = nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
+                       ).save(tmp_path / "r.npz")
+    code = (
+        "import nb_condense as nbc\n"
+        f"session = nbc.CondensationSession.from_file({str(path)!r})\n"
+        "nbc.charts.heatmap(session).to_dict(); nbc.charts.token_strip(session, 0, -1).to_dict()\n"
+        "session.distribution(layers=[-1]); session.tokens(1, 0); nbc.compare([session])\n"
+        "explorer = nbc.CondensationExplorer(session, view='tokens')\n"
+        "assert explorer.status == 'idle' and explorer._spec, explorer.error\n"
+    )
+    assert set(loaded_after(code)) == {"altair", "anywidget"}
+
+
+def test_no_module_is_shadowed_by_a_name_of_the_package():
+    import nb_condense
+
+    modules = {m.name for m in pkgutil.iter_modules(nb_condense.__path__)}
+    for name in nb_condense.__all__:
+        value = getattr(nb_condense, name)
+        if name in modules:  # a submodule's name may only resolve to that submodule
+            assert value is importlib.import_module(f"nb_condense.{name}")
+    for name in modules:
+        module = importlib.import_module(f"nb_condense.{name}")
+        assert getattr(nb_condense, name) is module, name
+
+
+def test_the_version_lives_in_its_own_module_and_is_the_packages():
+    tomllib = pytest.importorskip("tomllib")
+
+    import nb_condense
+    from nb_condense import _version
+
+    assert nb_condense.__version__ == _version.__version__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["hatch"]["version"]["path"] == "nb_condense/_version.py"
+
+
+def test_every_public_name_resolves_and_is_documented():
+    import nb_condense
+
+    for name in nb_condense.__all__:
+        value = getattr(nb_condense, name)
+        assert (getattr(value, "__doc__", None) or name == "__version__"), name
