@@ -1,7 +1,10 @@
 """The training lab: tiny models, tokenizers and packed data, pre-training / distillation, perplexity.
 
-Everything runs on a laptop CPU in minutes on the builtin corpus, and on the paper's settings when given them.
-All training goes through :class:`~nb_condense.trainer.DispersionTrainer` (a ``transformers.Trainer``).
+Everything runs on a laptop CPU in minutes on the builtin corpus, and on the paper's settings when given them
+(:data:`PAPER_GPT2`, :data:`PAPER_PRETRAINING`, :data:`PAPER_MIDTRAINING`). All training goes through
+:class:`~nb_condense.trainer.DispersionTrainer` (a ``transformers.Trainer``); the active-forgetting baseline
+lives in :mod:`nb_condense.forgetting`. The experiments return :class:`~nb_condense.result.CondensationResult`
+objects (explore one with ``CondensationSession.from_result``).
 
 Example
 -------
@@ -24,52 +27,70 @@ from typing import Any
 
 import pandas as pd
 import torch
+import transformers
 from transformers import AutoConfig, PreTrainedTokenizerFast, TrainerCallback, TrainingArguments
 
+from .forgetting import ActiveForgettingCallback, ActiveForgettingTrainer
+from .measure import MeasureSettings, measure_texts
 from .models import random_model
+from .result import CondensationResult
 from .trainer import DispersionTrainer
 
 __all__ = [
-    "ActiveForgettingCallback",
-    "PAPER_MIDTRAINING",
-    "PAPER_PRETRAINING",
-    "continue_training",
-    "controlled_width_experiment",
-    "distill",
-    "distillation_experiment",
-    "lm_blocks",
-    "perplexity",
-    "pretrain",
-    "tiny_gpt2",
-    "tiny_llama",
-    "train_tokenizer",
+    "LAPTOP_DROPOUT", "NEFTUNE_ALPHA_GPT2", "NEFTUNE_ALPHA_QWEN3", "PAPER_GPT2", "PAPER_MIDTRAINING",
+    "PAPER_MIDTRAINING_DISPERSION", "PAPER_PRETRAINING", "ActiveForgettingCallback", "continue_training",
+    "controlled_width_experiment", "distill", "distillation_experiment", "lm_blocks", "perplexity", "pretrain",
+    "tiny_gpt2", "tiny_llama", "train_tokenizer",
 ]
 
 EOS = "<|endoftext|>"
 
 # The paper's optimiser recipe (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0); sizes scaled by the caller.
+# Learning rates are single-process values: `pretrain` multiplies them by sqrt(world size), as the recipe does.
 # Warm-up as a ratio of the steps: `warmup_ratio` in transformers < 5, a float `warmup_steps` from 5 on.
 _WARMUP = {"warmup_ratio": 0.2} if "warmup_ratio" in TrainingArguments.__dataclass_fields__ else {"warmup_steps": 0.2}
 PAPER_PRETRAINING: dict[str, Any] = dict(
     learning_rate=1e-5, adam_beta1=0.9, adam_beta2=0.95, weight_decay=0.1, lr_scheduler_type="cosine",
     max_grad_norm=1.0, **_WARMUP,
 )
-"""Controlled GPT-2 pre-training (Finding 2): lr 1e-5 x sqrt(world size), batch 16 x accumulation 8, 1024 tokens."""
+"""Controlled GPT-2 pre-training (Finding 2): lr 1e-5 x sqrt(world size) (the scaling is applied by
+:func:`pretrain`), batch 16 x accumulation 8, 1024 tokens; the model is ``tiny_gpt2(n_inner=..., **PAPER_GPT2)``."""
 PAPER_MIDTRAINING: dict[str, Any] = dict(
     PAPER_PRETRAINING, learning_rate=5e-5, per_device_train_batch_size=32, gradient_accumulation_steps=4,
     max_steps=1526, bf16=True,
 )
-"""GPT-2 mid-training recipe for a GPU: 1024-token blocks, 131,072 tokens per step, 1526 steps (200M tokens),
-dispersion coeff 0.1 on all layers with clamp 0.1 (pass ``dispersion_options={"clamp_threshold": 0.1}``)."""
+"""GPT-2 mid-training recipe for a GPU: lr 5e-5 x sqrt(world size), 1024-token blocks, 131,072 tokens per step,
+1526 steps (200M tokens); :func:`continue_training` adds :data:`PAPER_MIDTRAINING_DISPERSION`."""
+PAPER_MIDTRAINING_DISPERSION: dict[str, Any] = {
+    "dispersion_coeff": 0.1, "dispersion_variant": "angular_spread", "dispersion_loc": "all",
+    "dispersion_options": {"clamp_threshold": 0.1},
+}
+"""The dispersion term of the GPT-2 mid-training recipe: angular spread, coeff 0.1, all layers, clamp 0.1."""
+NEFTUNE_ALPHA_GPT2 = 1.0
+"""NEFTune alpha of the paper's GPT-2 baseline: uniform noise U(-m, m), m = alpha / sqrt(S x H), added to the
+input embeddings in training (``pretrain(..., neftune_noise_alpha=NEFTUNE_ALPHA_GPT2)``)."""
+NEFTUNE_ALPHA_QWEN3 = 5.0
+"""NEFTune alpha of the paper's Qwen3 baseline."""
+LAPTOP_DROPOUT = 0.0
+"""Dropout of :func:`tiny_gpt2` by default: off, so short laptop runs learn fast and train deterministically."""
+PAPER_GPT2: dict[str, Any] = {"n_layer": 12, "n_embd": 768, "n_head": 12, "n_positions": 1024, "vocab_size": 50257,
+                              "dropout": 0.1}
+"""The paper's controlled GPT-2 (Finding 2), for ``tiny_gpt2(n_inner=width, **PAPER_GPT2)``: GPT-2 small's
+sizes and its dropout 0.1 (what ``GPT2Config()`` has), not the laptop default :data:`LAPTOP_DROPOUT`."""
 
 
 def tiny_gpt2(n_layer: int = 4, n_embd: int = 64, n_head: int = 4, n_inner: int | None = None,
-              vocab_size: int = 4096, n_positions: int = 256, seed: int = 0, dropout: float = 0.0) -> torch.nn.Module:
-    """An untrained GPT-2 LM (``n_inner``: MLP width, default 4 x n_embd), seeded without touching the global RNG."""
+              vocab_size: int = 4096, n_positions: int = 256, seed: int = 0, dropout: float = LAPTOP_DROPOUT
+              ) -> torch.nn.Module:
+    """An untrained GPT-2 LM (``n_inner``: MLP width, default 4 x n_embd), seeded without touching the global RNG.
+
+    ``dropout`` (residual, embedding and attention) defaults to :data:`LAPTOP_DROPOUT` = 0; GPT-2 and the
+    paper's runs use 0.1 (:data:`PAPER_GPT2`). Id 0 is BOS, EOS and pad, as in :func:`train_tokenizer`.
+    """
     config = AutoConfig.for_model(
         "gpt2", n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=n_inner, vocab_size=vocab_size,
         n_positions=n_positions, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
-        bos_token_id=0, eos_token_id=0,
+        bos_token_id=0, eos_token_id=0, pad_token_id=0,
     )
     return random_model(config, seed=seed, lm_head=True)
 
@@ -120,38 +141,6 @@ def lm_blocks(texts: Sequence[str], tokenizer: Any, block_size: int = 128) -> An
     ).with_format("torch")
 
 
-class ActiveForgettingCallback(TrainerCallback):
-    """Active forgetting (Chen et al. 2023): every ``every_k_steps`` re-initialise the input embeddings.
-
-    Weights are drawn from N(0, ``std``) (a local generator; the global RNG is untouched), the pad row
-    is zeroed, and the optimizer state of the embedding matrix (Adam moments and step) is reset. With
-    tied input/output embeddings (GPT-2) the LM head is the same tensor and is reset too: that is the
-    reference recipe's behaviour, kept on purpose.
-    """
-
-    def __init__(self, every_k_steps: int = 1000, std: float = 0.02, seed: int = 0) -> None:
-        if every_k_steps < 1:
-            raise ValueError(f"every_k_steps must be >= 1, got {every_k_steps}.")
-        self.every_k_steps, self.std = every_k_steps, std
-        self.generator = torch.Generator().manual_seed(seed)
-        self.resets: list[int] = []
-
-    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
-                    **kwargs: Any) -> None:
-        if model is None or state.global_step == 0 or state.global_step % self.every_k_steps:
-            return
-        weight = model.get_input_embeddings().weight
-        fresh = torch.randn(weight.shape, generator=self.generator) * self.std
-        pad = getattr(model.config, "pad_token_id", None)
-        if isinstance(pad, int) and 0 <= pad < weight.shape[0]:
-            fresh[pad] = 0.0
-        with torch.no_grad():
-            weight.copy_(fresh.to(weight.device, weight.dtype))
-        if optimizer is not None:
-            optimizer.state.pop(weight, None)
-        self.resets.append(state.global_step)
-
-
 def _history(trainer: DispersionTrainer) -> pd.DataFrame:
     rows = [r for r in trainer.state.log_history if "loss" in r and "ce_loss" in r]
     return pd.DataFrame(rows, columns=["step", "loss", "ce_loss", "dispersion_loss", "learning_rate"])
@@ -159,11 +148,17 @@ def _history(trainer: DispersionTrainer) -> pd.DataFrame:
 
 def _training_arguments(steps: int, batch_size: int, learning_rate: float, seed: int, output_dir: str | None,
                         overrides: dict[str, Any]) -> TrainingArguments:
-    """The paper's optimiser recipe at laptop size; any TrainingArguments field can be overridden."""
+    """The paper's optimiser recipe at laptop size; any TrainingArguments field can be overridden.
+
+    ``learning_rate`` is the single-process value: with N processes (the Trainer's ``world_size``, from
+    accelerate / torch.distributed / ``WORLD_SIZE``) the optimizer gets ``learning_rate x sqrt(N)``.
+    """
     settings = {**PAPER_PRETRAINING, "learning_rate": learning_rate, "per_device_train_batch_size": batch_size,
                 "max_steps": steps, "logging_steps": max(1, steps // 20), "report_to": [], "save_strategy": "no",
                 "seed": seed, "data_seed": seed, "dataloader_pin_memory": torch.cuda.is_available(), **overrides}
-    return TrainingArguments(output_dir=output_dir or tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    args = TrainingArguments(output_dir=output_dir or tempfile.mkdtemp(prefix="nb_condense_"), **settings)
+    args.learning_rate = settings["learning_rate"] * math.sqrt(args.world_size)
+    return args
 
 
 def pretrain(
@@ -187,13 +182,22 @@ def pretrain(
     """Train ``model`` on packed blocks of ``texts`` for ``steps`` steps; returns the model and its log frame.
 
     The optimiser follows the paper (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0) with a
-    laptop-sized learning rate; any ``TrainingArguments`` field can be overridden by keyword.
+    laptop-sized learning rate, multiplied by sqrt(world size) in a multi-process run as in the recipe;
+    any ``TrainingArguments`` field can be overridden by keyword (e.g. ``neftune_noise_alpha=``
+    :data:`NEFTUNE_ALPHA_GPT2` for the NEFTune baseline). An
+    :class:`~nb_condense.forgetting.ActiveForgettingCallback` among ``callbacks`` trains with
+    :class:`~nb_condense.forgetting.ActiveForgettingTrainer` (the embedding's own schedule).
     """
     args = _training_arguments(steps, batch_size, learning_rate, seed, output_dir, training_args)
-    trainer = DispersionTrainer(
-        model=model, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
-        dispersion_coeff=dispersion_coeff, dispersion_variant=dispersion_variant, dispersion_loc=dispersion_loc,
-        dispersion_options=dispersion_options, callbacks=list(callbacks),
+    forgetting = [c for c in callbacks if isinstance(c, ActiveForgettingCallback)]
+    if len(forgetting) > 1:
+        raise ValueError(f"Pass at most one ActiveForgettingCallback in callbacks, got {len(forgetting)}.")
+    kind, extra = (ActiveForgettingTrainer, {"forgetting": forgetting[0]}) if forgetting else (DispersionTrainer, {})
+    trainer = kind(  # processing_class: what callbacks receive as the tokenizer (active forgetting's pad row)
+        model=model, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size), processing_class=tokenizer,
+        data_collator=transformers.default_data_collator, dispersion_coeff=dispersion_coeff,
+        dispersion_variant=dispersion_variant, dispersion_loc=dispersion_loc, dispersion_options=dispersion_options,
+        callbacks=list(callbacks), **extra,
     )
     trainer.train()
     return trainer.model, _history(trainer)
@@ -201,14 +205,20 @@ def pretrain(
 
 def continue_training(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], **kwargs: Any
                       ) -> tuple[torch.nn.Module, pd.DataFrame]:
-    """Mid-training of a pretrained model: :func:`pretrain` with the paper's mid-training settings
-    (:data:`PAPER_MIDTRAINING`, meant for a GPU; override any of them by keyword, e.g. ``steps=50``)."""
-    preset = dict(PAPER_MIDTRAINING)
+    """Mid-training of a pretrained model: :func:`pretrain` with the paper's mid-training settings.
+
+    :data:`PAPER_MIDTRAINING` (meant for a GPU) and the recipe's dispersion term
+    (:data:`PAPER_MIDTRAINING_DISPERSION`: coeff 0.1, all layers, clamp 0.1); override any of them by
+    keyword, e.g. ``steps=50`` or ``dispersion_coeff=0`` for the CE-only run. ``dispersion_options``
+    given here are merged over the recipe's clamp.
+    """
+    preset = {**PAPER_MIDTRAINING, **PAPER_MIDTRAINING_DISPERSION}
     preset["steps"] = preset.pop("max_steps")
     preset["batch_size"] = preset.pop("per_device_train_batch_size")
     if not torch.cuda.is_available():
         preset.pop("bf16")
-    return pretrain(model, tokenizer, texts, **{**preset, **kwargs})
+    options = {**PAPER_MIDTRAINING_DISPERSION["dispersion_options"], **(kwargs.pop("dispersion_options", None) or {})}
+    return pretrain(model, tokenizer, texts, **{**preset, **kwargs, "dispersion_options": options})
 
 
 class _DistillationTrainer(DispersionTrainer):
@@ -298,17 +308,15 @@ def _lab_data(n_texts: int, measure_texts: int, vocab_size: int, seed: int) -> t
 
 
 def _evaluate(model: torch.nn.Module, tokenizer: Any, held_out: list[str], block_size: int, name: str
-              ) -> tuple[dict[str, Any], Any]:
-    """Condensation trend and perplexity of ``model`` on held-out texts, and its session."""
-    from .session import CondensationSession
-
-    session = CondensationSession(model, tokenizer, texts=held_out, max_length=block_size, name=name,
-                                  show_progress=False)
-    trend = session.result.trend()
+              ) -> tuple[dict[str, Any], CondensationResult]:
+    """Condensation trend and perplexity of ``model`` on held-out texts, and its measurement (named ``name``)."""
+    result = measure_texts(model, tokenizer, held_out, MeasureSettings(max_length=block_size), show_progress=False,
+                           metadata={"model_name": name})
+    trend = result.trend()
     row = {"spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
            "last_layer_mean": float(trend.layer_means[-1]),
            "perplexity": perplexity(model, tokenizer, held_out, block_size)}
-    return row, session
+    return row, result
 
 
 def controlled_width_experiment(
@@ -324,30 +332,30 @@ def controlled_width_experiment(
     measure_texts: int = 20,
     dispersion_coeff: float = 0.0,
     seed: int = 0,
-) -> tuple[pd.DataFrame, dict[int, dict[str, Any]]]:
+) -> tuple[pd.DataFrame, dict[int, dict[str, CondensationResult]]]:
     """Finding 2 at laptop scale: GPT-2-like models that differ only in MLP width (``n_inner``).
 
     Each width is measured at initialisation and after ``steps`` training steps on the builtin corpus
     (held-out builtin texts for the measurement). Returns a table (``width, n_parameters, stage,
-    spearman_rho, kendall_tau, last_layer_mean, perplexity``) and the sessions per width and stage.
-    The paper's setting (12 layers, 768 wide, n_inner 64..4096, fineweb-edu) is a GPU job: pass those
-    sizes and your own texts through :func:`pretrain`.
+    spearman_rho, kendall_tau, last_layer_mean, perplexity``) and the measurements
+    (:class:`~nb_condense.result.CondensationResult`, named ``"n_inner=<width> (<stage>)"``) per width and
+    stage. The paper's setting (``PAPER_GPT2``, n_inner 64..4096, fineweb-edu) is a GPU job: build
+    ``tiny_gpt2(n_inner=width, **PAPER_GPT2)`` and train it on your own texts with :func:`pretrain`.
     """
     train_texts, held_out, tokenizer = _lab_data(n_texts, measure_texts, vocab_size, seed)
-    rows, sessions = [], {}
+    rows, results = [], {}
     for width in widths:
         model = tiny_gpt2(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=width, vocab_size=len(tokenizer),
                           n_positions=max(block_size, 128), seed=seed)
-        sessions[width] = {}
+        results[width] = {}
         for stage in ("init", "trained"):
             if stage == "trained":
                 model, _ = pretrain(model, tokenizer, train_texts, steps=steps, block_size=block_size,
                                     dispersion_coeff=dispersion_coeff, seed=seed)
-            row, session = _evaluate(model, tokenizer, held_out, block_size, f"n_inner={width} ({stage})")
-            rows.append({"width": width, "n_parameters": session.result.metadata["n_parameters"], "stage": stage,
-                         **row})
-            sessions[width][stage] = session
-    return pd.DataFrame(rows), sessions
+            row, result = _evaluate(model, tokenizer, held_out, block_size, f"n_inner={width} ({stage})")
+            rows.append({"width": width, "n_parameters": result.metadata["n_parameters"], "stage": stage, **row})
+            results[width][stage] = result
+    return pd.DataFrame(rows), results
 
 
 def distillation_experiment(
