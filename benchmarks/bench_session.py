@@ -50,7 +50,7 @@ def main() -> None:
         "distribution() frame": lambda: session.distribution(layers=[0, 12, 24], samples=list(range(0, 100, 7))),
         "distribution() + chart spec": click,
         "heatmap spec (all texts)": lambda: charts.heatmap(session).to_dict(),
-        "explore spec (heatmap + curves)": lambda: charts.explore(session, [0, 12, 24]).to_dict(),
+        "explore spec (heatmap + curves)": lambda: charts.heatmap_with_curves(session, [0, 12, 24]).to_dict(),
     }
     for name, function in rows.items():
         print(f"  {name:<34} median {median_ms(function):7.2f} ms   (target < 50 ms)")

@@ -48,7 +48,7 @@ def _texts_file(path: str) -> tuple[str, ...]:
 
 
 # How a field's annotation becomes a command-line value; the flag is the field's name with dashes.
-PARSERS: dict[str, Any] = {"int": int, "str": str, "int | str | None": _batch_size,
+PARSERS: dict[str, Any] = {"int": int, "str": str, "str | None": str, "int | str | None": _batch_size,
                            "tuple[int, ...] | None": _layers, "tuple[str, ...] | None": _texts_file}
 FLAGS = {"texts": ["--texts-file"], "n_texts": ["--n-texts", "--repetitions"]}
 """Fields whose flags are not simply ``--field-name``."""
@@ -154,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--tokenizer", help="tokenizer hub id or folder (default: the model's; needed for random:<type>)")
     add_dataclass_arguments(m, TextSource, group=m.add_mutually_exclusive_group())
     add_dataclass_arguments(m, MeasureSettings)
-    m.add_argument("--dtype", help="e.g. float32, bfloat16")
+    m.add_argument("--dtype", help="weights' dtype: float32 (default, as the paper measured), bfloat16, float16, "
+                                   "or auto (the checkpoint's own)")
     m.add_argument("--device", help="e.g. cpu, cuda")
     m.add_argument("--device-map", help="'auto' shards pretrained weights over the GPUs (accelerate)")
     m.add_argument("--trust-remote-code", action="store_true")

@@ -17,15 +17,15 @@ import numpy as np
 import torch
 
 from .engine import measure_texts
-from .metrics import PositionAverage, histogram_counts
 from .result import CondensationResult
 from .settings import MeasureSettings, TextSource, check_texts, positive_int, split_options, with_options_signature
-from .summaries import density_from_counts
+from .summaries import matrix_density
 
 __all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
 
-FIXED = {"include_diagonal": True}
-"""Settings the reference fixes: every entry of every cosine matrix is counted, the diagonal included."""
+FIXED = {"include_diagonal": True, "position_average": True}
+"""Settings the reference fixes: every entry of every cosine matrix counts (the diagonal included), and the
+matrices are averaged position by position over the texts."""
 
 
 def plot_similarity_heatmap(
@@ -48,11 +48,10 @@ def plot_similarity_heatmap(
         raise ValueError("cossim_matrix_by_layer is empty.")
     denominator = max(len(matrices) - 1, 1)
     chosen = list(range(0, len(matrices), step))
-    counts = np.stack(
-        [histogram_counts(torch.as_tensor(matrices[i]), bins, include_diagonal=True).numpy() for i in chosen]
-    )
-    chart = density_heatmap(density_from_counts(counts), np.array(chosen) / denominator,
-                            layers=np.array(chosen)).chart
+    density = matrix_density([matrices[i] for i in chosen], bins)  # numpy.histogram(density=True), as the reference
+    chart = density_heatmap(density, np.array(chosen) / denominator, layers=np.array(chosen),
+                            title="Position-averaged cosine matrices",
+                            subtitle="every entry, diagonal included: the reference's heatmap").chart
     if save_path is not None:
         save_chart(chart, save_path)
     return chart
@@ -117,10 +116,8 @@ def measure_embedding_condensation(
                                     max_word_count=max_word_count).resolve()
     settings = MeasureSettings(max_length=max_length, batch_size=batch_size, include_logits_layer=include_logits_layer,
                                **{**extra, **FIXED})
-    average = PositionAverage()
     result = measure_texts(model, tokenizer, chosen, settings, show_progress=show_progress,
-                           on_text=lambda _index, cos: average.add(cos), metadata=corpus)
-    result.cossim_by_layer = average.mean().to(torch.float32).cpu().numpy()
+                           metadata={**corpus, "layer_means": "position_average"})
     if plot:
         result.chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
     return result

@@ -36,7 +36,7 @@ from .extract import (
     max_positions,
     tokenize_texts,
 )
-from .metrics import cosine_matrices, text_layer_statistics
+from .metrics import PositionAverage, cosine_matrices, text_layer_statistics
 from .partial import PartialMeasurement, fingerprint
 from .result import STAT_COLUMNS, CondensationResult
 from .settings import (
@@ -109,6 +109,16 @@ def _check_finite(cos: torch.Tensor, text_index: int, layer_indices: Sequence[in
             f"The model produced non-finite hidden states (NaN/inf) for texts[{text_index}] at "
             f"layer {layer_indices[bad]}; check the model's dtype and weights."
         )
+
+
+def _position_average(partial: PartialMeasurement | None, settings: MeasureSettings,
+                      device: torch.device) -> PositionAverage | None:
+    """The running position average to continue (restored from a checkpoint), or None when not measured."""
+    if not settings.position_average:
+        return None
+    if partial is not None and partial.position is not None:
+        return PositionAverage.from_state(*partial.position, device=device)
+    return PositionAverage()
 
 
 def _record(partial: PartialMeasurement, text_index: int, cos: torch.Tensor, settings: MeasureSettings) -> None:
@@ -200,11 +210,12 @@ def measure_texts(
     key = fingerprint(texts, settings, model_name(model), _n_parameters(model)) if path else ""
     partial = PartialMeasurement.load(path, key) if path is not None and path.exists() else None
     todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
+    average = _position_average(partial, settings, input_device(model))
     rank, world = _distributed() if distributed is not False else (0, 1)
     if world > 1:
         if path is not None or on_text is not None:
-            raise ValueError("checkpoint= and on_text= (the drop-in's position average) are not supported in a "
-                             "multi-process run yet: measure in one process, or without them.")
+            raise ValueError("checkpoint= and on_text= are not supported in a multi-process run yet: measure in one "
+                             "process, or without them.")
         todo = todo[rank::world]  # each process measures a strided shard of the texts
     used_batch_size, since_save, done = batch_size, 0, len(texts) - len(todo)
     bar = tqdm(total=len(texts), initial=done, desc="condensation", unit="text", disable=not show_progress)
@@ -220,6 +231,8 @@ def measure_texts(
                 cos = cosine_matrices(batch.text(position))
                 _check_finite(cos, text_index, partial.layer_indices)
                 _record(partial, text_index, cos, settings)
+                if average is not None:
+                    average.add(cos)
                 if on_text is not None:
                     on_text(text_index, cos)
                 del cos
@@ -229,11 +242,14 @@ def measure_texts(
             bar.update(len(batch.text_indices))
             since_save += len(batch.text_indices)
             if path is not None and since_save >= checkpoint_every:
+                partial.position = None if average is None or average.total is None else average.state()
                 partial.save(path, key)
                 since_save = 0
             del batch
     finally:
         bar.close()
+    if partial is not None and average is not None and average.total is not None:
+        partial.position = average.state()
     if world > 1:
         partial = _gather(partial, token_counts)
     assert partial is not None and partial.done.all()
@@ -251,6 +267,7 @@ def measure_texts(
         "batch_size": used_batch_size,
         "bins": settings.bins,
         "include_diagonal": settings.include_diagonal,
+        "position_average": settings.position_average,
         "quantiles": list(QUANTILES),
         "model_dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "device": str(input_device(model)),
@@ -259,7 +276,10 @@ def measure_texts(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **(metadata or {}),
     }
-    return _result(partial, token_counts, texts, tokens, settings, meta)
+    result = _result(partial, token_counts, texts, tokens, settings, meta)
+    if partial.position is not None:
+        result.cossim_by_layer = PositionAverage.from_state(*partial.position).mean().float().numpy()
+    return result
 
 
 def resolve_model(model: Any, tokenizer: Any) -> tuple[torch.nn.Module, Any]:

@@ -134,6 +134,7 @@ class ActiveForgettingCallback(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
                        optimizer: Any = None, **kwargs: Any) -> None:
+        """Find the row to zero (the tokenizer's pad, else EOS) before the first step."""
         pad = self.resolve_pad_row(processing_class)
         rows = model.get_input_embeddings().weight.shape[0]
         if not 0 <= pad < rows:
@@ -149,6 +150,7 @@ class ActiveForgettingCallback(TrainerCallback):
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
                     **kwargs: Any) -> None:
+        """Every ``every_k_steps`` steps: re-initialise the input embeddings and their optimizer state."""
         if model is None or state.global_step == 0 or state.global_step % self.every_k_steps:
             return
         if self._pad is None:
@@ -182,6 +184,7 @@ class ActiveForgettingTrainer(DispersionTrainer):
         super().__init__(*args, callbacks=callbacks, **kwargs)
 
     def create_optimizer(self, *args: Any, **kwargs: Any) -> torch.optim.Optimizer:
+        """The Trainer's optimizer, with the input embeddings in a parameter group of their own."""
         if self.optimizer is not None and any(g.get("name") == EMBEDDING_GROUP for g in self.optimizer.param_groups):
             return self.optimizer
         if self.optimizer is not None:
@@ -204,6 +207,7 @@ class ActiveForgettingTrainer(DispersionTrainer):
         return optimizer
 
     def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        """The Trainer's schedule for the body, the plasticity schedule for the embedding group."""
         if getattr(self, "_forgetting_scheduler", None) is not None and self.lr_scheduler is not None:
             return self.lr_scheduler
         body = super().create_scheduler(num_training_steps, optimizer)

@@ -243,6 +243,20 @@ class PositionAverage:
         self.total[:, :n, :n] += matrices
         self.lengths.append(n)
 
+    def state(self) -> tuple[np.ndarray, np.ndarray]:
+        """The running sum ``[layer, S, S]`` and the lengths added, as numpy arrays (to save or merge)."""
+        if self.total is None:
+            raise ValueError("No matrices were added.")
+        return self.total.cpu().numpy(), np.asarray(self.lengths, dtype=np.int64)
+
+    @classmethod
+    def from_state(cls, total: np.ndarray, lengths: np.ndarray, device: torch.device | str = "cpu") -> PositionAverage:
+        """A running mean restored from :meth:`state` (sums of several states merge by padding and adding)."""
+        average = cls()
+        average.total = torch.as_tensor(np.asarray(total, dtype=np.float64), device=device)
+        average.lengths = [int(n) for n in lengths]
+        return average
+
     def mean(self) -> torch.Tensor:
         """The element-wise mean ``[layer, S, S]`` (float64)."""
         if self.total is None:

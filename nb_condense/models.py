@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["EMBEDDED_MODEL", "embedded_model_path", "load_model", "load_tokenizer", "random_model"]
+__all__ = ["EMBEDDED_MODEL", "embedded_model_path", "load_model", "load_tokenizer", "random_model", "resolve_dtype"]
 
 EMBEDDED_MODEL = "embedded"
 EMBEDDED_NAME = "sentence-transformers/all-MiniLM-L6-v2 (embedded)"
@@ -87,6 +87,19 @@ def load_tokenizer(name_or_path: str, trust_remote_code: bool = False) -> Any:
     return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
 
 
+def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
+    """The dtype to load weights in: float32 by default (the paper's), ``"auto"`` for the checkpoint's own."""
+    if dtype is None:
+        return torch.float32
+    if dtype == "auto":
+        return "auto"
+    value = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if not isinstance(value, torch.dtype) or not value.is_floating_point:
+        raise ValueError(f"Unknown dtype {dtype!r}: use 'float32' (default), 'bfloat16', 'float16' or 'auto' "
+                         "(the checkpoint's own).")
+    return value
+
+
 def load_model(
     name_or_path: str,
     *,
@@ -101,8 +114,11 @@ def load_model(
     """Load ``(model, tokenizer)`` by name (see the module docstring for the names understood).
 
     ``tokenizer`` (a name, or a loaded tokenizer) overrides where the tokenizer comes from (required
-    for ``random:`` specs that are bare model types or JSON, which carry no vocabulary). ``dtype`` e.g.
-    ``"bfloat16"``; ``device`` moves the freshly loaded model (nothing else is ever moved).
+    for ``random:`` specs that are bare model types or JSON, which carry no vocabulary). ``dtype``: ``None``
+    (default) loads **float32**, as the paper measured, whatever dtype the checkpoint was saved in (transformers
+    5 would keep a bf16 checkpoint in bf16); ``"auto"`` keeps the checkpoint's dtype; or e.g. ``"bfloat16"``.
+    The dtype that ran is recorded in every result's ``metadata["model_dtype"]``. ``device`` moves the freshly
+    loaded model (nothing else is ever moved).
 
     >>> model, tok = load_model('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2}',
     ...                         tokenizer="embedded")
@@ -111,9 +127,7 @@ def load_model(
     """
     from transformers import AutoModel, AutoModelForCausalLM
 
-    torch_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
-    if torch_dtype is not None and not isinstance(torch_dtype, torch.dtype):
-        raise ValueError(f"Unknown dtype {dtype!r}; use e.g. 'float32', 'bfloat16' or 'float16'.")
+    torch_dtype: Any = resolve_dtype(dtype)
     tokenizer_source: str | None
     if device_map is not None and (device is not None or name_or_path.startswith(RANDOM_PREFIX)):
         raise ValueError("device_map applies to pretrained weights loaded without device=; "
@@ -121,14 +135,12 @@ def load_model(
     if name_or_path.startswith(RANDOM_PREFIX):
         config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
         model = random_model(config, seed=seed, lm_head=lm_head)
-        if torch_dtype is not None:
+        if torch_dtype != "auto":
             model = model.to(torch_dtype)
     else:
         source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
         factory = AutoModelForCausalLM if lm_head else AutoModel
-        kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-        if torch_dtype is not None:
-            kwargs["dtype"] = torch_dtype
+        kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "dtype": torch_dtype}
         if device_map is not None:
             kwargs["device_map"] = device_map
         model = factory.from_pretrained(source, **kwargs)

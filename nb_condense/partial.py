@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PartialMeasurement", "fingerprint"]
+__all__ = ["PartialMeasurement", "fingerprint", "merge_position_states"]
 
 
 def fingerprint(texts: Sequence[str], settings: Any, model_name: str, n_parameters: int) -> str:
@@ -43,6 +43,8 @@ class PartialMeasurement:
         self.columns = {name: np.zeros((n_texts, n_layers), dtype=np.float64) for name in column_names}
         self.token_means = np.zeros((int(self.offsets[-1]), n_layers), dtype=np.float32)
         self.done = np.zeros(n_texts, dtype=bool)
+        self.position: tuple[np.ndarray, np.ndarray] | None = None
+        """The position average's state (sum ``[layer, S, S]``, lengths) when it is measured."""
 
     def record(self, text: int, counts: np.ndarray, columns: dict[str, np.ndarray],
                token_means: np.ndarray) -> None:
@@ -63,6 +65,8 @@ class PartialMeasurement:
         arrays: dict[str, Any] = {"header": np.array(json.dumps(header)), "histograms": self.histograms,
                                   "done": self.done, "offsets": self.offsets, "token_means": self.token_means,
                                   **{f"column__{k}": v for k, v in self.columns.items()}}
+        if self.position is not None:
+            arrays["position_total"], arrays["position_lengths"] = self.position
         with open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
         os.replace(tmp, path)
@@ -82,6 +86,9 @@ class PartialMeasurement:
             partial.histograms, partial.done = data["histograms"].copy(), data["done"].copy()
             partial.offsets, partial.token_means = data["offsets"].copy(), data["token_means"].copy()
             partial.columns = {k: data[f"column__{k}"].copy() for k in header["columns"]}
+            has_position = "position_total" in data
+            partial.position = ((data["position_total"].copy(), data["position_lengths"].copy())
+                                if has_position else None)
             return partial
 
     # ----- several processes -----------------------------------------------------------------------
@@ -92,7 +99,7 @@ class PartialMeasurement:
             else np.zeros(0, dtype=np.int64)
         return {"layer_indices": self.layer_indices, "n_entries": self.n_entries, "index": index,
                 "histograms": self.histograms[index], "columns": {k: v[index] for k, v in self.columns.items()},
-                "tokens": tokens, "token_means": self.token_means[tokens]}
+                "tokens": tokens, "token_means": self.token_means[tokens], "position": self.position}
 
     @classmethod
     def merge(cls, shards: Sequence[dict[str, Any] | None], token_counts: np.ndarray) -> PartialMeasurement:
@@ -107,4 +114,17 @@ class PartialMeasurement:
                 merged.columns[name][shard["index"]] = values
             merged.token_means[shard["tokens"]] = shard["token_means"]
             merged.done[shard["index"]] = True
+        merged.position = merge_position_states([s["position"] for s in present if s["position"] is not None])
         return merged
+
+
+def merge_position_states(states: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray] | None:
+    """One position-average state from several (sums padded to the longest ``S`` and added; lengths joined)."""
+    if not states:
+        return None
+    size = max(total.shape[-1] for total, _ in states)
+    merged = np.zeros((states[0][0].shape[0], size, size), dtype=np.float64)
+    for total, _ in states:
+        n = total.shape[-1]
+        merged[:, :n, :n] += total
+    return merged, np.concatenate([lengths for _, lengths in states])

@@ -24,6 +24,7 @@ from .summaries import (
     bin_edges,
     density_from_counts,
     histogram_quantiles,
+    matrix_density,
     trend_statistics,
 )
 
@@ -203,9 +204,26 @@ class CondensationResult:
             "density": density_from_counts(counts).reshape(-1),
         })
 
+    def paper_density(self) -> np.ndarray:
+        """The paper's heatmap data ``[layer, bin]``: the density of every entry of each position-averaged matrix.
+
+        Needs :attr:`cossim_by_layer` (``measure(..., position_average=True)`` or the drop-in).
+        """
+        if self.cossim_by_layer is None:
+            raise ValueError("This result has no position-averaged matrices: measure with position_average=True "
+                             "(or with measure_embedding_condensation) to draw the paper's heatmap.")
+        return matrix_density(self.cossim_by_layer, self.bins)
+
     @property
     def layer_means(self) -> np.ndarray:
-        """Mean cosine per measured layer over all pairs of all texts (pair-count weighted)."""
+        """Mean cosine per measured layer.
+
+        Pooled over all pairs of all texts (pair-count weighted); for the drop-in's results
+        (``metadata["layer_means"] == "position_average"``), the mean of each position-averaged matrix, as the
+        reference computes it.
+        """
+        if self.metadata.get("layer_means") == "position_average" and self.cossim_by_layer is not None:
+            return self.cossim_by_layer.mean(axis=(1, 2), dtype=np.float64)
         means = self.stats["mean"].to_numpy().reshape(self.n_texts, -1)
         pairs = self.stats["n_pairs"].to_numpy().reshape(self.n_texts, -1)
         return (means * pairs).sum(axis=0) / pairs.sum(axis=0)

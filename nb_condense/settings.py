@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .corpus import CONSTRUCTIONS, WORD_COUNTERS
+
 __all__ = ["MeasureSettings", "TextSource", "check_texts", "split_options", "with_options_signature"]
 
 
@@ -74,6 +76,9 @@ class MeasureSettings:
         "help": "also measure the output logits as a last entry (needs a model with an LM head)"})
     effective_rank: bool = field(default=False, metadata={
         "help": "add the RankMe effective rank per text and layer (one eigendecomposition each)"})
+    position_average: bool = field(default=False, metadata={
+        "help": "also keep the position-averaged S x S cosine matrix per layer (diagonal included), from which the "
+                "paper's heatmap is drawn (charts.heatmap(kind='paper')); memory O(layers x S^2)"})
 
     def __post_init__(self) -> None:
         if self.layers is not None:  # accept one index or any sequence; store a hashable tuple
@@ -92,7 +97,7 @@ class MeasureSettings:
         if self.batch_size is not None and self.batch_size != "auto":
             positive_int("batch_size", self.batch_size)
         positive_int("bins", self.bins)
-        for name in ("include_diagonal", "include_logits_layer", "effective_rank"):
+        for name in ("include_diagonal", "include_logits_layer", "effective_rank", "position_average"):
             _flag(name, getattr(self, name))
 
     def replace(self, **changes: Any) -> MeasureSettings:
@@ -115,6 +120,12 @@ class TextSource:
     min_word_count: int = field(default=1024, metadata={"help": "a sampled text has at least this many words"})
     max_word_count: int = field(default=1280, metadata={"help": "stop adding rows once a text has more words"})
     seed: int = field(default=0, metadata={"help": "seed of the first sampled text (0 = the paper's texts)"})
+    construction: str | None = field(default=None, metadata={
+        "help": "how rows become a text: 'reference' (rows concatenated as the paper's code does; the default for "
+                "hub corpora) or 'clean' (rows stripped and space-joined, squad de-duplicated; builtin's default)"})
+    word_counter: str | None = field(default=None, metadata={
+        "help": "words counted by 'nltk' (the reference's, when installed with its data) or 'regex' "
+                "(an approximation); default: nltk when available"})
 
     def __post_init__(self) -> None:
         if self.texts is not None:
@@ -128,17 +139,23 @@ class TextSource:
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        for name, allowed in (("construction", CONSTRUCTIONS), ("word_counter", WORD_COUNTERS)):
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))} (or None), got {value!r}.")
 
     def resolve(self, *, allow_empty: bool = False) -> tuple[list[str], dict[str, Any]]:
         """The texts (sampled now if needed) and metadata saying where they came from."""
         if self.texts is not None:
             return check_texts(self.texts, allow_empty=allow_empty), {"corpus": "texts"}
-        from .corpus import sample_texts
+        from .corpus import describe_construction, sample_texts
 
         texts = sample_texts(self.dataset, self.n_texts, min_word_count=self.min_word_count,
-                             max_word_count=self.max_word_count, seed=self.seed)
+                             max_word_count=self.max_word_count, seed=self.seed, construction=self.construction,
+                             word_counter=self.word_counter)
         return texts, {"corpus": self.dataset, "seed": self.seed, "min_word_count": self.min_word_count,
-                       "max_word_count": self.max_word_count}
+                       "max_word_count": self.max_word_count,
+                       **describe_construction(self.dataset, self.construction, self.word_counter)}
 
     def replace(self, **changes: Any) -> TextSource:
         """A copy with some fields changed (validated again)."""

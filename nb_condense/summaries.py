@@ -27,6 +27,7 @@ __all__ = [
     "density_from_counts",
     "histogram_quantiles",
     "last_half_size",
+    "matrix_density",
     "trend_statistics",
 ]
 
@@ -49,6 +50,16 @@ def density_from_counts(counts: np.ndarray) -> np.ndarray:
     """Probability density ``[..., bins]`` on [-1, 1] from counts (``sum(density) * bin_width == 1``)."""
     counts = np.asarray(counts, dtype=np.float64)
     return counts / (counts.sum(axis=-1, keepdims=True) * (2.0 / counts.shape[-1]))
+
+
+def matrix_density(matrices: np.ndarray, bins: int) -> np.ndarray:
+    """Density ``[layer, bins]`` of every entry of each ``[layer, S, S]`` matrix on [-1, 1], diagonal included.
+
+    Exactly ``numpy.histogram(m.ravel(), bins, range=(-1, 1), density=True)`` per layer: the paper's heatmap of
+    position-averaged matrices.
+    """
+    return np.stack([np.histogram(np.asarray(m).ravel(), bins=bins, range=(-1.0, 1.0), density=True)[0]
+                     for m in matrices])
 
 
 def histogram_quantiles(counts: np.ndarray, quantiles: Sequence[float] = QUANTILES) -> np.ndarray:

@@ -65,7 +65,8 @@ class DispersionTrainer(Trainer):
         if dispersion_coeff < 0:
             raise ValueError(f"dispersion_coeff must be >= 0, got {dispersion_coeff}.")
         if dispersion_loc not in DISPERSION_LOCATIONS:
-            raise ValueError(f"Unknown dispersion_loc {dispersion_loc!r}; choose one of {', '.join(DISPERSION_LOCATIONS)}.")
+            raise ValueError(f"Unknown dispersion_loc {dispersion_loc!r}; "
+                             f"choose one of {', '.join(DISPERSION_LOCATIONS)}.")
         self.dispersion_loss = DispersionLoss(dispersion_variant, **(dispersion_options or {}))
         self.dispersion_coeff = float(dispersion_coeff)
         self.dispersion_loc = dispersion_loc
@@ -96,6 +97,7 @@ class DispersionTrainer(Trainer):
 
     def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
+        """LM loss plus ``dispersion_coeff`` x the dispersion penalty (training mode only)."""
         if not model.training:
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
                                         num_items_in_batch=num_items_in_batch)
@@ -157,11 +159,13 @@ class CondensationCallback(TrainerCallback):
 
     @property
     def history(self) -> pd.DataFrame:
+        """Mean cosine per layer at each measured step: ``step, layer, layer_fraction, mean``."""
         columns = ["step", "layer", "layer_fraction", "mean"]
         return pd.concat(self._layers, ignore_index=True) if self._layers else pd.DataFrame(columns=columns)
 
     @property
     def trend_history(self) -> pd.DataFrame:
+        """One row per measurement: ``step, spearman_rho, kendall_tau, last_layer_mean``."""
         return pd.DataFrame(self._trends, columns=["step", "spearman_rho", "kendall_tau", "last_layer_mean"])
 
     def _measure(self, step: int, model: torch.nn.Module, state: Any) -> None:
@@ -179,10 +183,12 @@ class CondensationCallback(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
                        **kwargs: Any) -> None:
+        """Measure the model before training (step 0)."""
         if model is not None and state.global_step == 0:
             self._measure(0, model, state)
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
                     **kwargs: Any) -> None:
+        """Measure every ``every_n_steps`` optimizer steps."""
         if model is not None and state.global_step % self.every_n_steps == 0:
             self._measure(state.global_step, model, state)

@@ -30,10 +30,11 @@ import torch
 import transformers
 from transformers import AutoConfig, PreTrainedTokenizerFast, TrainerCallback, TrainingArguments
 
+from .engine import measure_texts
 from .forgetting import ActiveForgettingCallback, ActiveForgettingTrainer
-from .measure import MeasureSettings, measure_texts
 from .models import random_model
 from .result import CondensationResult
+from .settings import MeasureSettings
 from .trainer import DispersionTrainer
 
 __all__ = [
@@ -232,7 +233,8 @@ class _DistillationTrainer(DispersionTrainer):
         if not model.training:
             return (loss, outputs) if return_outputs else loss
         with torch.no_grad():
-            teacher_logits = self.teacher(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask")).logits
+            teacher_logits = self.teacher(input_ids=inputs["input_ids"],
+                                          attention_mask=inputs.get("attention_mask")).logits
         t = self.temperature
         kd = torch.nn.functional.kl_div(
             torch.log_softmax(outputs.logits / t, -1).flatten(0, 1),
@@ -374,7 +376,7 @@ def distillation_experiment(
     alpha: float = 0.5,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Finding 4 at laptop scale: does logit distillation from a wide teacher transfer its resistance?
+    """Finding 4 at laptop scale: test whether logit distillation from a wide teacher transfers its resistance.
 
     Trains a wide-MLP teacher, then the same narrow student twice from the same initialisation: from
     scratch (LM loss) and distilled (:func:`distill`). Returns ``model, spearman_rho, kendall_tau,

@@ -79,3 +79,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+def numpy_cosines(model, tokenizer, texts, max_length: int) -> list[list]:
+    """Independent reference: each text's per-layer cosine matrices, from one unbatched forward pass, in numpy.
+
+    Follows the paper's definition: the tokenizer's full encoding, eval mode, rows divided by max(norm, 1e-3),
+    float64 products clipped to [-1, 1]. Returns ``[text][layer] -> (n, n) array``.
+    """
+    import numpy as np
+
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for text in texts:
+                inputs = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")
+                hidden = model(**inputs, output_hidden_states=True).hidden_states
+                layers = []
+                for h in hidden:
+                    x = h[0].double().numpy()
+                    z = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-3)
+                    layers.append(np.clip(z @ z.T, -1.0, 1.0))
+                out.append(layers)
+    finally:
+        model.train(was_training)
+    return out
+
+
+def pooled_layer_means(cosines, include_diagonal: bool = False):
+    """Mean over every pair of every text, per layer (pairs of distinct tokens unless ``include_diagonal``)."""
+    import numpy as np
+
+    means = []
+    for layer in range(len(cosines[0])):
+        values = [c[layer] if include_diagonal else c[layer][~np.eye(len(c[layer]), dtype=bool)] for c in cosines]
+        means.append(np.concatenate([v.ravel() for v in values]).mean())
+    return np.array(means)
+
+
+def position_average(cosines):
+    """Independent position average ``[layer, S, S]``: each entry averaged over the texts that have it."""
+    import numpy as np
+
+    size = max(len(c[0]) for c in cosines)
+    total = np.zeros((len(cosines[0]), size, size))
+    count = np.zeros((size, size))
+    for layers in cosines:
+        n = len(layers[0])
+        total[:, :n, :n] += np.stack(layers)
+        count[:n, :n] += 1
+    return total / count

@@ -21,7 +21,20 @@ from .base import (
     reds_scale,
 )
 
-__all__ = ["density_heatmap", "heatmap_figure", "heatmap_frame"]
+__all__ = ["KINDS", "caption", "density_heatmap", "heatmap_figure", "heatmap_frame"]
+
+KINDS = ("pooled", "paper")
+"""``pooled``: per-text histograms summed over the chosen texts; ``paper``: the histogram of the position-averaged
+matrices (the paper's and the reference's figure)."""
+
+
+def caption(kind: str, include_diagonal: bool = False, n_texts: int | None = None) -> str:
+    """The one-line caption that says what a heatmap of this ``kind`` shows."""
+    texts = f"{n_texts} texts" if n_texts is not None else "the texts"
+    if kind == "paper":
+        return f"the paper's heatmap: cosine matrices averaged position by position over {texts}, diagonal included"
+    diagonal = "diagonal included" if include_diagonal else "pairs of distinct tokens"
+    return f"pooled: every token pair of {texts} ({diagonal}); not the paper's position-averaged heatmap"
 
 
 def heatmap_frame(density: np.ndarray, layer_fractions: np.ndarray, layers: np.ndarray | None = None) -> pd.DataFrame:
@@ -53,6 +66,7 @@ def density_heatmap(
     layers: np.ndarray | None = None,
     clip: float = DENSITY_CLIP,
     title: str | None = None,
+    subtitle: str | None = None,
     selected: Any = None,
     select: bool = False,
     width: int = 420,
@@ -61,6 +75,7 @@ def density_heatmap(
     """A heatmap figure of a density array ``[layer, bin]``; the colour scale runs over ``[0, clip]`` (Reds).
 
     With ``select=True`` clicking a column selects that layer (param ``layer_pick``), starting on ``selected``.
+    ``subtitle`` (a caption under the title) says what the density is of.
     """
     frame = heatmap_frame(density, layer_fractions, layers)
     x_domain = [float(frame["x0"].min()), float(frame["x1"].max())] if len(frame) else [0.0, 1.0]
@@ -87,8 +102,9 @@ def density_heatmap(
     if select:
         selection = layer_selection(selected)
         chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
-    if title:
-        chart = chart.properties(title=title)
+    if title or subtitle:
+        chart = chart.properties(title=alt.TitleParams(text=title or "", subtitle=subtitle or alt.Undefined,
+                                                       anchor="start", subtitleFontStyle="italic"))
     return Figure(chart, frame)
 
 
@@ -96,17 +112,33 @@ def heatmap_figure(
     data: ChartData,
     samples: Any = None,
     *,
+    kind: str = "pooled",
     selected: Any = None,
     clip: float = DENSITY_CLIP,
     title: str | None = None,
     select: bool = True,
 ) -> Figure:
-    """The paper's figure for one model, pooled over ``samples`` (text indices; ``None`` = all).
+    """Layer fraction (x) vs cosine similarity (y), colour = probability density, for one model.
 
-    ``data`` is a :class:`~nb_condense.CondensationResult` or a measured session (charts never measure).
-    Clicking a column selects that layer (param ``layer_pick``); ``selected`` (layer indices) starts the
-    selection with those layers highlighted. The title defaults to the model's name.
+    ``kind="pooled"`` (default) sums the per-text histograms of ``samples`` (text indices; ``None`` = all):
+    every token pair counts once. ``kind="paper"`` is the paper's figure: the histogram of every entry of the
+    position-averaged matrices (needs ``measure(..., position_average=True)`` or the drop-in; all texts).
+    A caption under the title says which. ``data`` is a :class:`~nb_condense.CondensationResult` or a measured
+    session (charts never measure). Clicking a column selects that layer (param ``layer_pick``); ``selected``
+    (layer indices) starts the selection with those layers highlighted. The title defaults to the model's name.
     """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}.")
     name, result = as_result(data)
-    return density_heatmap(result.density(samples), result.layer_fractions, layers=result.layers, clip=clip,
-                           title=title if title is not None else name, selected=selected, select=select)
+    if kind == "paper":
+        if samples is not None:
+            raise ValueError("kind='paper' averages every text's matrices: it has no per-sample view (samples=None).")
+        density = result.paper_density()
+        note = caption("paper", n_texts=result.n_texts)
+    else:
+        density = result.density(samples)
+        n_texts = result.n_texts if samples is None else len(result.sample_indices(samples))
+        note = caption("pooled", bool(result.metadata.get("include_diagonal")), n_texts)
+    return density_heatmap(density, result.layer_fractions, layers=result.layers, clip=clip,
+                           title=title if title is not None else name, subtitle=note, selected=selected,
+                           select=select)

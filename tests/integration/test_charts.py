@@ -48,7 +48,8 @@ def test_heatmap_fields_titles_and_selection(session):
     assert spec["encoding"]["y"]["title"] == "Cosine similarity"
     assert {t["field"] for t in spec["encoding"]["tooltip"]} >= {"layer", "density"}
     assert spec["params"][0]["name"] == charts.LAYER_SELECTION
-    assert spec["title"] == "tiny"
+    assert spec["title"]["text"] == "tiny"
+    assert spec["title"]["subtitle"].startswith("pooled: every token pair of 5 texts (pairs of distinct tokens)")
 
 
 def test_distribution_chart_data_equals_the_session_frame(session):

@@ -5,25 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 import torch
 
 import nb_condense as nbc
-from conftest import tiny_model
+from conftest import numpy_cosines, pooled_layer_means, tiny_model
 from nb_condense import charts
-
-
-def numpy_cosines(model, tokenizer, text, max_length):
-    """Independent per-text cosine matrices: one unbatched forward, numpy maths (float64)."""
-    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=max_length)
-    model.eval()
-    with torch.no_grad():
-        hidden = model(**inputs, output_hidden_states=True).hidden_states
-    out = []
-    for h in hidden:
-        x = h[0].double().numpy()
-        z = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-3)
-        out.append(np.clip(z @ z.T, -1, 1))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +24,7 @@ def test_statistics_match_numpy(gpt2, tokenizer, mixed_texts):
     assert result.histograms.shape == (5, 3, 32)
     frame = result.to_frame()
     for t, text in enumerate(mixed_texts):
-        for layer, cos in enumerate(numpy_cosines(gpt2, tokenizer, text, 64)):
+        for layer, cos in enumerate(numpy_cosines(gpt2, tokenizer, [text], 64)[0]):
             n = cos.shape[0]
             off = cos[~np.eye(n, dtype=bool)]
             row = frame[(frame.text == t) & (frame.layer == layer)].iloc[0]
@@ -61,8 +48,13 @@ def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
         assert result.layer_means[layer] == pytest.approx(expected)
     summary = result.summary()
     np.testing.assert_allclose(summary["mean"], result.layer_means)
+    # the trend against an independent numpy measurement and scipy
+    means = pooled_layer_means(numpy_cosines(gpt2, tokenizer, mixed_texts, 64))
     trend = result.trend()
-    assert trend.layer_means.tolist() == pytest.approx(result.layer_means.tolist())
+    np.testing.assert_allclose(trend.layer_means, means, atol=1e-6)
+    assert trend.spearman_rho == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
+    assert trend.kendall_tau == pytest.approx(scipy.stats.kendalltau(np.arange(3), means)[0])
+    assert trend.last_half_mean == pytest.approx(means[-1])  # max(1, 3 // 2) = 1 entry
     assert set(trend.last_n_means) == {1, 2, 3}
 
 
@@ -190,4 +182,5 @@ def test_heatmap_shows_the_pooled_density(gpt2, tokenizer, mixed_texts):
     for row in rows:
         k = int(round((row["cosine_low"] + 1) * result.bins / 2))
         assert row["density"] == pytest.approx(density[row["layer"], k])
-    assert spec["title"] == "tiny" and spec["encoding"]["color"]["scale"]["domain"][-1] == 10
+    assert spec["title"]["text"] == "tiny" and spec["encoding"]["color"]["scale"]["domain"][-1] == 10
+    assert "not the paper's position-averaged heatmap" in spec["title"]["subtitle"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 
 import nb_condense as nbc
-from conftest import tiny_model
+from conftest import numpy_cosines, pooled_layer_means, tiny_model
 
 
 class CountingModel:
@@ -61,8 +62,10 @@ def test_samples_and_trend(session, mixed_texts):
     last = session.result.to_frame().query("layer == 2").sort_values("text")["mean"]
     np.testing.assert_allclose(samples["last_layer_mean"], last)
     trend = session.trend().iloc[0]
-    assert trend["model"] == "tiny-gpt2"
-    assert trend["spearman_rho"] == pytest.approx(session.result.trend().spearman_rho)
+    assert trend["model"] == "tiny-gpt2" and trend["n_layers"] == 2
+    means = pooled_layer_means(numpy_cosines(session.model, session.tokenizer, mixed_texts, 64))  # independent
+    assert trend["spearman_rho"] == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
+    assert trend["last_layer_mean"] == pytest.approx(means[-1], abs=1e-6)
 
 
 def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
@@ -72,15 +75,8 @@ def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
     assert session.counter.calls == calls  # read from the measurement: no forward pass
     ids = tokenizer(mixed_texts[1], truncation=True, max_length=64)["input_ids"]
     assert list(frame["token"]) == tokenizer.convert_ids_to_tokens(ids)
-    # independent: an explicit forward pass and numpy cosines, mean over j != i
-    import torch
-
-    model = session.model.eval()  # dropout off, as while measuring
-    inputs = tokenizer(mixed_texts[1], truncation=True, max_length=64, return_tensors="pt")  # as the reference
-    with torch.no_grad():
-        hidden = model(**inputs, output_hidden_states=True).hidden_states[2][0].double().numpy()
-    z = hidden / np.maximum(np.linalg.norm(hidden, axis=1, keepdims=True), 1e-3)
-    cos = np.clip(z @ z.T, -1, 1)
+    # independent: an explicit unbatched forward pass and numpy cosines, mean over j != i
+    cos = numpy_cosines(session.model, tokenizer, [mixed_texts[1]], 64)[0][2]
     n = len(ids)
     expected = (cos.sum(1) - np.diag(cos)) / (n - 1)
     np.testing.assert_allclose(frame["mean_cosine"], expected, atol=1e-5)
@@ -113,11 +109,12 @@ def test_compare_is_the_family_table(session, tokenizer, mixed_texts):
     table = nbc.compare([session, other])
     assert list(table["model"]) == ["tiny-gpt2", "tiny-bert"]
     for row, s in zip(table.itertuples(), (session, other)):
-        trend = s.result.trend()
-        assert row.spearman_rho == pytest.approx(trend.spearman_rho)
-        assert row.kendall_tau == pytest.approx(trend.kendall_tau)
-        assert row.last_half_mean == pytest.approx(trend.last_half_mean)
-        assert row.n_parameters == s.result.metadata["n_parameters"]
+        means = pooled_layer_means(numpy_cosines(s.model, s.tokenizer, mixed_texts, 64))  # independent
+        assert row.spearman_rho == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
+        assert row.kendall_tau == pytest.approx(scipy.stats.kendalltau(np.arange(3), means)[0])
+        assert row.last_half_mean == pytest.approx(means[-1:].mean(), abs=1e-6)  # max(1, 3 // 2) = 1
+        assert row.n_layers == 2
+        assert row.n_parameters == sum(p.numel() for p in s.model.parameters())
 
 
 # ----- bad input ---------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ SETTING_PROBES = {
     "include_logits_layer": (True, ["--include-logits-layer"]),
     "effective_rank": (True, ["--effective-rank"]),
 }
-SAMPLED = dict(dataset="builtin", n_texts=3, min_word_count=30, max_word_count=40, seed=5)
+SAMPLED = dict(dataset="builtin", n_texts=3, min_word_count=30, max_word_count=40, seed=5, construction="reference",
+               word_counter="regex")
 SOURCE_FLAGS = ["--dataset", "builtin", "--n-texts", "3", "--min-word-count", "30", "--max-word-count", "40",
-                "--seed", "5"]
+                "--seed", "5", "--construction", "reference", "--word-counter", "regex"]
 
 
 class Reached(Exception):
@@ -47,7 +48,8 @@ def caught(monkeypatch):
 
 
 def expected_texts():
-    return corpus.sample_texts("builtin", 3, min_word_count=30, max_word_count=40, seed=5)
+    return corpus.sample_texts("builtin", 3, min_word_count=30, max_word_count=40, seed=5, construction="reference",
+                               word_counter="regex")
 
 
 def test_every_field_has_a_probe():
@@ -145,6 +147,8 @@ def test_settings_are_validated_once_for_everyone(kwargs, message):
     (dict(min_word_count=50, max_word_count=10), r"max_word_count \(10\) must be >= min_word_count \(50\)"),
     (dict(seed=-1), "seed must be a non-negative integer"),
     (dict(texts="one string"), "not one string"),
+    (dict(construction="tidy"), "construction must be one of 'reference', 'clean'"),
+    (dict(word_counter="spacy"), "word_counter must be one of 'nltk', 'regex'"),
 ])
 def test_text_sources_are_validated(kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):

@@ -81,7 +81,7 @@ def test_committed_notebooks_are_clean(path):
 @pytest.mark.slow
 def test_00_quickstart(tmp_path):
     figures = run("00_quickstart.ipynb", tmp_path)
-    assert figures["n_layers"] == 7 and figures["n_texts"] == 6  # MiniLM: embeddings + 6 blocks
+    assert figures["n_layers"] == 6 and figures["n_texts"] == 6  # MiniLM: 6 blocks
     assert -1 <= figures["spearman_rho"] <= 1 and -1 <= figures["kendall_tau"] <= 1
     assert figures["roundtrip_exact"] is True
     assert all((tmp_path / f).stat().st_size > 1000 for f in figures["files"])  # relative to the notebook
