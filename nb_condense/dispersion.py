@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["DISPERSION_LOCATIONS", "DISPERSION_VARIANTS", "DispersionLoss", "dispersion_penalty"]
+__all__ = ["DISPERSION_LOCATIONS", "DISPERSION_VARIANTS", "DispersionLoss", "dispersion_layers",
+           "dispersion_penalty"]
 
 DISPERSION_VARIANTS = ("angular_spread", "l2_repel", "decorrelation", "orthogonalization", "perplexity_entropy")
 DISPERSION_LOCATIONS = ("all", "last", "early_half", "late_half")
@@ -37,14 +38,26 @@ class DispersionLoss(torch.nn.Module):
     Parameters
     ----------
     variant
-        ``"angular_spread"`` (default, the paper's loss): log-mean-exp over pairs ``i != j`` of
-        ``-arccos(cos_ij) / (pi * tau)``; ``"l2_repel"``: log-mean-exp over all pairs of
-        ``-||z_i - z_j||^2 / tau`` plus ``0.1 * mean(z^2)``; ``"decorrelation"``: mean squared
-        off-diagonal entry of the token-token correlation matrix; ``"orthogonalization"``: mean over
-        ``i != j`` of ``max(0, margin - arccos(cos_ij) / pi)^2``; ``"perplexity_entropy"``: minus the
-        mean entropy (bits) of ``softmax_j(-||z_i - z_j||^2 / tau)`` with ``j != i``.
+        Per sequence of ``n`` valid tokens ``z_1 .. z_n``, with ``lme`` = log-mean-exp
+        (``log(sum(exp(x)) / count)``):
+
+        - ``"angular_spread"`` (default, the paper's loss): ``lme_{i != j}(-D_ij / tau) + eps`` with
+          ``D_ij = arccos(clamp(u_i . u_j)) / pi`` and ``u = z / (||z|| + eps)``;
+        - ``"l2_repel"``: ``lme_{all i, j}(-||z_i - z_j||^2 / tau) + eps + 0.1 * mean(z^2)``, the diagonal
+          included;
+        - ``"decorrelation"``: mean over ``i != j`` of ``C_ij^2``, ``C = s s^T / (F - 1)``, each token
+          standardised over its ``F`` features, ``s = (z - mean) / std`` with the unbiased std and **no eps**
+          (a token with std exactly 0 gives ``s = 0``);
+        - ``"orthogonalization"``: mean over ``i != j`` of ``max(0, margin - D_ij)^2``;
+        - ``"perplexity_entropy"``: ``-mean_i H_i``, ``H_i = -sum_j p_ij log2(p_ij + eps)``,
+          ``p_ij = softmax_{j != i}(-||z_i - z_j||^2 / tau)``.
+
+        The ``+ eps`` of the two log-mean-exps is the reference's ``logsumexp(logit + eps)``: it shifts the
+        logged value, not the gradient. Squared distances come from the Gram identity on tokens centred per
+        sequence (memory O(batch x tokens^2), no ``[batch, tokens, tokens, features]`` tensor).
     tau, eps
-        Temperature; ``eps`` in the normalisation ``z / (||z|| + eps)`` (and the entropy's log).
+        Temperature; ``eps`` in ``z / (||z|| + eps)``, added inside the log-sum-exp of ``angular_spread`` and
+        ``l2_repel``, and in the entropy's ``log2(p + eps)``. The decorrelation has no eps.
     clamp_threshold
         Cosines are clamped to ``[-1 + t, 1 - t]`` by a straight-through clamp before arccos (forward:
         clamped; backward: the arccos slope at the boundary). The class default 0.25 is the reference
@@ -122,8 +135,21 @@ class DispersionLoss(torch.nn.Module):
         return torch.arccos(_straight_through_clamp(cos, -1.0 + t, 1.0 - t)) / math.pi
 
     @staticmethod
-    def _squared_distances(z: torch.Tensor) -> torch.Tensor:
-        return (z.unsqueeze(-2) - z.unsqueeze(-3)).square().sum(-1)
+    def _squared_distances(z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``||z_i - z_j||^2`` ``[batch, tokens, tokens]`` by the Gram identity, memory O(batch x tokens^2).
+
+        Each sequence is first centred on the mean of its valid tokens (distances are unchanged): hidden
+        states share a large common offset, and ``|a|^2 + |b|^2 - 2 a.b`` of uncentred vectors would cancel
+        badly in float32. Rounding below 0 is clamped to 0, and the diagonal is exactly 0 (its gradient too).
+        """
+        weights = mask.unsqueeze(-1).to(z.dtype)
+        centre = (z * weights).sum(1, keepdim=True) / weights.sum(1, keepdim=True).clamp_min(1.0)
+        centred = z - centre
+        norms = centred.square().sum(-1)
+        gram = centred @ centred.transpose(-1, -2)
+        squared = (norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2.0 * gram).clamp_min(0.0)
+        diagonal = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
+        return squared.masked_fill(diagonal, 0.0)
 
     @staticmethod
     def _log_mean_exp(values: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
@@ -165,25 +191,51 @@ class DispersionLoss(torch.nn.Module):
                       distinct: torch.Tensor) -> torch.Tensor:
         variant = self.variant
         if variant == "angular_spread":
-            return self._log_mean_exp(-self._angular_distance(z) / self.tau, distinct)
+            return self._log_mean_exp(-self._angular_distance(z) / self.tau, distinct) + self.eps
         if variant == "orthogonalization":
             hinge = (self.margin - self._angular_distance(z)).clamp_min(0.0).square()
             return (hinge * distinct).flatten(1).sum(1) / distinct.flatten(1).sum(1).clamp_min(1)
         if variant == "l2_repel":
-            repel = self._log_mean_exp(-self._squared_distances(z) / self.tau, pairs)
+            repel = self._log_mean_exp(-self._squared_distances(z, mask) / self.tau, pairs) + self.eps
             valid_values = mask.sum(1).clamp_min(1) * z.shape[-1]
             return repel + L2_REPEL_WEIGHT * (z.square().sum(-1) * mask).sum(1) / valid_values
         if variant == "decorrelation":
             centred = z - z.mean(-1, keepdim=True)
-            standard = centred / (centred.std(-1, keepdim=True) + self.eps)
+            std = centred.std(-1, keepdim=True, correction=1)  # unbiased, as torch.std in the reference
+            # no eps: only an exactly constant token (std 0, centred 0) is divided by 1 instead of 0
+            standard = centred / torch.where(std > 0, std, torch.ones_like(std))
             corr = standard @ standard.transpose(-1, -2) / (z.shape[-1] - 1)
             return (corr.square() * distinct).flatten(1).sum(1) / distinct.flatten(1).sum(1).clamp_min(1)
         # perplexity_entropy
         rows = distinct.any(-1)  # tokens with at least one partner
-        logits = (-self._squared_distances(z) / self.tau).masked_fill(~distinct & rows.unsqueeze(-1), float("-inf"))
+        logits = -self._squared_distances(z, mask) / self.tau
+        logits = logits.masked_fill(~distinct & rows.unsqueeze(-1), float("-inf"))
         p = torch.softmax(logits.masked_fill(~rows.unsqueeze(-1), 0.0), dim=-1)  # partner-less rows: finite, unused
         entropy = -(p * torch.log2(p + self.eps)).sum(-1)
         return -(entropy * rows).sum(1) / rows.sum(1).clamp_min(1)
+
+
+def dispersion_layers(blocks: int, loc: str) -> list[int]:
+    """Indices into ``hidden_states`` (0 = embedding output) that ``loc`` selects, L = ``blocks``.
+
+    ``"all"``: 1..L (the recipe); ``"last"``: L; ``"early_half"``: the first ``max(1, L // 2)`` blocks;
+    ``"late_half"``: blocks ``L // 2 + 1`` .. L. As the reference trainer: on one block both halves are
+    block 1 (the only one); otherwise the halves split the blocks without overlap, the late half taking the
+    odd one.
+
+    >>> [dispersion_layers(blocks, "early_half") for blocks in (1, 2, 3, 12)]
+    [[1], [1], [1], [1, 2, 3, 4, 5, 6]]
+    >>> [dispersion_layers(blocks, "late_half") for blocks in (1, 2, 3, 12)]
+    [[1], [2], [2, 3], [7, 8, 9, 10, 11, 12]]
+    """
+    if blocks < 1:
+        raise ValueError(f"A dispersion penalty needs at least one block, got {blocks}.")
+    half = blocks // 2
+    chosen = {"all": range(1, blocks + 1), "last": range(blocks, blocks + 1),
+              "early_half": range(1, max(1, half) + 1), "late_half": range(half + 1, blocks + 1)}
+    if loc not in chosen:
+        raise ValueError(f"Unknown loc {loc!r}; choose one of {', '.join(DISPERSION_LOCATIONS)}.")
+    return list(chosen[loc])
 
 
 def dispersion_penalty(
@@ -194,20 +246,15 @@ def dispersion_penalty(
 ) -> torch.Tensor:
     """Mean dispersion loss over the chosen layers of a model's ``hidden_states`` (embedding output excluded).
 
-    ``hidden_states`` has ``L + 1`` entries (index 0 = embedding output). ``loc``: ``"all"`` = entries
-    1..L (the recipe), ``"last"`` = entry L, ``"early_half"`` = the first ``L // 2`` blocks (1..L//2),
-    ``"late_half"`` = the rest (L//2 + 1 .. L).
+    ``hidden_states`` has ``L + 1`` entries (index 0 = embedding output), ``L >= 1``. ``loc`` picks the
+    entries (see :func:`dispersion_layers`): ``"all"`` = 1..L (the recipe), ``"last"`` = L,
+    ``"early_half"`` = the first ``max(1, L // 2)`` blocks, ``"late_half"`` = blocks ``L // 2 + 1`` .. L
+    (on one block both halves are block 1).
     """
     loss = loss if loss is not None else DispersionLoss()
     blocks = len(hidden_states) - 1
     if blocks < 1:
-        raise ValueError("dispersion_penalty needs the embedding output and at least one block's hidden states.")
-    half = blocks // 2
-    ranges = {"all": range(1, blocks + 1), "last": range(blocks, blocks + 1),
-              "early_half": range(1, half + 1), "late_half": range(half + 1, blocks + 1)}
-    if loc not in ranges:
-        raise ValueError(f"Unknown loc {loc!r}; choose one of {', '.join(DISPERSION_LOCATIONS)}.")
-    chosen = ranges[loc]
-    if len(chosen) == 0:
-        raise ValueError(f"loc={loc!r} selects no layer in a model with {blocks} block(s).")
+        raise ValueError("dispersion_penalty needs the embedding output and at least one block's hidden "
+                         f"states (got {len(hidden_states)} hidden-state tensor(s)).")
+    chosen = dispersion_layers(blocks, loc)
     return torch.stack([loss(hidden_states[i], attention_mask) for i in chosen]).mean()
