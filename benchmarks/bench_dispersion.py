@@ -140,7 +140,8 @@ def measure_step_time(args: argparse.Namespace) -> None:
     for _ in range(args.repeats):
         best["without"] = min(best["without"], run(False))
         best["with"] = min(best["with"], run(True))
-    print(f"GPT-2-small-sized random model, batch {args.batch} x {args.tokens} tokens, {torch.get_num_threads()} threads")
+    print(f"GPT-2-small-sized random model, batch {args.batch} x {args.tokens} tokens, "
+          f"{torch.get_num_threads()} threads")
     print(f"  step without penalty {best['without']:.3f} s   with penalty {best['with']:.3f} s")
     print(f"  ratio with / without {best['with'] / best['without']:.3f}   (target <= 1.25)")
 

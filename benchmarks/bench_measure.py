@@ -26,10 +26,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-from nb_condense.extract import default_batch_size  # noqa: E402
 
 import nb_condense as nbc  # noqa: E402
-from nb_condense.extract import tokenize_texts  # noqa: E402
+from nb_condense.extract import (
+    default_batch_size,  # noqa: E402
+    tokenize_texts,  # noqa: E402
+)
 
 
 def gpt2_small(tokenizer):  # type: ignore[no-untyped-def]

@@ -101,6 +101,7 @@ class DispersionLoss(torch.nn.Module):
         self.generator = generator
 
     def extra_repr(self) -> str:
+        """The settings, shown in the module's repr."""
         return (f"variant={self.variant!r}, tau={self.tau}, eps={self.eps}, clamp_threshold={self.clamp_threshold}, "
                 f"margin={self.margin}, max_tokens={self.max_tokens}")
 
@@ -153,7 +154,7 @@ class DispersionLoss(torch.nn.Module):
 
     @staticmethod
     def _log_mean_exp(values: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
-        """log mean exp over the marked pairs of each sequence (0 for a sequence without pairs; ignored later)."""
+        """Log mean exp over the marked pairs of each sequence (0 for a sequence without pairs; ignored later)."""
         has_pairs = pairs.flatten(1).any(1).view(-1, 1, 1)
         masked = values.masked_fill(~pairs & has_pairs, float("-inf")).masked_fill(~has_pairs, 0.0)
         count = pairs.flatten(1).sum(1).clamp_min(1).to(values.dtype)

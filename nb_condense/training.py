@@ -314,11 +314,9 @@ def _evaluate(model: torch.nn.Module, tokenizer: Any, held_out: list[str], block
     """Condensation trend and perplexity of ``model`` on held-out texts, and its measurement (named ``name``)."""
     result = measure_texts(model, tokenizer, held_out, MeasureSettings(max_length=block_size), show_progress=False,
                            metadata={"model_name": name})
-    trend = result.trend()
-    row = {"spearman_rho": trend.spearman_rho, "kendall_tau": trend.kendall_tau,
-           "last_layer_mean": float(trend.layer_means[-1]),
-           "perplexity": perplexity(model, tokenizer, held_out, block_size)}
-    return row, result
+    trend = result.trend_row(name)
+    row = {k: trend[k] for k in ("spearman_rho", "kendall_tau", "last_layer_mean")}
+    return {**row, "perplexity": perplexity(model, tokenizer, held_out, block_size)}, result
 
 
 def controlled_width_experiment(

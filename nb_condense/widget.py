@@ -206,6 +206,11 @@ class CondensationExplorer(anywidget.AnyWidget):
             job.wait(timeout)
         return self
 
+    def cancel(self) -> None:
+        """Stop a background measurement after the text in progress (the widget then shows why)."""
+        if self._job is not None:
+            self._job.cancel()
+
     def refresh(self) -> None:
         """Redraw from the sessions (e.g. after ``session.add_texts``); retries failed measurements."""
         with self._lock:

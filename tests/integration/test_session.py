@@ -147,3 +147,20 @@ def test_empty_session(tokenizer):
         empty.distribution()
     assert empty.add_texts(["now there is a text"]) == [0]
     assert empty.result.n_texts == 1
+
+
+def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_path):
+    import json
+
+    arrays = session.result.arrays()
+    for name in ("token_strings", "token_means"):
+        arrays.pop(name)
+    header = json.loads(str(arrays["header"]))
+    header["format"] = "nb_condense.CondensationResult/1"
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez_compressed(tmp_path / "old.npz", **arrays)  # what nb_condense 0.1 wrote
+    old = nbc.CondensationSession.from_file(tmp_path / "old.npz")
+    pd.testing.assert_frame_equal(old.distribution(), session.distribution())
+    assert not old.result.has_tokens
+    with pytest.raises(ValueError, match=r"no per-token data: it was saved by nb_condense < 0.2"):
+        old.tokens(0, -1)

@@ -21,6 +21,7 @@ SETTING_PROBES = {
     "layers": ((0, -1), ["--layers", "0,-1"]),
     "include_logits_layer": (True, ["--include-logits-layer"]),
     "effective_rank": (True, ["--effective-rank"]),
+    "position_average": (True, ["--position-average"]),
 }
 SAMPLED = dict(dataset="builtin", n_texts=3, min_word_count=30, max_word_count=40, seed=5, construction="reference",
                word_counter="regex")

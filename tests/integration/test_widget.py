@@ -250,3 +250,24 @@ def test_wheel_contains_the_bundle(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "nb_condense/static/widget.js" in names and "nb_condense/static/widget.css" in names
+
+
+def test_a_background_measurement_can_be_cancelled(tokenizer):
+    import threading
+
+    gate = threading.Event()
+    model = tiny_model("gpt2")
+    model.register_forward_pre_hook(lambda *_: None if gate.wait(10) else None)  # each forward waits for the test
+    texts = [f"text number {i} with a few words" for i in range(6)]
+    session = nbc.CondensationSession(model, tokenizer, texts=texts, max_length=32, batch_size=1, name="slow",
+                                      show_progress=False)
+    explorer = nbc.CondensationExplorer(session)
+    assert explorer.status == "measuring"
+    explorer.cancel()
+    gate.set()
+    explorer.wait(30)
+    assert explorer.status == "error" and "cancelled" in explorer.error
+    assert not session.measured  # nothing half-measured is kept
+    explorer.refresh()  # retries
+    explorer.wait(30)
+    assert explorer.status == "idle" and session.measured

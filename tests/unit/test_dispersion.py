@@ -228,7 +228,8 @@ def test_subset_is_deterministic_with_a_seeded_generator_and_stays_among_valid_t
     mask = torch.ones(2, 40, dtype=torch.long)
     mask[1, 30:] = 0
     z[1, 30:] = 1e3  # pads would dominate the loss if they were drawn
-    make = lambda seed: DispersionLoss(max_tokens=8, generator=torch.Generator().manual_seed(seed))
+    def make(seed):
+        return DispersionLoss(max_tokens=8, generator=torch.Generator().manual_seed(seed))
     assert make(0)(z, mask).item() == make(0)(z, mask).item()
     assert make(0)(z, mask).item() != make(1)(z, mask).item()
     assert make(0)(z).item() == make(0)(z).item()
