@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,14 +95,35 @@ def format_summary(result) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
+def writable_path(path: str | Path, what: str) -> Path:
+    """``path`` if a file can be written there (its folder is created), else an error naming ``what``.
+
+    Checked before measuring, so a mistyped output path fails in a second, not after the whole run.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{what} {str(path)!r} is a folder: give a file name, e.g. {str(path / 'result.npz')!r}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{what} {str(path)!r}: cannot create its folder ({exc.strerror or exc}).") from None
+    if not os.access(path.parent, os.W_OK):
+        raise ValueError(f"{what} {str(path)!r}: its folder is not writable.")
+    return path
+
+
 def _measure(args: argparse.Namespace) -> int:
     from .charts import heatmap, save_chart
-    from .engine import measure
+    from .charts.output import check_chart_path
+    from .engine import measure_texts
     from .models import load_model
-    from .settings import MeasureSettings, TextSource
+    from .result import result_path
 
     settings = MeasureSettings(**dataclass_values(args, MeasureSettings))
     source = TextSource(**dataclass_values(args, TextSource))
+    out = writable_path(result_path(writable_path(args.out, "--out")), "--out") if args.out else None
+    plot = writable_path(check_chart_path(args.plot), "--plot") if args.plot else None
+    texts, corpus = source.resolve()  # before loading the model: a corpus that cannot be read fails fast
     model, tokenizer = load_model(
         args.model,
         tokenizer=args.tokenizer,
@@ -111,34 +133,29 @@ def _measure(args: argparse.Namespace) -> int:
         device_map=args.device_map,
         trust_remote_code=args.trust_remote_code,
     )
-    result = measure(model, tokenizer, settings=settings, source=source, show_progress=not args.no_progress)
+    result = measure_texts(model, tokenizer, texts, settings, metadata=corpus, show_progress=not args.no_progress)
     print(format_summary(result))
-    if args.out:
-        print(f"saved {result.save(args.out)}")
-    if args.plot:
+    if out is not None:
+        print(f"saved {result.save(out)}")
+    if plot is not None:
         name = str(result.metadata.get("model_name"))
-        print(f"saved {save_chart(heatmap(result, title=name, select=False), args.plot)}")
+        print(f"saved {save_chart(heatmap(result, title=name, select=False), plot)}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .charts import heatmap, save_chart
     from .engine import measure
+    from .files import write_text
     from .models import load_model
 
-    model, tokenizer = load_model("embedded")
-    result = measure(
-        model,
-        tokenizer,
-        dataset="builtin",
-        n_texts=args.n_texts,
-        max_length=args.max_length,
-        show_progress=not args.no_progress,
-    )
     out = Path(args.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    writable_path(out / "result.npz", "--out-dir")
+    model, tokenizer = load_model("embedded")
+    result = measure(model, tokenizer, dataset="builtin", n_texts=args.n_texts, max_length=args.max_length,
+                     show_progress=not args.no_progress)
     print(format_summary(result))
-    result.summary().to_csv(out / "summary.csv", index=False)
+    write_text(out / "summary.csv", result.summary().to_csv(index=False))
     result.save(out / "result.npz")
     save_chart(heatmap(result, title="all-MiniLM-L6-v2 on the builtin corpus", select=False), out / "heatmap.png")
     print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")

@@ -193,6 +193,11 @@ def _builtin_rows() -> list[str]:
     return rows
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line, ending with a full stop."""
+    return " ".join(str(exc).split()).rstrip(".") + "."
+
+
 def _hub_rows(name: str) -> list[str]:
     spec = CORPORA[name]
     try:
@@ -202,7 +207,7 @@ def _hub_rows(name: str) -> list[str]:
     except Exception as exc:  # datasets raises many types when offline: wrap them all, keep the cause
         raise CorpusUnavailableError(
             f"Could not load the {name!r} corpus (Hugging Face data set {spec.path!r}"
-            f"{', config ' + repr(spec.config) if spec.config else ''}): {exc}. "
+            f"{', config ' + repr(spec.config) if spec.config else ''}): {_one_line(exc)} "
             "Pass your own texts with `texts=[...]`, or use the offline corpus with `dataset=\"builtin\"`."
         ) from exc
     return [str(row) for row in data[spec.field]]

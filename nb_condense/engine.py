@@ -37,7 +37,8 @@ from .extract import (
     tokenize_texts,
 )
 from .metrics import PositionAverage, cosine_matrices, text_layer_statistics
-from .partial import PartialMeasurement, fingerprint
+from .models import describe_identity, model_identity
+from .partial import PartialMeasurement, identity
 from .result import STAT_COLUMNS, CondensationResult
 from .settings import (
     MeasureSettings,
@@ -207,8 +208,8 @@ def measure_texts(
     tokens = [tokenizer.convert_ids_to_tokens(e["input_ids"].tolist()) for e in encodings] if keep_texts else None
 
     path = None if checkpoint is None else Path(checkpoint)
-    key = fingerprint(texts, settings, model_name(model), _n_parameters(model)) if path else ""
-    partial = PartialMeasurement.load(path, key) if path is not None and path.exists() else None
+    key = identity(texts, settings, model_identity(model)) if path is not None else {}
+    partial = PartialMeasurement.load(path, key, describe_identity) if path is not None and path.exists() else None
     todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
     average = _position_average(partial, settings, input_device(model))
     rank, world = _distributed() if distributed is not False else (0, 1)

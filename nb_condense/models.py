@@ -14,12 +14,14 @@ Names understood by :func:`load_model`:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["EMBEDDED_MODEL", "embedded_model_path", "load_model", "load_tokenizer", "random_model", "resolve_dtype"]
+__all__ = ["EMBEDDED_MODEL", "ModelUnavailableError", "describe_identity", "embedded_model_path", "load_model",
+           "load_tokenizer", "model_identity", "random_model", "resolve_dtype"]
 
 EMBEDDED_MODEL = "embedded"
 EMBEDDED_NAME = "sentence-transformers/all-MiniLM-L6-v2 (embedded)"
@@ -66,7 +68,7 @@ def _parse_config(spec: str) -> tuple[Any, str | None]:
         return AutoConfig.from_pretrained(folder), folder
     if text in CONFIG_MAPPING:
         return AutoConfig.for_model(text), None
-    return AutoConfig.from_pretrained(text), text
+    return _from_hub("config", text, AutoConfig.from_pretrained, text), text
 
 
 def random_model(config: Any, seed: int = 0, lm_head: bool = False) -> torch.nn.Module:
@@ -79,12 +81,30 @@ def random_model(config: Any, seed: int = 0, lm_head: bool = False) -> torch.nn.
         return factory.from_config(config)
 
 
+class ModelUnavailableError(OSError):
+    """A model or tokenizer could not be loaded (offline, a wrong name, a missing folder); one line says which."""
+
+
+def _from_hub(what: str, name: str, load: Any, *args: Any, **kwargs: Any) -> Any:
+    """``load(*args, **kwargs)``, with the hub's multi-line errors turned into one line naming ``name``."""
+    try:
+        return load(*args, **kwargs)
+    except OSError as exc:
+        reason = " ".join(str(exc).split("\n")[0].split())
+        offline = " (HF_HUB_OFFLINE is set)" if os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0") else ""
+        raise ModelUnavailableError(
+            f"Could not load the {what} {name!r}: {reason} Check the name, or work offline{offline} with a local "
+            f"folder, 'embedded' (the bundled MiniLM) or 'random:<model type>'."
+        ) from exc
+
+
 def load_tokenizer(name_or_path: str, trust_remote_code: bool = False) -> Any:
     """``AutoTokenizer.from_pretrained``, with ``"embedded"`` meaning the embedded MiniLM tokenizer."""
     from transformers import AutoTokenizer
 
     source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
-    return AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    return _from_hub("tokenizer", name_or_path, AutoTokenizer.from_pretrained, source,
+                     trust_remote_code=trust_remote_code)
 
 
 def resolve_dtype(dtype: str | torch.dtype | None) -> torch.dtype | str:
@@ -143,7 +163,7 @@ def load_model(
         kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "dtype": torch_dtype}
         if device_map is not None:
             kwargs["device_map"] = device_map
-        model = factory.from_pretrained(source, **kwargs)
+        model = _from_hub("model", name_or_path, factory.from_pretrained, source, **kwargs)
         tokenizer_source = source
     if tokenizer is not None and not isinstance(tokenizer, str):
         tok = tokenizer
@@ -166,3 +186,43 @@ def load_model(
     if device is not None:
         model = model.to(device)
     return model, tok
+
+
+WEIGHT_SAMPLES = 8
+"""Values read from each parameter for the weights fingerprint (at fixed relative positions)."""
+
+
+def model_identity(model: torch.nn.Module) -> dict[str, Any]:
+    """What tells two models apart cheaply: name, class, size, dtypes, revision and a weights fingerprint.
+
+    The fingerprint hashes every parameter's name, shape and dtype and :data:`WEIGHT_SAMPLES` of its values at
+    fixed positions, so another revision, a fine-tuned copy, another random initialisation or another dtype of
+    the same architecture gets another identity (reading a few values per parameter: milliseconds).
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    params = list(model.named_parameters())
+    for name, param in params:
+        digest.update(f"{name}:{tuple(param.shape)}:{param.dtype}".encode())
+        flat = param.detach().reshape(-1)
+        if flat.numel() and flat.device.type != "meta":  # offloaded weights: names, shapes and dtypes only
+            index = torch.linspace(0, flat.numel() - 1, WEIGHT_SAMPLES, device=flat.device).long().unique()
+            digest.update(flat[index].double().cpu().numpy().tobytes())
+    config = getattr(model, "config", None)
+    dtypes = sorted({str(p.dtype).replace("torch.", "") for _, p in params})
+    return {
+        "name": str(getattr(config, "_name_or_path", "") or type(model).__name__),
+        "class": type(model).__name__,
+        "n_parameters": sum(p.numel() for _, p in params),
+        "dtype": dtypes[0] if len(dtypes) == 1 else "mixed",
+        "revision": getattr(config, "_commit_hash", None),
+        "weights": digest.hexdigest()[:16],
+    }
+
+
+def describe_identity(identity: dict[str, Any]) -> str:
+    """One line naming a model identity, e.g. ``'gpt2' (GPT2Model, float32, weights 3fa8c2d1e0b4a9f7)``."""
+    revision = f", revision {identity['revision'][:10]}" if identity.get("revision") else ""
+    return (f"{identity['name']!r} ({identity['class']}, {identity['n_parameters']:,} parameters, {identity['dtype']}"
+            f"{revision}, weights {identity['weights']})")

@@ -8,23 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["PartialMeasurement", "fingerprint", "merge_position_states"]
+from .files import read_archive, save_archive
+
+__all__ = ["PartialMeasurement", "check_identity", "identity", "merge_position_states"]
 
 
-def fingerprint(texts: Sequence[str], settings: Any, model_name: str, n_parameters: int) -> str:
-    """A hash of what makes two runs the same measurement."""
+FORMAT = "nb_condense.PartialMeasurement/2"
+
+
+def identity(texts: Sequence[str], settings: Any, model: dict[str, Any]) -> dict[str, Any]:
+    """What makes two runs the same measurement: the texts, the settings and the model (weights included)."""
     digest = hashlib.sha256()
     for text in texts:
         digest.update(hashlib.sha256(text.encode("utf-8")).digest())
-    digest.update(repr((settings, model_name, n_parameters)).encode("utf-8"))
-    return digest.hexdigest()
+    return {"texts": digest.hexdigest(), "n_texts": len(texts), "settings": repr(settings), "model": model}
+
+
+def check_identity(path: Path, saved: dict[str, Any], current: dict[str, Any], describe: Any) -> None:
+    """Refuse to resume a checkpoint of another measurement, saying what differs and what to do."""
+    fix = f"Delete {path} or choose another checkpoint path."
+    if saved.get("model") != current["model"]:
+        raise ValueError(f"The checkpoint {path} was written for another model: {describe(saved['model'])}; this "
+                         f"run measures {describe(current['model'])}. Resuming would mix two models. {fix}")
+    if saved.get("texts") != current["texts"]:
+        raise ValueError(f"The checkpoint {path} belongs to another measurement: other texts ({saved.get('n_texts')} "
+                         f"then, {current['n_texts']} now). {fix}")
+    if saved.get("settings") != current["settings"]:
+        raise ValueError(f"The checkpoint {path} belongs to another measurement: other settings "
+                         f"({saved.get('settings')} then, {current['settings']} now). {fix}")
 
 
 class PartialMeasurement:
@@ -56,40 +73,35 @@ class PartialMeasurement:
         self.done[text] = True
 
     # ----- checkpoints -----------------------------------------------------------------------------
-    def save(self, path: Path, key: str) -> None:
-        """Write atomically (a crash while saving leaves the previous checkpoint intact)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        header = {"fingerprint": key, "layer_indices": self.layer_indices, "n_entries": self.n_entries,
-                  "columns": list(self.columns)}
-        tmp = path.with_name(path.name + ".tmp")
+    def save(self, path: Path, key: dict[str, Any]) -> None:
+        """Write atomically (a crash or a full disk while saving leaves the previous checkpoint intact)."""
+        header = {"format": FORMAT, "identity": key, "layer_indices": self.layer_indices,
+                  "n_entries": self.n_entries, "columns": list(self.columns)}
         arrays: dict[str, Any] = {"header": np.array(json.dumps(header)), "histograms": self.histograms,
                                   "done": self.done, "offsets": self.offsets, "token_means": self.token_means,
                                   **{f"column__{k}": v for k, v in self.columns.items()}}
         if self.position is not None:
             arrays["position_total"], arrays["position_lengths"] = self.position
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
+        save_archive(path, arrays, compressed=False)
 
     @classmethod
-    def load(cls, path: Path, key: str) -> PartialMeasurement:
-        """Read a checkpoint written by :meth:`save` for the measurement fingerprinted ``key``."""
-        with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            if header["fingerprint"] != key:
-                raise ValueError(
-                    f"The checkpoint {path} belongs to another measurement (different texts, settings or model). "
-                    "Delete it or pass another checkpoint path."
-                )
-            partial = cls.__new__(cls)
-            partial.layer_indices, partial.n_entries = header["layer_indices"], header["n_entries"]
-            partial.histograms, partial.done = data["histograms"].copy(), data["done"].copy()
-            partial.offsets, partial.token_means = data["offsets"].copy(), data["token_means"].copy()
-            partial.columns = {k: data[f"column__{k}"].copy() for k in header["columns"]}
-            has_position = "position_total" in data
-            partial.position = ((data["position_total"].copy(), data["position_lengths"].copy())
-                                if has_position else None)
-            return partial
+    def load(cls, path: Path, key: dict[str, Any], describe: Any = repr) -> PartialMeasurement:
+        """Read a checkpoint written by :meth:`save` for the measurement identified by ``key``.
+
+        Refuses (ValueError) a checkpoint of other texts, settings or model, naming both models; raises
+        :class:`~nb_condense.files.FileFormatError` for a file that is not a checkpoint or is damaged.
+        """
+        header, data = read_archive(path, expected="checkpoint", readable=(2,),
+                                    required=("histograms", "done", "offsets", "token_means"))
+        check_identity(path, header["identity"], key, describe)
+        partial = cls.__new__(cls)
+        partial.layer_indices, partial.n_entries = header["layer_indices"], header["n_entries"]
+        partial.histograms, partial.done = data["histograms"], data["done"]
+        partial.offsets, partial.token_means = data["offsets"], data["token_means"]
+        partial.columns = {k: data[f"column__{k}"] for k in header["columns"]}
+        has_position = "position_total" in data
+        partial.position = (data["position_total"], data["position_lengths"]) if has_position else None
+        return partial
 
     # ----- several processes -----------------------------------------------------------------------
     def shard(self) -> dict[str, Any]:

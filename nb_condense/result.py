@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from .files import FileFormatError, read_archive, save_archive
 from .layer_selection import resolve_layers
 from .summaries import (
     QUANTILES,
@@ -28,12 +29,11 @@ from .summaries import (
     trend_statistics,
 )
 
-__all__ = ["CondensationResult", "MeasuredSource", "STAT_COLUMNS", "TokensUnavailableError"]
+__all__ = ["CondensationResult", "MeasuredSource", "STAT_COLUMNS", "TokensUnavailableError", "result_path"]
 
 STAT_COLUMNS = ["mean", "std", *[f"q{round(q * 100):02d}" for q in QUANTILES]]
 """Per-text per-layer statistics in :meth:`CondensationResult.to_frame` (q50 is the median)."""
 FORMAT = "nb_condense.CondensationResult/2"
-READABLE_FORMATS = ("nb_condense.CondensationResult/1", FORMAT)
 _MOVED = {"heatmap": "nb_condense.charts.heatmap(result, ...)"}
 
 
@@ -312,30 +312,37 @@ class CondensationResult:
         return arrays
 
     def save(self, path: str | Path) -> Path:
-        """Write everything to one ``.npz`` file (the suffix is added if missing); returns the path."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, **self.arrays())
-        return path
+        """Write everything to one ``.npz`` file (the suffix is added if missing), atomically; returns the path.
+
+        A failed write (a full disk, say) leaves any previous file at ``path`` intact and no partial file.
+        """
+        return save_archive(result_path(path), self.arrays())
 
     @classmethod
     def load(cls, path: str | Path) -> CondensationResult:
-        """Read a file written by :meth:`save` (files of nb_condense 0.1 load too, without per-token data)."""
-        with np.load(Path(path), allow_pickle=False) as data:
-            if "header" not in data:
-                raise ValueError(f"{path} is not a saved CondensationResult (no header entry).")
-            header = json.loads(str(data["header"]))
-            if header.get("format") not in READABLE_FORMATS:
-                raise ValueError(f"{path} has format {header.get('format')!r}; expected {FORMAT!r}.")
-            optional = {k: data.get(k) for k in ("token_strings", "token_means", "cossim_by_layer")}
-            return cls(
-                histograms=data["histograms"],
-                stats=pd.DataFrame({c: data[f"stats__{c}"] for c in header["stat_columns"]}),
-                layers=data["layers"],
-                token_counts=data["token_counts"],
-                metadata=header["metadata"],
-                texts=data["texts"].tolist() if "texts" in data else None,
-                **optional,
-            )
+        """Read a file written by :meth:`save` (files of nb_condense 0.1 load too, without per-token data).
+
+        Raises :class:`~nb_condense.files.FileFormatError` naming the file when it is not a saved result, is
+        truncated or damaged, lacks an entry, or was written by a newer version.
+        """
+        header, data = read_archive(path, expected="result", required=("histograms", "layers", "token_counts"))
+        columns = list(header.get("stat_columns", []))
+        missing = [c for c in columns if f"stats__{c}" not in data]
+        if missing or "metadata" not in header:
+            entry = f"stats__{missing[0]}" if missing else "metadata"
+            raise FileFormatError(f"{path} is damaged: the entry {entry!r} is missing.")
+        return cls(
+            histograms=data["histograms"],
+            stats=pd.DataFrame({c: data[f"stats__{c}"] for c in columns}),
+            layers=data["layers"],
+            token_counts=data["token_counts"],
+            metadata=header["metadata"],
+            texts=data["texts"].tolist() if "texts" in data else None,
+            **{k: data.get(k) for k in ("token_strings", "token_means", "cossim_by_layer")},
+        )
+
+
+def result_path(path: str | Path) -> Path:
+    """Where :meth:`CondensationResult.save` writes ``path``: the ``.npz`` suffix added when missing."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")

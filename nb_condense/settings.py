@@ -43,7 +43,11 @@ def _flag(name: str, value: Any) -> bool:
 
 
 def check_texts(texts: Any, *, allow_empty: bool = False) -> list[str]:
-    """The texts as a list of strings, or a specific error saying which text is wrong."""
+    """The texts as a list of strings, or a specific error saying which text is wrong and how to fix it.
+
+    Every text must be a ``str`` with at least one non-space character and no lone surrogate (half of a
+    UTF-16 pair, as scraped JSON often holds: such a string cannot be encoded, so no tokenizer can read it).
+    """
     if isinstance(texts, str):
         raise TypeError("`texts` must be a list of strings, not one string: wrap it as texts=[text].")
     texts = list(texts)
@@ -52,6 +56,17 @@ def check_texts(texts: Any, *, allow_empty: bool = False) -> list[str]:
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"texts[{i}] is {type(text).__name__}, not str.")
+        if not text.strip():
+            raise ValueError(f"texts[{i}] is empty or only whitespace ({text!r}): it has no words to measure. "
+                             "Remove it.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"texts[{i}] has a lone surrogate {text[exc.start]!r} at position {exc.start} (half of a UTF-16 "
+                "pair, e.g. a broken emoji from scraped JSON), which no tokenizer can read. Repair it, e.g. "
+                "text.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace')."
+            ) from None
     return texts
 
 

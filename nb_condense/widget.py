@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
+SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
+          "_layer_options", "_sample_options", "_spec", "_revision", "_answered", "_progress")
+"""The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
 
 
 def _sessions_by_name(sessions: Any) -> dict[str, CondensationSession]:
@@ -155,7 +158,6 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._failed: dict[str, str] = {}
         self._key: tuple[Any, ...] | None = None
         self._figure: charts.Figure | None = None
-        self._pending_layers: list[int] = []
         views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
         self._ready = False  # trait changes made while constructing answer nothing yet
         super().__init__(_models=names, _views=views, model=model, samples=samples, **options)
@@ -163,10 +165,7 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._set_options()
         if not self._background and not all(self._sessions[n].measured for n in self._needed()):
             self._measure(background=False)
-        if self.session.measured:
-            self.layers = layers
-        else:  # checked against the measurement once it is made
-            self._pending_layers = list(layers)
+        self.layers = layers  # checked now if measured, else when the measurement arrives (_apply_layers)
         self._ready = True
         self._update()
 
@@ -300,7 +299,6 @@ class CondensationExplorer(anywidget.AnyWidget):
                                            self.view))
                 spec = figure.chart.to_dict(validate=False)
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
-            self._key = None
             self._fail(exc)
             return
         with self.hold_sync():
@@ -312,13 +310,14 @@ class CondensationExplorer(anywidget.AnyWidget):
         """Show ``message`` (default: the exception) in the widget and log it with the traceback."""
         message = message or f"{type(exc).__name__}: {exc}"
         logger.error("CondensationExplorer: %s", message, exc_info=exc)
-        with self.hold_sync():
+        with self._lock, self.hold_sync():
+            self._key = None  # the next successful answer redraws, which clears the error
             self.error, self.status = message, "error"
 
     def _set_options(self) -> None:
         session = self.session
         result = session.measured_result() if session.measured else None
-        with self.hold_sync():
+        with self._lock, self.hold_sync():
             self._sample_options = [
                 {"sample": i, "words": " ".join(text.split()[:8]),
                  "n_tokens": None if result is None else int(result.token_counts[i])}
@@ -340,38 +339,54 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._job.start(background=background)
 
     def _on_progress(self, fraction: float) -> None:
-        self._progress = fraction
+        with self._lock:  # every write from the measuring thread is serialised with the kernel's own
+            self._progress = fraction
 
     def _on_measured(self, failed: str | None, error: BaseException | None) -> None:
         with self._lock:
             self._measuring = False
-            if error is not None:
-                name = failed or self.model
-                self._failed[name] = describe(name, error)
-                self._fail(error, self._failed[name])
-                return
-            self.status = "idle"
-            self._key = None
-            self._set_options()
-            known = set(self.session.measured_result().layers.tolist())
-            self.layers = [layer for layer in self.layers if layer in known]  # a newly measured model's
-            self._update()
-            pending, self._pending_layers = self._pending_layers, []
-            if pending:
-                try:
-                    self.layers = pending
-                except traitlets.TraitError as exc:
-                    self._fail(exc)
+            try:
+                if error is not None:
+                    name = failed or self.model
+                    self._failed[name] = describe(name, error)
+                    self._fail(error, self._failed[name])
+                    return
+                self.status = "idle"
+                self._key = None
+                self._set_options()
+                self._apply_layers(list(self.layers))
+            finally:  # the page ends in the state Python holds, even if a change was missed on the way
+                self.send_state(list(SYNCED))
+
+    def _apply_layers(self, wanted: list[int]) -> None:
+        """Check layers chosen before the measurement existed against it; draw; say which were dropped."""
+        result = self.session.measured_result()
+        kept: set[int] = set()
+        dropped: list[str] = []
+        for layer in wanted:
+            try:
+                kept.update(int(result.layers[p]) for p in result.layer_positions(layer))
+            except (TypeError, ValueError) as exc:
+                dropped.append(str(exc))
+        self.layers = sorted(kept)
+        self._update()
+        if dropped:
+            self._fail(ValueError(f"Dropped {len(dropped)} chosen layer(s): " + " ".join(dropped)))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict) or "id" not in content:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "sync":  # a view was just rendered: send it the whole state Python holds
+            with self._lock:
+                self.send_state(list(SYNCED))
+            return
+        if "id" not in content:
             return
         reply: dict[str, Any] = {"id": content["id"]}
         try:
             if content.get("type") != "csv":
                 raise ValueError(f"Unknown request {content.get('type')!r}.")
-            reply.update(filename=f"{self.model}-{self.view}.csv".replace("/", "_"),
-                         content=self.data().to_csv(index=False))
+            reply.update(content=self.data().to_csv(index=False))
         except Exception as exc:
             logger.error("CondensationExplorer: %s", exc, exc_info=exc)
             reply["error"] = f"{type(exc).__name__}: {exc}"

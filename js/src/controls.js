@@ -76,7 +76,7 @@ export function buildControls({ current, choose, act }) {
         ...sampleOptions.map(({ sample, words, n_tokens: n }) => {
           const box = h("input", { type: "checkbox", value: sample, onchange: () => toggle("samples", sample) });
           return h("li", { "data-sample": sample }, [
-            h("label", { title: words }, [box, h("span", { className: "nbc-sample-id", text: `#${sample}` }), h("span", { className: "nbc-words", text: words }), h("span", { className: "nbc-ntok", text: `${n} tok` })]),
+            h("label", { title: words }, [box, h("span", { className: "nbc-sample-id", text: `#${sample}` }), h("span", { className: "nbc-words", text: words }), h("span", { className: "nbc-ntok", text: n == null ? "" : `${n} tok` })]),
           ]);
         }),
       );

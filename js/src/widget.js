@@ -71,7 +71,7 @@ function render({ model, el }) {
         refresh();
       } else if (action === "csv") {
         const reply = await ask({ type: "csv" });
-        download(reply.filename, new Blob([reply.content], { type: "text/csv" }));
+        download(`${baseName()}.csv`, new Blob([reply.content], { type: "text/csv" }));
       } else {
         const image = await chart.image(action);
         const name = `${baseName()}.${action}`;
@@ -142,6 +142,8 @@ function render({ model, el }) {
   ];
   for (const [event, callback] of listeners) model.on(event, callback);
   draw();
+  // ask Python for the whole state once this view exists: changes sent before it did are not lost
+  model.send({ type: "sync" });
 
   return () => {
     commit.cancel();

@@ -7,25 +7,33 @@ from typing import Any
 
 import altair as alt
 
-__all__ = ["enable_offline_charts", "save_chart"]
+from ..files import to_bytes, write_bytes
+
+__all__ = ["check_chart_path", "enable_offline_charts", "save_chart"]
 
 SAVE_FORMATS = (".png", ".svg", ".pdf", ".html", ".json")
 
 
-def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Path:
-    """Save ``chart`` by suffix: ``.png``, ``.svg``, ``.pdf``, ``.html`` (inline JS, offline) or ``.json``."""
+def check_chart_path(path: str | Path) -> Path:
+    """``path`` as a Path, or a ValueError when its suffix is not a format :func:`save_chart` writes."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SAVE_FORMATS:
+    if path.suffix.lower() not in SAVE_FORMATS:
         raise ValueError(f"Cannot save a chart as {path.name!r}: use one of {', '.join(SAVE_FORMATS)}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".html":
-        chart.save(str(path), inline=True)
-    elif suffix == ".png":
-        chart.save(str(path), scale_factor=scale_factor)
-    else:
-        chart.save(str(path))
     return path
+
+
+def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Path:
+    """Save ``chart`` by suffix: ``.png``, ``.svg``, ``.pdf``, ``.html`` (inline JS, offline) or ``.json``.
+
+    The file is rendered in memory, then written atomically: a failure leaves any previous file intact.
+    """
+    path = check_chart_path(path)
+    suffix = path.suffix.lower()
+    options: dict[str, Any] = {"inline": True} if suffix == ".html" else {}
+    if suffix == ".png":
+        options["scale_factor"] = scale_factor
+    text = suffix in (".svg", ".html", ".json")
+    return write_bytes(path, to_bytes(lambda handle: chart.save(handle, format=suffix[1:], **options), text))
 
 
 def enable_offline_charts(renderer: str = "svg") -> Any:

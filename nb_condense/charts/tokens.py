@@ -27,7 +27,9 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
             raise ValueError(f"A token frame needs the columns {sorted(TOKEN_COLUMNS)}; it lacks {sorted(missing)}.")
         frame = data
     else:
-        frame = as_result(data)[1].tokens(sample, layer)
+        result = as_result(data)[1]
+        frame = result.tokens(sample, layer)
+        layer = int(result.layers[result.layer_positions(layer)[0]])  # -1 shown as the index it stands for
     frame = frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row)
     base = alt.Chart(inline(frame), width=per_row * 60, height=22 * int(frame["row"].max() + 1))
     x, y = alt.X("col:O", axis=None), alt.Y("row:O", axis=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from .timeouts import SERVER_START_S
@@ -72,3 +74,24 @@ class Server:
                 os.killpg(self.process.pid, 9)
                 self.process.wait()
         self._log_file.close()
+
+
+@contextlib.contextmanager
+def lab_server(folder: Path) -> Iterator[Server]:
+    """A fresh, isolated JupyterLab on 127.0.0.1 serving ``folder`` (no token, no news, no update checks)."""
+    env = jupyter_env(folder)
+    subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
+                    "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = Server(
+        ["jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly", f"--LabServerApp.workspaces_dir={folder / 'workspaces'}",
+         f"--ServerApp.root_dir={folder}"],
+        cwd=folder, env=env, port=port, ready_path="/api/status",
+    )
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .notebooks import explorer_notebook, read_state
-from .servers import Server, free_port, jupyter_env
+from .servers import Server, lab_server
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
 
 pytestmark = pytest.mark.browser
@@ -23,22 +21,8 @@ pytestmark = pytest.mark.browser
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
     folder = tmp_path_factory.mktemp("lab")
     explorer_notebook(folder, "smoke.ipynb", extra_cells=('print("PYTHON SAYS", explorer.layers, explorer.view)',))
-    env = jupyter_env(folder)
-    subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
-                    "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = Server(
-        ["jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", f"--LabServerApp.workspaces_dir={folder / 'workspaces'}",
-         f"--ServerApp.root_dir={folder}"],
-        cwd=folder, env=env, port=port, ready_path="/api/status",
-    )
-    try:
+    with lab_server(folder) as server:
         yield server, folder
-    finally:
-        server.stop()
 
 
 def wait_kernel_idle(page, url: str) -> None:

@@ -7,6 +7,7 @@ import pytest
 from nb_condense import charts
 from nb_condense.explorer_views import VIEWS
 
+from .conftest import ARTIFACTS
 from .harness import open_harness
 from .timeouts import RENDER
 
@@ -135,34 +136,56 @@ def test_progress_and_errors_are_shown(guarded, session):
     page.wait_for_function("window.model.get('view') === 'trend'")
 
 
-def test_export_png_svg_and_csv(guarded, session, tmp_path):
+def csv_requests(page) -> list[dict]:
+    return page.evaluate("window.model.sent.filter((m) => m.type === 'csv')")
+
+
+def test_a_rendered_view_asks_python_for_the_whole_state(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
+    assert page.evaluate("window.model.sent")[0] == {"type": "sync"}
+
+
+def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
+    page = guarded.page
+    odd = "n_inner=64 (init) [seed 0]"  # spaces, brackets, '=': every download gets the same safe stem
+    open_harness(page, state_for(session, model=odd, _models=[odd]))
     wait_rendered(page, 1)
+    names = []
     for kind, magic in (("svg", b"<svg"), ("png", b"\x89PNG")):
         with page.expect_download() as info:
             page.click(f"button[data-export='{kind}']")
         download = info.value
-        assert download.suggested_filename.endswith(f".{kind}")
+        names.append(download.suggested_filename)
         path = tmp_path / download.suggested_filename
         download.save_as(path)
         assert magic in path.read_bytes()[:200]
     page.click("button[data-export='csv']")
-    page.wait_for_function("window.model.sent.length === 1")
-    request = page.evaluate("window.model.sent[0]")
-    assert request["type"] == "csv" and request["id"]
+    page.wait_for_function("window.model.sent.filter((m) => m.type === 'csv').length === 1")
+    request = csv_requests(page)[0]
+    assert request["id"]
     with page.expect_download() as info:
-        page.evaluate("(id) => window.model.reply({id, filename: 'x-heatmap.csv', content: 'a,b\\n1,2\\n'})",
-                      request["id"])
+        page.evaluate("(id) => window.model.reply({id, content: 'a,b\\n1,2\\n'})", request["id"])
     path = tmp_path / "x.csv"
     info.value.save_as(path)
-    assert info.value.suggested_filename == "x-heatmap.csv" and path.read_text() == "a,b\n1,2\n"
+    names.append(info.value.suggested_filename)
+    assert path.read_text() == "a,b\n1,2\n"
+    assert names == ["n_inner_64_init_seed_0_-heatmap.svg", "n_inner_64_init_seed_0_-heatmap.png",
+                     "n_inner_64_init_seed_0_-heatmap.csv"]
     # a Python-side failure of the export is shown
     page.click("button[data-export='csv']")
-    page.wait_for_function("window.model.sent.length === 2")
+    page.wait_for_function("window.model.sent.filter((m) => m.type === 'csv').length === 2")
     page.evaluate("(id) => window.model.reply({id, error: 'ValueError: No chart is drawn yet.'})",
-                  page.evaluate("window.model.sent[1].id"))
+                  csv_requests(page)[1]["id"])
     assert "No chart is drawn yet" in page.locator(".nbc-error").inner_text()
+
+
+def test_unmeasured_samples_show_no_token_count(guarded, session):
+    page = guarded.page
+    options = [{"sample": i, "words": "some words", "n_tokens": None} for i in range(3)]
+    open_harness(page, state_for(session, _sample_options=options, status="measuring", _spec={}, _revision=0))
+    text = page.locator(".nbc-sample-list li").first.inner_text()
+    assert "null" not in text and "tok" not in text
 
 
 def test_follows_the_notebook_theme(guarded, session):
@@ -179,3 +202,15 @@ def test_follows_the_notebook_theme(guarded, session):
                 title: title.getAttribute('fill')};
     }""")
     assert colours == {"fg": "rgb(238, 238, 238)", "bg": "rgb(17, 17, 17)", "label": "#bbbbbb", "title": "#eeeeee"}
+
+
+def test_the_tokens_legend_title_is_not_cut(guarded, session):
+    page = guarded.page
+    spec = charts.token_strip(session, 0, -1).to_dict()
+    open_harness(page, state_for(session, view="tokens", _spec=spec))
+    wait_rendered(page, 1)
+    lines = page.evaluate("() => [...document.querySelectorAll('.nbc-chart .role-legend-title tspan')]"
+                          ".map((t) => t.textContent)")
+    assert lines == ["Mean cosine", "to the others"]  # Vega would end a cut title with an ellipsis
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".nbc-explorer").screenshot(path=str(ARTIFACTS / "tokens_view.png"))

@@ -1,0 +1,157 @@
+"""Every file nb_condense writes or reads back: atomic writes, and one loader that says what is wrong.
+
+Writes go to a temporary file in the target's folder, are flushed to disk, then renamed over the target: a
+crash, a full disk or a file-size limit leaves the previous file intact and no partial new one. Reads of our
+``.npz`` archives never unpickle anything and name the file and the problem (not one of our files, truncated,
+an entry missing, written by a newer version).
+
+Example
+-------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> write_text(folder / "note.txt", "hello").read_text()
+'hello'
+>>> read_archive(folder / "note.txt", expected="result")
+Traceback (most recent call last):
+...
+nb_condense.files.FileFormatError: ... is not an nb_condense file (it is not a .npz archive) ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+__all__ = ["FileFormatError", "atomic_write", "read_archive", "save_archive", "write_bytes", "write_text"]
+
+ZIP_MAGIC = b"PK\x03\x04"
+FORMATS = {"result": "nb_condense.CondensationResult", "checkpoint": "nb_condense.PartialMeasurement"}
+"""The header ``format`` prefix of each kind of file; the version follows a ``/``."""
+
+
+class FileFormatError(ValueError):
+    """A file is not one of ours, is damaged, or was written by a newer version (the message names it)."""
+
+
+class FileWriteError(OSError):
+    """A file could not be written (the previous file, if any, is unchanged)."""
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success flush, fsync and rename it over ``path``.
+
+    On any error the temporary file is removed and ``path`` is left as it was; an ``OSError`` while writing
+    becomes a :class:`FileWriteError` naming the file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, FileWriteError):
+            raise FileWriteError(exc.errno, f"Could not write {path}: {exc.strerror or exc} (a full disk or a file "
+                                 "size limit?). Nothing was changed: any previous file is intact.") from exc
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the platform allows
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; returns the path."""
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically; returns the path."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def save_archive(path: str | Path, arrays: dict[str, Any], *, compressed: bool = True) -> Path:
+    """Write named arrays as one ``.npz`` archive, atomically (``numpy.savez`` into the temporary file)."""
+    with atomic_write(path, "wb") as handle:
+        (np.savez_compressed if compressed else np.savez)(handle, **arrays)
+    return Path(path)
+
+
+def _damaged(path: Path, what: str) -> FileFormatError:
+    return FileFormatError(f"{path} is truncated or damaged ({what}); it cannot be read. Measure again, or "
+                           "restore the file from a copy.")
+
+
+def read_archive(path: str | Path, *, expected: str, required: Sequence[str] = (),
+                 readable: Sequence[int] = (1, 2)) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and every array of one of our ``.npz`` files, checked; never unpickles.
+
+    ``expected`` is ``"result"`` or ``"checkpoint"``; ``required`` lists entries that must be there;
+    ``readable`` the format versions this version of nb_condense reads.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist.")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != ZIP_MAGIC:
+        raise FileFormatError(f"{path} is not an nb_condense file (it is not a .npz archive): pass a file written by "
+                              "CondensationResult.save() or a checkpoint of measure().")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise _damaged(path, str(exc).split("\n")[0]) from None
+    if "header" not in arrays:
+        raise FileFormatError(f"{path} is a .npz archive but not an nb_condense file (it has no header entry).")
+    header = json.loads(str(arrays.pop("header")))
+    if expected == "checkpoint" and "format" not in header and "fingerprint" in header:
+        raise FileFormatError(f"{path} is a checkpoint of nb_condense 0.1, which this version cannot resume: delete "
+                              "it (or choose another checkpoint path) and measure again.")
+    kind, _, version = str(header.get("format", "")).partition("/")
+    if kind != FORMATS[expected]:
+        other = next((name for name, prefix in FORMATS.items() if prefix == kind), None)
+        if other is not None:
+            raise FileFormatError(f"{path} is a saved {other}, not a {expected}: "
+                                  + ("choose another checkpoint path (measure() resumes only its own checkpoints)."
+                                     if expected == "checkpoint" else "load it with the matching function."))
+        raise FileFormatError(f"{path} is not an nb_condense {expected} (its header says format {kind!r}).")
+    if not version.isdigit() or int(version) not in readable:
+        newest = max(readable)
+        if version.isdigit() and int(version) > newest:
+            raise FileFormatError(f"{path} was written by a newer nb_condense ({expected} format {version}; this "
+                                  f"version reads up to {newest}): upgrade nb_condense to read it.")
+        raise FileFormatError(f"{path} has an unknown {expected} format version {version!r}.")
+    missing = [name for name in required if name not in arrays]
+    if missing:
+        raise FileFormatError(f"{path} is damaged: the entry {missing[0]!r} is missing"
+                              + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
+    return header, arrays
+
+
+def to_bytes(write: Any, text: bool) -> bytes:
+    """Bytes written by ``write(handle)`` to an in-memory file (text or binary), for :func:`write_bytes`."""
+    buffer: io.StringIO | io.BytesIO = io.StringIO() if text else io.BytesIO()
+    write(buffer)
+    value = buffer.getvalue()
+    return value.encode("utf-8") if isinstance(value, str) else value
