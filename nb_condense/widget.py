@@ -17,6 +17,8 @@ Example
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -26,22 +28,31 @@ from typing import Any
 import anywidget
 import pandas as pd
 import traitlets
-from altair.utils.schemapi import debug_mode
 
-from . import charts
-from .explorer_views import VIEWS, Choice, build_view
+from .explorer_views import VIEWS, Choice
+from .explorer_views import view as explorer_view
 from .jobs import MeasuringJob, describe
 from .result import CondensationResult
 from .session import CondensationSession
+from .specs import data_values
 
 __all__ = ["CondensationExplorer", "VIEWS"]
 
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+
+
+@functools.cache
+def bundle() -> tuple[str, bytes]:
+    """The explorer's front-end bundle and its hash (pages load it once, keyed by the hash)."""
+    code = (STATIC / "widget.js").read_bytes()
+    return hashlib.sha256(code).hexdigest()[:16], code
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
 SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
-          "_layer_options", "_sample_options", "_spec", "_revision", "_answered", "_progress")
+          "_layer_options", "_sample_options", "_spec", "_data", "_revision", "_answered", "_progress")
+SPEC_FIELDS = ("layers", "samples")
+"""The choices a view's spec may depend on (besides the model and the view)."""
 """The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
 
 
@@ -92,7 +103,9 @@ class CondensationExplorer(anywidget.AnyWidget):
     Vega-Lite spec it is sent. :meth:`chart` returns the current Altair chart, :meth:`data` its data.
     """
 
-    _esm = STATIC / "widget.js"
+    _esm = STATIC / "loader.js"  # asks for the bundle once per page (see js/src/loader.js)
+    bundles_sent = 0
+    """How many times this kernel sent the front-end bundle (once per page that shows explorers)."""
     _css = STATIC / "widget.css"
 
     # ----- the user's choices ------------------------------------------------------------------------
@@ -127,11 +140,13 @@ class CondensationExplorer(anywidget.AnyWidget):
     """The last error raised while answering the front end (also logged), ``""`` if none. Type: str."""
 
     # ----- plumbing ----------------------------------------------------------------------------------
+    _bundle_hash = traitlets.Unicode("").tag(sync=True)
     _views = traitlets.List(traitlets.Dict()).tag(sync=True)
     _models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _layer_options = traitlets.List(traitlets.Dict()).tag(sync=True)
     _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
     _spec = traitlets.Dict().tag(sync=True)
+    _data = traitlets.Dict().tag(sync=True)
     _revision = traitlets.Int(0).tag(sync=True)
     _request = traitlets.Int(0).tag(sync=True)
     _answered = traitlets.Int(0).tag(sync=True)
@@ -157,10 +172,12 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._measuring = False
         self._failed: dict[str, str] = {}
         self._key: tuple[Any, ...] | None = None
-        self._figure: charts.Figure | None = None
+        self._frame: pd.DataFrame | None = None
+        self._data_key: tuple[Any, ...] | None = None
         views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
         self._ready = False  # trait changes made while constructing answer nothing yet
-        super().__init__(_models=names, _views=views, model=model, samples=samples, **options)
+        super().__init__(_models=names, _views=views, _bundle_hash=bundle()[0], model=model, samples=samples,
+                         **options)
         self.on_msg(self._on_message)
         self._set_options()
         if not self._background and not all(self._sessions[n].measured for n in self._needed()):
@@ -181,14 +198,19 @@ class CondensationExplorer(anywidget.AnyWidget):
         return self._sessions[self.model]
 
     def chart(self) -> Any:
-        """The Altair chart of the current view (``None`` before the first one is drawn)."""
-        return None if self._figure is None else self._figure.chart
+        """The Altair chart of the current view and choice, highlighted layers included.
+
+        ``None`` before the first chart is drawn.
+        """
+        if self._frame is None:
+            return None
+        return explorer_view(self.view).chart(self._choice())
 
     def data(self) -> pd.DataFrame:
         """The tidy data behind the current chart (what the CSV export downloads)."""
-        if self._figure is None:
+        if self._frame is None:
             raise ValueError("No chart is drawn yet" + (f": {self.error}" if self.error else "."))
-        return self._figure.data.copy()
+        return self._frame.copy()
 
     def to_html(self, path: str | Path) -> Path:
         """Write the current chart (chart only, without the controls) as a self-contained offline HTML file."""
@@ -196,7 +218,9 @@ class CondensationExplorer(anywidget.AnyWidget):
         if path.suffix.lower() != ".html":
             raise ValueError(f"to_html writes an .html file, got {path.name!r}.")
         self.data()  # raises when nothing is drawn yet
-        return charts.save_chart(self.chart(), path)
+        from .charts import save_chart
+
+        return save_chart(self.chart(), path)
 
     def wait(self, timeout: float | None = None) -> CondensationExplorer:
         """Block until a background measurement has finished (for scripts and tests)."""
@@ -289,21 +313,39 @@ class CondensationExplorer(anywidget.AnyWidget):
         if todo:
             self._measure(background=self._background)
             return
-        key = (self.model, tuple(self.layers), tuple(self.samples), self.view)
-        if key == self._key:
-            return
-        self._key = key
-        try:  # charts' specs are validated by the test suite; per click, Altair's checks cost ~30 %
-            with debug_mode(False):
-                figure = build_view(Choice(self._sessions, self.model, list(self.layers), list(self.samples),
-                                           self.view))
-                spec = figure.chart.to_dict(validate=False)
+        choice = self._choice()
+        view = explorer_view(self.view)
+        spec_key = (self.model, self.view, *[tuple(getattr(choice, f)) for f in SPEC_FIELDS
+                                           if f not in view.data_fields + view.page_fields])
+        data_key = tuple(tuple(getattr(choice, f)) for f in view.data_fields)
+        if spec_key == self._key and data_key == self._data_key:
+            return  # nothing Python draws changed (the page applies page_fields itself)
+        try:  # specs come from templates that the test suite checks against the Altair charts
+            if spec_key == self._key and view.frame is not None:
+                self._send_data(view.frame(choice))
+            else:
+                spec, frame = view.spec(choice.without(view.page_fields))
+                with self.hold_sync():
+                    self._frame, self._spec = frame, spec
+                    self._revision += 1
+                    self.error, self.status = "", "idle"
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
             self._fail(exc)
             return
+        self._key, self._data_key = spec_key, data_key
+
+    def _choice(self) -> Choice:
+        return Choice(self._sessions, self.model, list(self.layers), list(self.samples), self.view)
+
+    def _send_data(self, frame: pd.DataFrame) -> None:
+        """Swap the drawn chart's data: the page updates its Vega view in place (no new spec, no re-embed)."""
+        name = self._spec.get("data", {}).get("name")
+        if name is None:
+            raise ValueError("The chart has no named dataset to update.")
         with self.hold_sync():
-            self._figure, self._spec = figure, spec
-            self._revision += 1
+            self._frame = frame
+            self._data = {"revision": self._revision, "seq": self._data.get("seq", 0) + 1, "name": name,
+                          "values": data_values(frame)}
             self.error, self.status = "", "idle"
 
     def _fail(self, exc: BaseException, message: str | None = None) -> None:
@@ -379,6 +421,11 @@ class CondensationExplorer(anywidget.AnyWidget):
         if content.get("type") == "sync":  # a view was just rendered: send it the whole state Python holds
             with self._lock:
                 self.send_state(list(SYNCED))
+            return
+        if content.get("type") == "bundle":  # the page's first explorer asks for the bundle (js/src/loader.js)
+            digest, code = bundle()
+            self.send({"type": "bundle", "hash": digest}, buffers=[code])
+            CondensationExplorer.bundles_sent += 1  # (anywidget makes a subclass per instance)
             return
         if "id" not in content:
             return

@@ -131,3 +131,11 @@ def position_average(cosines):
         total[:, :n, :n] += np.stack(layers)
         count[:n, :n] += 1
     return total / count
+
+
+def spec_rows(spec: dict, name: str | None = None) -> list[dict]:
+    """The rows of a Vega-Lite spec's dataset (its top-level ``data``, or ``name``): charts carry JSON strings."""
+    import json
+
+    values = spec["datasets"][name or spec["data"]["name"]]
+    return json.loads(values) if isinstance(values, str) else values

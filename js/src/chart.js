@@ -1,5 +1,9 @@
-// The chart pane: embeds Vega-Lite specs made in Python, keeps only the newest, exports images.
+// The chart pane: embeds Vega-Lite specs made in Python, keeps only the newest, and updates the drawn view in
+// place when only its data or its highlighted layers change (no re-embed). It never computes statistics.
 import embed from "vega-embed";
+
+/** The heatmap's click selection (charts.LAYER_SELECTION); the page writes its store to highlight layers. */
+export const SELECTION = "layer_pick";
 
 /** Vega config that follows the notebook theme (JupyterLab CSS variables), transparent background. */
 export function themeConfig(el) {
@@ -12,7 +16,7 @@ export function themeConfig(el) {
   return {
     background: "transparent",
     font,
-    title: { color: text },
+    title: { color: text, subtitleColor: muted },
     axis: { labelColor: muted, titleColor: text, domainColor: muted, tickColor: muted, gridColor: grid },
     legend: { labelColor: muted, titleColor: text },
     header: { labelColor: muted, titleColor: text },
@@ -27,11 +31,14 @@ export class ChartPane {
     this.onRendered = onRendered;
     this.onError = onError;
     this.view = null;
+    this.revision = null;
     this.generation = 0;
+    this.embeds = 0;
+    this.updates = 0;
   }
 
-  /** Render `spec`; a render superseded by a newer call before it finishes is discarded. */
-  async show(spec, revision, { clickable }) {
+  /** Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded. */
+  async show(spec, revision, { clickable, layers }) {
     const generation = ++this.generation;
     const target = document.createElement("div");
     let result;
@@ -58,10 +65,45 @@ export class ChartPane {
     }
     this.finalize();
     this.view = result;
+    this.revision = revision;
     this.container.replaceChildren(target);
     this.container.dataset.revision = String(revision);
-    this.onRendered(revision);
+    this.container.dataset.embeds = String(++this.embeds);
+    if (layers) await this.highlight(layers, false);
+    this.rendered("embed");
     return true;
+  }
+
+  /** Highlight `layers` in a heatmap by writing its selection store (nothing to do in other charts). */
+  async highlight(layers, notify = true) {
+    const view = this.view?.view;
+    if (!view) return false;
+    let fields;
+    try {
+      fields = view.signal(`${SELECTION}_tuple_fields`);
+    } catch {
+      return false; // this chart has no layer selection
+    }
+    const unit = view.data(`${SELECTION}_store`)[0]?.unit ?? "";
+    view.data(`${SELECTION}_store`, layers.map((layer) => ({ unit, fields, values: [layer] })));
+    await view.runAsync();
+    if (notify) this.rendered("highlight");
+    return true;
+  }
+
+  /** Replace the rows of the named dataset `name` of the drawn chart (Python sent them as a JSON string). */
+  async setData(name, rows) {
+    const view = this.view?.view;
+    if (!view) return false;
+    view.data(name, rows);
+    await view.runAsync();
+    this.rendered("data");
+    return true;
+  }
+
+  rendered(kind) {
+    this.container.dataset.updates = String(++this.updates);
+    this.onRendered({ revision: this.revision, kind, update: this.updates });
   }
 
   async image(format) {

@@ -1,13 +1,16 @@
 // CondensationExplorer's front end: controls + a chart drawn from Vega-Lite specs made in Python.
 // It never computes statistics: choices go to Python as trait changes (debounced, one request per burst),
-// Python answers with a spec; answers to superseded requests are dropped.
+// Python answers with a spec, or with new rows for the drawn chart's dataset (`_data`), or with nothing when
+// only the heatmap's highlighted layers changed (the page writes the selection itself). Answers to superseded
+// requests are dropped.
 import "./widget.css";
 import { ChartPane } from "./chart.js";
 import { buildControls } from "./controls.js";
 import { debounce, download, h, requestId } from "./util.js";
 
 const CHOICES = ["model", "layers", "samples", "view"];
-const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered"];
+const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered",
+  "_data"];
 
 function render({ model, el }) {
   const pending = {};
@@ -34,6 +37,7 @@ function render({ model, el }) {
   const choose = (name, value) => {
     pending[name] = value;
     refresh();
+    if (name === "layers") highlight(); // drawn at once; Python only records the choice
     commit();
   };
 
@@ -98,7 +102,7 @@ function render({ model, el }) {
       if (!additive) choose("layers", [layer]);
       else choose("layers", layers.includes(layer) ? layers.filter((l) => l !== layer) : [...layers, layer].sort((a, b) => a - b));
     },
-    onRendered: (revision) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { revision }, bubbles: true })),
+    onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail, bubbles: true })),
     onError: showLocalError,
   });
 
@@ -117,6 +121,18 @@ function render({ model, el }) {
     chartBox.classList.toggle("nbc-busy", busy);
   }
 
+  const isHeatmap = () => model.get("view") === "heatmap";
+  const highlight = () => {
+    if (isHeatmap() && chart.revision === renderedRevision) chart.highlight(current("layers"));
+  };
+  let appliedData = null;
+  const applyData = () => {
+    const data = model.get("_data");
+    if (!data || !data.name || data.seq === appliedData || data.revision !== chart.revision) return;
+    appliedData = data.seq;
+    chart.setData(data.name, JSON.parse(data.values));
+  };
+
   let scheduled = false;
   const draw = () => {
     if (scheduled) return;
@@ -127,15 +143,20 @@ function render({ model, el }) {
       if ((model.get("_answered") ?? 0) < lastSent) return; // a newer request is on its way
       const revision = model.get("_revision");
       const spec = model.get("_spec");
-      if (revision === renderedRevision || !spec || !Object.keys(spec).length) return;
-      renderedRevision = revision;
-      localError = "";
-      chart.show(spec, revision, { clickable: model.get("view") === "heatmap" });
+      if (revision !== renderedRevision && spec && Object.keys(spec).length) {
+        renderedRevision = revision;
+        localError = "";
+        const layers = isHeatmap() ? current("layers") : null;
+        chart.show(spec, revision, { clickable: isHeatmap(), layers }).then((shown) => shown && applyData());
+        return;
+      }
+      applyData();
     });
   };
 
   const listeners = [
     ...CHOICES.map((name) => [`change:${name}`, refresh]),
+    ["change:layers", highlight],
     ...STATE.map((name) => [`change:${name}`, draw]),
     ["change:_spec", draw],
     ["change:_revision", draw],

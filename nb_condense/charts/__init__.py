@@ -20,8 +20,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..specs import heatmap_frame
 from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
-from .heatmaps import density_heatmap, heatmap_figure, heatmap_frame
+from .heatmaps import density_heatmap, heatmap_figure
 from .lines import (
     distributions_figure,
     heatmap_with_curves_figure,

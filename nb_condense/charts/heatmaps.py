@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import altair as alt
 import numpy as np
-import pandas as pd
 
-from ..summaries import bin_edges
+from ..specs import caption, heatmap_frame, x_range
 from .base import (
     COSINE_TITLE,
     DENSITY_CLIP,
@@ -16,47 +16,49 @@ from .base import (
     ChartData,
     Figure,
     as_result,
-    inline,
     layer_selection,
     reds_scale,
+    with_data,
 )
 
-__all__ = ["KINDS", "caption", "density_heatmap", "heatmap_figure", "heatmap_frame"]
+__all__ = ["KINDS", "density_heatmap", "heatmap_figure"]
 
 KINDS = ("pooled", "paper")
 """``pooled``: per-text histograms summed over the chosen texts; ``paper``: the histogram of the position-averaged
 matrices (the paper's and the reference's figure)."""
 
 
-def caption(kind: str, include_diagonal: bool = False, n_texts: int | None = None) -> str:
-    """The one-line caption that says what a heatmap of this ``kind`` shows."""
-    texts = f"{n_texts} texts" if n_texts is not None else "the texts"
-    if kind == "paper":
-        return f"the paper's heatmap: cosine matrices averaged position by position over {texts}, diagonal included"
-    diagonal = "diagonal included" if include_diagonal else "pairs of distinct tokens"
-    return f"pooled: every token pair of {texts} ({diagonal}); not the paper's position-averaged heatmap"
-
-
-def heatmap_frame(density: np.ndarray, layer_fractions: np.ndarray, layers: np.ndarray | None = None) -> pd.DataFrame:
-    """Tidy rows (one per layer x non-empty bin) of a density array ``[layer, bin]`` on [-1, 1]."""
-    density = np.asarray(density, dtype=np.float64)
-    n_layers, bins = density.shape
-    layer_fractions = np.asarray(layer_fractions, dtype=np.float64)
-    if layer_fractions.shape != (n_layers,):
-        raise ValueError(f"Need one layer fraction per layer ({n_layers}), got shape {layer_fractions.shape}.")
-    layers = np.arange(n_layers) if layers is None else np.asarray(layers)
-    half = 0.5 / max(n_layers - 1, 1) if n_layers > 1 else 0.5
-    edges = bin_edges(bins)
-    row, col = np.nonzero(density > 0)
-    return pd.DataFrame({
-        "layer": layers[row],
-        "layer_fraction": layer_fractions[row],
-        "x0": layer_fractions[row] - half,
-        "x1": layer_fractions[row] + half,
-        "cosine_low": edges[col],
-        "cosine_high": edges[col + 1],
-        "density": density[row, col],
-    })
+@functools.lru_cache(maxsize=128)
+def _heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtitle: str, selected: tuple[int, ...],
+                      select: bool, width: int, height: int) -> alt.Chart:
+    """The heatmap without its data, made once per look (Altair's encoding checks cost ~10 ms a chart)."""
+    chart = (
+        alt.Chart(width=width, height=height)
+        .mark_rect(clip=True)
+        .encode(
+            x=alt.X("x0:Q", title=LAYER_TITLE, scale=alt.Scale(domain=list(x_domain), nice=False, zero=False),
+                    axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0], format=".1f")),
+            x2="x1:Q",
+            y=alt.Y("cosine_low:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
+            y2="cosine_high:Q",
+            color=alt.Color("density:Q", title="Probability density", scale=reds_scale(clip),
+                            legend=alt.Legend(values=[0, clip / 2, clip]) if clip > 0 else alt.Legend()),
+            tooltip=[
+                alt.Tooltip("layer:Q", title="layer"),
+                alt.Tooltip("layer_fraction:Q", title="layer fraction", format=".3f"),
+                alt.Tooltip("cosine_low:Q", title="cosine from", format=".3f"),
+                alt.Tooltip("cosine_high:Q", title="cosine to", format=".3f"),
+                alt.Tooltip("density:Q", title="density", format=".3f"),
+            ],
+        )
+    )
+    if select:
+        selection = layer_selection(selected)
+        chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
+    if title or subtitle:
+        chart = chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle or alt.Undefined,
+                                                       anchor="start", subtitleFontStyle="italic"))
+    return chart
 
 
 def density_heatmap(
@@ -78,33 +80,11 @@ def density_heatmap(
     ``subtitle`` (a caption under the title) says what the density is of.
     """
     frame = heatmap_frame(density, layer_fractions, layers)
-    x_domain = [float(frame["x0"].min()), float(frame["x1"].max())] if len(frame) else [0.0, 1.0]
-    chart = (
-        alt.Chart(inline(frame), width=width, height=height)
-        .mark_rect(clip=True)
-        .encode(
-            x=alt.X("x0:Q", title=LAYER_TITLE, scale=alt.Scale(domain=x_domain, nice=False, zero=False),
-                    axis=alt.Axis(values=[0, 0.2, 0.4, 0.6, 0.8, 1.0], format=".1f")),
-            x2="x1:Q",
-            y=alt.Y("cosine_low:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
-            y2="cosine_high:Q",
-            color=alt.Color("density:Q", title="Probability density", scale=reds_scale(clip),
-                            legend=alt.Legend(values=[0, clip / 2, clip]) if clip > 0 else alt.Legend()),
-            tooltip=[
-                alt.Tooltip("layer:Q", title="layer"),
-                alt.Tooltip("layer_fraction:Q", title="layer fraction", format=".3f"),
-                alt.Tooltip("cosine_low:Q", title="cosine from", format=".3f"),
-                alt.Tooltip("cosine_high:Q", title="cosine to", format=".3f"),
-                alt.Tooltip("density:Q", title="density", format=".3f"),
-            ],
-        )
-    )
-    if select:
-        selection = layer_selection(selected)
-        chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
-    if title or subtitle:
-        chart = chart.properties(title=alt.TitleParams(text=title or "", subtitle=subtitle or alt.Undefined,
-                                                       anchor="start", subtitleFontStyle="italic"))
+    x_domain = x_range(frame)
+    chosen = tuple(int(k) for k in selected) if selected else ()
+    template = _heatmap_template(x_domain, float(clip), title or "", subtitle or "", chosen, bool(select),
+                                 int(width), int(height))
+    chart = with_data(template, frame)
     return Figure(chart, frame)
 
 
@@ -134,11 +114,10 @@ def heatmap_figure(
         if samples is not None:
             raise ValueError("kind='paper' averages every text's matrices: it has no per-sample view (samples=None).")
         density = result.paper_density()
-        note = caption("paper", n_texts=result.n_texts)
+        note = caption("paper")
     else:
         density = result.density(samples)
-        n_texts = result.n_texts if samples is None else len(result.sample_indices(samples))
-        note = caption("pooled", bool(result.metadata.get("include_diagonal")), n_texts)
+        note = caption("pooled", bool(result.metadata.get("include_diagonal")))
     return density_heatmap(density, result.layer_fractions, layers=result.layers, clip=clip,
                            title=title if title is not None else name, subtitle=note, selected=selected,
                            select=select)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
-from .base import COSINE_TITLE, LAYER_TITLE, ChartData, Figure, as_result, as_results, inline, layer_selection
+from ..specs import DISTRIBUTION_COLUMNS, layer_means_frame
+from .base import (
+    COSINE_TITLE,
+    LAYER_SELECTION,
+    LAYER_TITLE,
+    ChartData,
+    Figure,
+    as_result,
+    as_results,
+    inline,
+    with_data,
+)
 from .heatmaps import heatmap_figure
 
 __all__ = ["distributions_figure", "heatmap_with_curves_figure", "layer_trend_figure", "training_history_figure",
@@ -30,7 +42,13 @@ def distributions_figure(
     highlighted (see :func:`heatmap_with_curves`).
     """
     _, result = as_result(data)
-    frame = result.distribution(layers, samples)[["layer", "layer_fraction", "cosine", "density"]]
+    frame = result.distribution(layers, samples)[DISTRIBUTION_COLUMNS]
+    return Figure(with_data(_distributions_template(bool(facet), title or "", int(width), int(height)), frame), frame)
+
+
+@functools.lru_cache(maxsize=64)
+def _distributions_template(facet: bool, title: str, width: int, height: int) -> Any:
+    """The distributions chart without its data, made once per look."""
     encoding = dict(
         x=alt.X("cosine:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
         y=alt.Y("density:Q", title="Probability density"),
@@ -38,26 +56,33 @@ def distributions_figure(
         detail="layer:N",
         tooltip=[alt.Tooltip("layer:Q"), alt.Tooltip("cosine:Q", format=".3f"), alt.Tooltip("density:Q", format=".3f")],
     )
-    base = alt.Chart(inline(frame))
+    base = alt.Chart(alt.InlineData(values="[]", format={"type": "json"}))  # a facet needs data at the top
     if facet:
         chart = base.mark_area(opacity=0.8, interpolate="step").encode(**encoding).properties(width=width, height=40)
         chart = chart.facet(row=alt.Row("layer:O", title="Layer", header=alt.Header(labelAngle=0)), spacing=2)
     else:
         chart = base.mark_line(interpolate="step").encode(**encoding).properties(width=width, height=height)
-    return Figure(chart.properties(title=title) if title else chart, frame)
+    return chart.properties(title=title) if title else chart
 
 
 def heatmap_with_curves_figure(data: ChartData, layers: Any = None, samples: Any = None) -> Figure:
     """Heatmap and distributions side by side; click a heatmap column to highlight that layer's curve."""
-    selection = layer_selection()
-    left = heatmap_figure(data, samples, select=False)
-    right = distributions_figure(data, layers, samples)
-    chart = alt.hconcat(
-        left.chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35))),
-        right.chart.encode(strokeWidth=alt.condition(selection, alt.value(3), alt.value(1)),
-                           opacity=alt.condition(selection, alt.value(1.0), alt.value(0.3))),
-    ).resolve_scale(color="independent").resolve_legend(color="independent")
-    return Figure(chart, right.data)
+    left = heatmap_figure(data, samples, select=True)  # defines the click selection `layer_pick`
+    _, result = as_result(data)
+    frame = result.distribution(layers, samples)[DISTRIBUTION_COLUMNS]
+    chart = alt.hconcat(left.chart, with_data(_linked_curves_template(), frame))
+    chart = chart.resolve_scale(color="independent").resolve_legend(color="independent")
+    return Figure(chart, frame)
+
+
+@functools.lru_cache(maxsize=1)
+def _linked_curves_template() -> Any:
+    """Distribution curves whose width and opacity follow the heatmap's `layer_pick` selection."""
+    picked = {"param": LAYER_SELECTION}
+    return _distributions_template(False, "", 420, 240).encode(
+        strokeWidth=alt.StrokeWidthValue(1, condition={**picked, "value": 3}),
+        opacity=alt.OpacityValue(0.3, condition={**picked, "value": 1.0}),
+    )
 
 
 def layer_trend_figure(data: Any, *, title: str | None = None) -> Figure:
@@ -65,10 +90,15 @@ def layer_trend_figure(data: Any, *, title: str | None = None) -> Figure:
 
     ``data``: one result or measured session, a list of them, or a ``{name: result}`` mapping.
     """
-    frame = pd.concat([pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
-                                     "mean": r.layer_means}) for name, r in as_results(data)], ignore_index=True)
+    frame = layer_means_frame(as_results(data))
+    return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
+
+
+@functools.lru_cache(maxsize=16)
+def _layer_trend_template(title: str) -> Any:
+    """The layer-trend chart without its data, made once per title."""
     chart = (
-        alt.Chart(inline(frame), width=420, height=260)
+        alt.Chart(width=420, height=260)
         .mark_line(point=True)
         .encode(
             x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
@@ -77,7 +107,7 @@ def layer_trend_figure(data: Any, *, title: str | None = None) -> Figure:
             tooltip=["model:N", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
         )
     )
-    return Figure(chart.properties(title=title) if title else chart, frame)
+    return chart.properties(title=title) if title else chart
 
 
 def trend_figure(data: Any, *, title: str | None = None) -> Figure:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
-from .base import Figure, as_result, inline
+from ..specs import TOKENS_PER_ROW, token_cells
+from .base import Figure, as_result, with_data
 
 __all__ = ["token_strip_figure"]
 
 TOKEN_COLUMNS = {"position", "token", "mean_cosine"}
 
 
-def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: int = 12,
+def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: int = TOKENS_PER_ROW,
                        title: str | None = None) -> Figure:
     """One text's tokens in reading order, coloured by each token's mean cosine to the others at ``layer``.
 
@@ -30,8 +32,16 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
         result = as_result(data)[1]
         frame = result.tokens(sample, layer)
         layer = int(result.layers[result.layer_positions(layer)[0]])  # -1 shown as the index it stands for
-    frame = frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row)
-    base = alt.Chart(inline(frame), width=per_row * 60, height=22 * int(frame["row"].max() + 1))
+    cells = token_cells(frame, per_row)
+    height = 22 * int(cells["row"].max() + 1)
+    chart = with_data(_token_template(int(per_row), height, title or f"Sample {sample}, layer {layer}"), cells)
+    return Figure(chart, frame)
+
+
+@functools.lru_cache(maxsize=64)
+def _token_template(per_row: int, height: Any, title: str) -> Any:
+    """The token strip without its data: one cell per token, ``per_row`` to a row."""
+    base = alt.Chart(width=per_row * 60, height=height)
     x, y = alt.X("col:O", axis=None), alt.Y("row:O", axis=None)
     cells = base.mark_rect(stroke="white").encode(
         x=x, y=y,
@@ -40,5 +50,4 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
         tooltip=["position:Q", "token:N", alt.Tooltip("mean_cosine:Q", format=".3f")],
     )
     words = base.mark_text(fontSize=11, limit=56).encode(x=x, y=y, text="token:N")
-    chart = alt.layer(cells, words).properties(title=title or f"Sample {sample}, layer {layer}")
-    return Figure(chart, frame.drop(columns=["row", "col"]))
+    return alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"})).properties(title=title)

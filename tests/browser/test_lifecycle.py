@@ -44,7 +44,8 @@ DUMP = '''\
 for explorer in explorers:
     explorer.wait(60)
 tmp = pathlib.Path("statuses.json.tmp")
-tmp.write_text(json.dumps([[e.model, e.status, e.error] for e in explorers]))
+tmp.write_text(json.dumps({"explorers": [[e.model, e.status, e.error] for e in explorers],
+                           "bundles_sent": nbc.CondensationExplorer.bundles_sent}))
 tmp.replace("statuses.json")'''
 
 
@@ -71,7 +72,9 @@ def test_the_page_ends_in_the_status_python_holds(lab, guarded):
     while not (folder / "statuses.json").exists():
         assert time.monotonic() < deadline, "the notebook never wrote the explorers' statuses"
         page.wait_for_timeout(200)
-    python = json.loads((folder / "statuses.json").read_text())
+    report = json.loads((folder / "statuses.json").read_text())
+    assert report["bundles_sent"] == 1  # one page, 40 explorers: the bundle travelled once
+    python = report["explorers"]
     assert [status for _, status, _ in python] == ["error", "idle"] * N
     assert all("max_length=64 is larger than the 16 positions" in error for _, status, error in python
                if status == "error")

@@ -214,3 +214,50 @@ def test_the_tokens_legend_title_is_not_cut(guarded, session):
     assert lines == ["Mean cosine", "to the others"]  # Vega would end a cut title with an ellipsis
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(".nbc-explorer").screenshot(path=str(ARTIFACTS / "tokens_view.png"))
+
+
+OPACITY_BY_LAYER = """() => {
+    const view = document.querySelector('.nbc-chart');
+    const opacities = {};
+    for (const path of view.querySelectorAll('.mark-rect.role-mark path')) {
+        const layer = path.__data__?.datum?.layer;
+        (opacities[layer] ??= new Set()).add(Number(path.getAttribute('opacity') ?? path.style.opacity ?? 1));
+    }
+    return Object.fromEntries(Object.entries(opacities).map(([k, v]) => [k, [...v]]));
+}"""
+
+
+def test_a_layer_click_highlights_the_column_without_a_re_embed(guarded, session):
+    page = guarded.page
+    open_harness(page, state_for(session))
+    wait_rendered(page, 1)
+    assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
+    before = page.evaluate(OPACITY_BY_LAYER)
+    assert all(values == [1] for values in before.values())  # nothing selected: every column opaque
+    page.click(".nbc-chip[data-layer='1']")
+    page.wait_for_function("document.querySelector('.nbc-chart').dataset.updates === '2'")
+    after = page.evaluate(OPACITY_BY_LAYER)
+    assert after["1"] == [1] and after["0"] == [0.35] and after["2"] == [0.35]
+    assert page.get_attribute(".nbc-chart", "data-embeds") == "1"  # the fast path: no new embed
+    # Python acknowledges with the normalised layers: still no embed
+    page.wait_for_function("window.model.sets('layers').length === 1")
+    page.evaluate("window.model.push({layers: [1], _answered: window.model.get('_request')})")
+    page.wait_for_timeout(100)
+    assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
+
+
+def test_new_rows_replace_the_drawn_data_without_a_re_embed(guarded, session):
+    page = guarded.page
+    open_harness(page, state_for(session))
+    wait_rendered(page, 1)
+    figure = charts.heatmap.figure(session, [1])
+    name = state_for(session)["_spec"]["data"]["name"]
+    values = figure.data.to_json(orient="records")
+    page.evaluate("(data) => window.model.push({_data: data})", {"revision": 1, "seq": 1, "name": name,
+                                                                   "values": values})
+    page.wait_for_function("document.querySelector('.nbc-chart').dataset.updates === '2'")
+    assert page.locator(".nbc-chart .mark-rect.role-mark path").count() == len(figure.data)
+    assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
+    densities = page.evaluate("() => [...document.querySelectorAll('.nbc-chart .mark-rect.role-mark path')]"
+                              ".map((p) => p.__data__.datum.density)")
+    assert sorted(densities) == pytest.approx(sorted(figure.data["density"]), rel=1e-9)

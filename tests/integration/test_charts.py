@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import nb_condense as nbc
-from conftest import tiny_model
+from conftest import spec_rows, tiny_model
 from nb_condense import charts
 
 
@@ -23,7 +23,7 @@ def session(tokenizer, mixed_texts):
 
 
 def data_of(spec):
-    return spec["datasets"][spec["data"]["name"]] if "data" in spec else None
+    return spec_rows(spec) if "data" in spec else None
 
 
 def test_every_chart_validates_against_the_schema(session):
@@ -49,7 +49,7 @@ def test_heatmap_fields_titles_and_selection(session):
     assert {t["field"] for t in spec["encoding"]["tooltip"]} >= {"layer", "density"}
     assert spec["params"][0]["name"] == charts.LAYER_SELECTION
     assert spec["title"]["text"] == "tiny"
-    assert spec["title"]["subtitle"].startswith("pooled: every token pair of 5 texts (pairs of distinct tokens)")
+    assert spec["title"]["subtitle"].startswith("pooled: every token pair of the chosen texts (pairs of distinct")
 
 
 def test_distribution_chart_data_equals_the_session_frame(session):
@@ -62,7 +62,7 @@ def test_distribution_chart_data_equals_the_session_frame(session):
 
 def test_trend_charts_carry_the_comparison_values(session):
     spec = charts.trend_chart([session]).to_dict()
-    values = {(r["statistic"]): r["value"] for r in spec["datasets"][spec["layer"][1]["data"]["name"]]}
+    values = {(r["statistic"]): r["value"] for r in spec_rows(spec, spec["layer"][1]["data"]["name"])}
     assert values["Spearman rho"] == pytest.approx(session.result.trend().spearman_rho)
     rows = data_of(charts.layer_trend([session]).to_dict())
     np.testing.assert_allclose([r["mean"] for r in rows], session.result.layer_means)

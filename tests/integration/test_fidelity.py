@@ -8,7 +8,7 @@ import scipy.stats
 import torch
 
 import nb_condense as nbc
-from conftest import numpy_cosines, pooled_layer_means, position_average, tiny_model
+from conftest import numpy_cosines, pooled_layer_means, position_average, spec_rows, tiny_model
 from nb_condense import charts
 
 
@@ -49,7 +49,7 @@ def test_position_average_is_kept_and_drawn_as_the_papers_heatmap(gpt2, tokenize
     assert result.cossim_by_layer.shape == expected.shape
     np.testing.assert_allclose(result.cossim_by_layer, expected, atol=1e-5)
     spec = charts.heatmap(result, kind="paper").to_dict()
-    got = rows_to_density(spec["datasets"][spec["data"]["name"]], 3, result.bins)
+    got = rows_to_density(spec_rows(spec), 3, result.bins)
     reference = np.stack([np.histogram(m.ravel(), bins=128, range=(-1, 1), density=True)[0]
                           for m in result.cossim_by_layer])
     np.testing.assert_allclose(got, reference, atol=1e-6)
@@ -86,7 +86,7 @@ def test_plot_similarity_heatmap_equals_the_references_histograms():
     rng = np.random.default_rng(0)
     mats = np.clip(rng.normal(0.3, 0.3, size=(5, 20, 20)), -1, 1).astype(np.float32)
     spec = nbc.plot_similarity_heatmap(mats, save_path=None, bins=128).to_dict()
-    got = rows_to_density(spec["datasets"][spec["data"]["name"]], 5, 128)
+    got = rows_to_density(spec_rows(spec), 5, 128)
     for layer in range(5):  # the reference: numpy.histogram(flatten, 128, range=(-1, 1), density=True)
         hist, _ = np.histogram(mats[layer].flatten(), bins=128, density=True, range=(-1, 1))
         np.testing.assert_allclose(got[layer], hist, atol=1e-6)

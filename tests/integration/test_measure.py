@@ -9,7 +9,7 @@ import scipy.stats
 import torch
 
 import nb_condense as nbc
-from conftest import numpy_cosines, pooled_layer_means, tiny_model
+from conftest import numpy_cosines, pooled_layer_means, spec_rows, tiny_model
 from nb_condense import charts
 
 
@@ -176,7 +176,7 @@ def test_missing_embedded_weights_name_the_extra(monkeypatch):
 def test_heatmap_shows_the_pooled_density(gpt2, tokenizer, mixed_texts):
     result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
     spec = charts.heatmap(result, title="tiny").to_dict()
-    rows = spec["datasets"][spec["data"]["name"]]
+    rows = spec_rows(spec)
     density = result.density()
     assert len(rows) == int((density > 0).sum())
     for row in rows:

@@ -58,37 +58,67 @@ def test_first_chart_is_the_sessions_heatmap(explorer, session):
     assert explorer._sample_options[1]["words"] == "A short sentence about cosine similarity."
 
 
-def test_choices_yield_the_charts_specs(explorer, session):
+def rows(values: str) -> pd.DataFrame:
+    return pd.DataFrame(json.loads(values))
+
+
+def test_choices_yield_the_charts_specs_and_data(explorer, session):
+    first = explorer._spec
     explorer.samples = [3, 0, 3]
     assert explorer.samples == [0, 3]
-    assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
+    # a sample change swaps the heatmap's data only: same spec, new values for its named dataset
+    assert explorer._spec == first and explorer._revision == 1
+    assert explorer._data["revision"] == 1 and explorer._data["name"] == first["data"]["name"]
+    expected = charts.heatmap.figure(session, [0, 3]).data
+    pd.testing.assert_frame_equal(rows(explorer._data["values"]), expected.reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(explorer.data(), expected)
+    assert explorer.chart().to_dict() == charts.heatmap(session, [0, 3], selected=[]).to_dict()
     explorer.view = "distributions"
+    assert explorer._spec == charts.distributions(session, None, [0, 3]).to_dict() and explorer._revision == 2
     explorer.layers = [-1, 1]
     assert explorer.layers == [1, 2]  # negative index stored as the hidden-state index, sorted
-    assert explorer._spec == charts.distributions(session, [1, 2], [0, 3]).to_dict()
-    frame = explorer.data()
-    assert sorted(frame["layer"].unique()) == [1, 2]
-    pd.testing.assert_frame_equal(
-        frame.reset_index(drop=True),
-        session.distribution([1, 2], [0, 3])[["layer", "layer_fraction", "cosine", "density"]],
-        check_dtype=False,
-    )
-    explorer.view = "heatmap"
-    spec = explorer._spec
-    assert spec == charts.heatmap(session, [0, 3], selected=[1, 2]).to_dict()
-    assert spec["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
+    assert explorer._revision == 2  # layers of the distributions: data only
+    frame = session.distribution([1, 2], [0, 3])[["layer", "layer_fraction", "cosine", "density"]]
+    pd.testing.assert_frame_equal(explorer.data().reset_index(drop=True), frame, check_dtype=False)
+    pd.testing.assert_frame_equal(rows(explorer._data["values"]), frame, check_dtype=False)
+    explorer.view = "heatmap"  # a new spec; the page highlights the chosen layers itself
+    assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
+    assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
     assert explorer._spec == charts.layer_trend([session]).to_dict()
     explorer.view = "tokens"  # first chosen sample and layer
     assert explorer._spec == charts.token_strip(session, 0, 1).to_dict()
+    explorer.samples = [4]  # the tokens view depends on the sample: a new spec
+    assert explorer._spec == charts.token_strip(session, 4, 1).to_dict()
 
 
-def test_requests_are_acknowledged_and_unchanged_choices_not_redrawn(explorer):
-    revision = explorer._revision
+def test_requests_are_acknowledged_and_only_what_changed_is_sent(explorer):
+    revision, seq = explorer._revision, explorer._data.get("seq", 0)
     explorer._request = 7  # the front end re-sent the same choices
     assert explorer._answered == 7 and explorer._revision == revision
-    explorer.layers = [0]
+    explorer.layers = [0]  # the heatmap's highlight is the page's business
+    explorer._request = 8
+    assert explorer._answered == 8 and explorer._revision == revision and explorer._data.get("seq", 0) == seq
+    explorer.samples = [1]
+    assert explorer._revision == revision and explorer._data["seq"] == seq + 1
+    explorer.view = "distributions"
     assert explorer._revision == revision + 1
+
+
+def test_data_updates_equal_what_the_charts_draw(explorer, session):
+    import random
+
+    rng = random.Random(0)
+    for view in ("heatmap", "distributions"):
+        explorer.view = view
+        for _ in range(6):
+            explorer.layers = sorted(rng.sample(range(3), rng.randint(0, 3)))
+            explorer.samples = sorted(rng.sample(range(5), rng.randint(0, 5)))
+            layers, samples = explorer.layers or None, explorer.samples or None
+            figure = (charts.heatmap.figure(session, samples) if view == "heatmap"
+                      else charts.distributions.figure(session, layers, samples))
+            pd.testing.assert_frame_equal(explorer.data().reset_index(drop=True),
+                                          figure.data.reset_index(drop=True), check_dtype=False)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +221,7 @@ def test_switching_models_keeps_the_layers_both_have(session, tokenizer, mixed_t
     assert explorer.model_names == ["a", "b"]
     explorer.model = "b"  # only 2 texts and layers 0, 1
     assert explorer.layers == [1] and explorer.samples == []
-    assert explorer._spec == charts.heatmap(deep, None, selected=[1]).to_dict()
+    assert explorer._spec == charts.heatmap(deep, None, selected=[], title="b").to_dict()
     assert len(explorer._sample_options) == 2
 
 
@@ -232,10 +262,17 @@ def test_deprecated_session_explore_still_returns_an_explorer(session):
 
 
 # ----- the bundle ----------------------------------------------------------------------------------
+def bundle_of_the_page() -> bytes:
+    from nb_condense.widget import bundle
+
+    return bundle()[1]
+
+
 def test_bundle_is_committed_offline_and_matches_altairs_vega_lite(explorer):
     bundle = (ROOT / "nb_condense" / "static" / "widget.js").read_text()
     assert len(bundle) > 500_000 and not CDN.search(bundle)
-    assert explorer._esm == bundle  # the committed file is what the front end gets
+    assert bundle_of_the_page() == bundle.encode()  # the committed file is what the front end gets
+    assert explorer._esm == (ROOT / "nb_condense" / "static" / "loader.js").read_text()
     package = json.loads((ROOT / "js" / "package.json").read_text())
     npm_major = package["devDependencies"]["vega-lite"].split(".")[0]
     assert alt.SCHEMA_VERSION.lstrip("v").split(".")[0] == npm_major
@@ -249,7 +286,8 @@ def test_wheel_contains_the_bundle(tmp_path):
                    check=True, capture_output=True)
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "nb_condense/static/widget.js" in names and "nb_condense/static/widget.css" in names
+    assert {"nb_condense/static/widget.js", "nb_condense/static/widget.css", "nb_condense/static/loader.js",
+            "nb_condense/static/spec_templates.json"} <= set(names)
 
 
 def test_a_background_measurement_can_be_cancelled(tokenizer):
@@ -271,3 +309,15 @@ def test_a_background_measurement_can_be_cancelled(tokenizer):
     explorer.refresh()  # retries
     explorer.wait(30)
     assert explorer.status == "idle" and session.measured
+
+
+def test_each_explorer_carries_a_small_loader_not_the_bundle(explorer):
+    from nb_condense.widget import bundle
+
+    digest, code = bundle()
+    assert len(explorer._esm) < 2_000 and len(code) > 500_000  # ~870 KB is asked for once per page
+    assert explorer._bundle_hash == digest
+    sent = []
+    explorer.send = lambda content, buffers=None: sent.append((content, buffers))
+    explorer._on_message(explorer, {"type": "bundle"}, [])
+    assert sent == [({"type": "bundle", "hash": digest}, [code])]

@@ -86,6 +86,21 @@ def test_a_saved_result_is_explored_without_torch_or_transformers(tmp_path, toke
     assert set(loaded_after(code)) == {"altair", "anywidget"}
 
 
+def test_the_explorers_first_chart_needs_no_altair(tmp_path, tokenizer, mixed_texts):
+    import nb_condense as nbc
+    from conftest import tiny_model
+
+    path = nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
+                       ).save(tmp_path / "r.npz")
+    code = (
+        "import nb_condense as nbc\n"
+        f"explorer = nbc.CondensationExplorer(nbc.CondensationSession.from_file({str(path)!r}))\n"
+        "explorer.samples = [1]; explorer.view = 'tokens'; explorer.view = 'distributions'\n"
+        "assert explorer.status == 'idle' and explorer._spec and explorer._data, explorer.error\n"
+    )
+    assert loaded_after(code) == ["anywidget"]  # specs come from templates: Altair loads only when asked for
+
+
 def test_no_module_is_shadowed_by_a_name_of_the_package():
     import nb_condense
 

@@ -1,0 +1,133 @@
+"""Chart data and ready-made Vega-Lite specs, without Altair: what the explorer draws from, fast and light.
+
+The tidy frames every chart draws (heatmap cells, distribution curves, layer means, token cells) are made here,
+from results, in numpy and pandas. The explorer's specs come from templates that :mod:`nb_condense.charts`
+generated with Altair and that ship in ``static/spec_templates.json``: filling one costs a millisecond and
+needs no Altair import (about 2 s in a fresh Jupyter kernel, most of it jsonschema's format checkers), so
+the first chart appears within a second of the explorer's creation. ``tests/unit/test_spec_templates.py``
+checks that the shipped templates are what ``charts`` makes, and that every filled spec equals the Altair
+chart's ``to_dict()``; ``python -m nb_condense.charts.templates`` rewrites them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .result import CondensationResult
+from .summaries import bin_edges
+
+__all__ = [
+    "DISTRIBUTION_COLUMNS",
+    "caption",
+    "data_values",
+    "dataset_name",
+    "heatmap_frame",
+    "layer_means_frame",
+    "spec",
+    "token_cells",
+]
+
+TEMPLATES = Path(__file__).parent / "static" / "spec_templates.json"
+TITLE, SUBTITLE = "__nbc_title__", "__nbc_subtitle__"
+X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
+"""Placeholders that the templates carry where a spec's own title, caption, x range or height go."""
+DISTRIBUTION_COLUMNS = ["layer", "layer_fraction", "cosine", "density"]
+TOKENS_PER_ROW = 12
+
+
+def data_values(frame: pd.DataFrame) -> str:
+    """The rows of ``frame`` as the JSON string charts carry (15 significant digits, no index)."""
+    return frame.to_json(orient="records", double_precision=15)
+
+
+def dataset_name(values: str) -> str:
+    """The name Altair gives a dataset of these values (a hash of their JSON), so specs made here match its."""
+    return "data-" + hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def caption(kind: str, include_diagonal: bool = False) -> str:
+    """The one-line caption that says what a heatmap of this ``kind`` (``pooled`` or ``paper``) shows."""
+    if kind == "paper":
+        return "the paper's heatmap: cosine matrices averaged position by position over the texts, diagonal included"
+    diagonal = "diagonal included" if include_diagonal else "pairs of distinct tokens"
+    return f"pooled: every token pair of the chosen texts ({diagonal}); not the paper's position-averaged heatmap"
+
+
+def heatmap_frame(density: np.ndarray, layer_fractions: np.ndarray, layers: np.ndarray | None = None) -> pd.DataFrame:
+    """Tidy rows (one per layer x non-empty bin) of a density array ``[layer, bin]`` on [-1, 1]."""
+    density = np.asarray(density, dtype=np.float64)
+    n_layers, bins = density.shape
+    layer_fractions = np.asarray(layer_fractions, dtype=np.float64)
+    if layer_fractions.shape != (n_layers,):
+        raise ValueError(f"Need one layer fraction per layer ({n_layers}), got shape {layer_fractions.shape}.")
+    layers = np.arange(n_layers) if layers is None else np.asarray(layers)
+    half = 0.5 / max(n_layers - 1, 1) if n_layers > 1 else 0.5
+    edges = bin_edges(bins)
+    row, col = np.nonzero(density > 0)
+    return pd.DataFrame({
+        "layer": layers[row],
+        "layer_fraction": layer_fractions[row],
+        "x0": layer_fractions[row] - half,
+        "x1": layer_fractions[row] + half,
+        "cosine_low": edges[col],
+        "cosine_high": edges[col + 1],
+        "density": density[row, col],
+    })
+
+
+def x_range(frame: pd.DataFrame) -> tuple[float, float]:
+    """The heatmap's x domain: from the first cell's left edge to the last cell's right edge."""
+    return (float(frame["x0"].min()), float(frame["x1"].max())) if len(frame) else (0.0, 1.0)
+
+
+def layer_means_frame(results: Iterable[tuple[str, CondensationResult]]) -> pd.DataFrame:
+    """``model, layer, layer_fraction, mean``: each model's mean cosine per measured layer."""
+    return pd.concat([pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
+                                    "mean": r.layer_means}) for name, r in results], ignore_index=True)
+
+
+def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:
+    """A token frame (``position, token, mean_cosine``) with the ``row`` and ``col`` of each token's cell."""
+    return frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row)
+
+
+@functools.cache
+def templates() -> dict[str, Any]:
+    """The shipped spec templates, by view name (read once)."""
+    return json.loads(TEMPLATES.read_text(encoding="utf-8"))
+
+
+def _fill(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        return values.get(node, node)
+    if isinstance(node, list):
+        return [_fill(item, values) for item in node]
+    if isinstance(node, dict):
+        return {key: _fill(item, values) for key, item in node.items()}
+    return node
+
+
+def spec(view: str, frame: pd.DataFrame, **values: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of ``view`` drawing ``frame``, with the template's placeholders filled from ``values``.
+
+    ``values`` names placeholders by role: ``title``, ``subtitle``, ``x_range`` (a pair) and ``height``.
+    """
+    replacements: dict[str, Any] = {TITLE: values.get("title", ""), SUBTITLE: values.get("subtitle", "")}
+    if "x_range" in values:
+        replacements[X_LO], replacements[X_HI] = values["x_range"]
+    if "height" in values:
+        replacements[HEIGHT] = values["height"]
+    filled: dict[str, Any] = _fill(templates()[view], replacements)  # a new structure: the template stays
+    data = data_values(frame)
+    name = dataset_name(data)
+    filled["data"] = {"name": name, "format": {"type": "json"}}
+    filled["datasets"] = {name: data}
+    return filled
