@@ -13,6 +13,7 @@ NEFTune-style embedding noise is the Trainer's own ``TrainingArguments(neftune_n
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,8 @@ from .settings import (
 )
 
 __all__ = ["CondensationCallback", "DispersionTrainer"]
+
+logger = logging.getLogger(__name__)
 
 
 class DispersionTrainer(Trainer):
@@ -139,12 +142,17 @@ class CondensationCallback(TrainerCallback):
     measurement (``step, spearman_rho, kendall_tau, last_layer_mean``). The same numbers go into the
     Trainer's ``log_history`` (keys ``condensation/...``). Measures on the main process only.
 
+    ``live=True`` shows a :class:`~nb_condense.monitor.TrainingMonitor` when training starts in a notebook:
+    the losses, the mean cosine per layer vs step and the latest heatmap, redrawn at every log and measurement
+    while ``trainer.train()`` runs. Outside a notebook (scripts, ``accelerate launch``) it logs the same
+    numbers instead (logger ``nb_condense.trainer``), on the main process only.
+
     ``settings`` / ``**options``: any :class:`~nb_condense.settings.MeasureSettings` field (``max_length``
     defaults to 128 here).
     """
 
     @with_options_signature(MeasureSettings, defaults=CALLBACK_DEFAULTS)
-    def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *,
+    def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *, live: bool = False,
                  settings: MeasureSettings | None = None, **options: Any) -> None:
         if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
@@ -156,6 +164,11 @@ class CondensationCallback(TrainerCallback):
         self._layers: list[pd.DataFrame] = []
         self._trends: list[dict[str, float]] = []
         self._measured_steps: set[int] = set()
+        self.live = bool(live)
+        self.monitor: Any = None
+        """The :class:`~nb_condense.monitor.TrainingMonitor` shown during training (``live=True`` in a notebook)."""
+        self.latest: Any = None
+        """The latest :class:`~nb_condense.CondensationResult` measured."""
 
     @property
     def history(self) -> pd.DataFrame:
@@ -180,12 +193,42 @@ class CondensationCallback(TrainerCallback):
         row = {"step": step, **{k: trend[k] for k in ("spearman_rho", "kendall_tau", "last_layer_mean")}}
         self._trends.append(row)
         state.log_history.append({f"condensation/{k}": v for k, v in row.items() if k != "step"} | {"step": step})
+        self.latest = result
+        if self.monitor is not None:
+            self.monitor.measured(step, result)
+        elif self.live:
+            logger.info("step %d: condensation rho %.3f, last-layer mean cosine %.4f", step, row["spearman_rho"],
+                        row["last_layer_mean"])
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
                        **kwargs: Any) -> None:
-        """Measure the model before training (step 0)."""
+        """Open the live view (``live=True`` in a notebook), then measure the model before training (step 0)."""
+        if self.live and state.is_world_process_zero and self.monitor is None:
+            from .monitor import TrainingMonitor, in_notebook
+
+            if in_notebook():
+                from IPython.display import display
+
+                self.monitor = TrainingMonitor(max_steps=int(getattr(state, "max_steps", 0) or 0))
+                display(self.monitor)
         if model is not None and state.global_step == 0:
             self._measure(0, model, state)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None,
+               **kwargs: Any) -> None:
+        """Send the losses of each training log to the live view (or the log, outside a notebook)."""
+        if not self.live or not state.is_world_process_zero or not logs:
+            return
+        if self.monitor is not None:
+            self.monitor.log(state.global_step, logs)
+        elif "loss" in logs:
+            logger.info("step %d: %s", state.global_step,
+                        ", ".join(f"{k} {logs[k]:.4f}" for k in ("loss", "ce_loss", "dispersion_loss") if k in logs))
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        """Mark the live view finished."""
+        if self.monitor is not None:
+            self.monitor.done()
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
                     **kwargs: Any) -> None:

@@ -17,8 +17,6 @@ Example
 from __future__ import annotations
 
 import difflib
-import functools
-import hashlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -31,6 +29,7 @@ import traitlets
 
 from .explorer_views import VIEWS, Choice
 from .explorer_views import view as explorer_view
+from .frontend import LOADER, STYLES, bundle
 from .jobs import MeasuringJob, describe
 from .result import CondensationResult
 from .session import CondensationSession
@@ -40,14 +39,7 @@ __all__ = ["CondensationExplorer", "VIEWS"]
 
 logger = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
 
-
-@functools.cache
-def bundle() -> tuple[str, bytes]:
-    """The explorer's front-end bundle and its hash (pages load it once, keyed by the hash)."""
-    code = (STATIC / "widget.js").read_bytes()
-    return hashlib.sha256(code).hexdigest()[:16], code
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
 SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
           "_layer_options", "_sample_options", "_spec", "_data", "_revision", "_answered", "_progress")
@@ -103,10 +95,10 @@ class CondensationExplorer(anywidget.AnyWidget):
     Vega-Lite spec it is sent. :meth:`chart` returns the current Altair chart, :meth:`data` its data.
     """
 
-    _esm = STATIC / "loader.js"  # asks for the bundle once per page (see js/src/loader.js)
+    _esm = LOADER  # asks for the bundle once per page (see js/src/loader.js)
     bundles_sent = 0
     """How many times this kernel sent the front-end bundle (once per page that shows explorers)."""
-    _css = STATIC / "widget.css"
+    _css = STYLES
 
     # ----- the user's choices ------------------------------------------------------------------------
     model = traitlets.Unicode("").tag(sync=True)

@@ -6,6 +6,7 @@
 import "./widget.css";
 import { ChartPane } from "./chart.js";
 import { buildControls } from "./controls.js";
+import { renderMonitor } from "./monitor.js";
 import { debounce, download, h, requestId } from "./util.js";
 
 const CHOICES = ["model", "layers", "samples", "view"];
@@ -13,6 +14,7 @@ const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status
   "_data"];
 
 function render({ model, el }) {
+  if (model.get("_kind") === "monitor") return renderMonitor({ model, el });
   const pending = {};
   let lastSent = model.get("_request") ?? 0;
   let renderedRevision = -1;

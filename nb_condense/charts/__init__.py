@@ -28,6 +28,7 @@ from .lines import (
     heatmap_with_curves_figure,
     layer_trend_figure,
     training_history_figure,
+    training_losses_figure,
     trend_figure,
 )
 from .output import enable_offline_charts, save_chart
@@ -46,6 +47,7 @@ __all__ = [
     "save_chart",
     "token_strip",
     "training_history",
+    "training_losses",
     "trend_chart",
 ]
 
@@ -56,6 +58,7 @@ layer_trend = returns_chart(layer_trend_figure)
 trend_chart = returns_chart(trend_figure)
 token_strip = returns_chart(token_strip_figure)
 training_history = returns_chart(training_history_figure)
+training_losses = returns_chart(training_losses_figure)
 
 
 def _deprecated(old: str, new: str) -> None:

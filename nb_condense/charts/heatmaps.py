@@ -97,6 +97,8 @@ def heatmap_figure(
     clip: float = DENSITY_CLIP,
     title: str | None = None,
     select: bool = True,
+    width: int = 420,
+    height: int = 320,
 ) -> Figure:
     """Layer fraction (x) vs cosine similarity (y), colour = probability density, for one model.
 
@@ -120,4 +122,4 @@ def heatmap_figure(
         note = caption("pooled", bool(result.metadata.get("include_diagonal")))
     return density_heatmap(density, result.layer_fractions, layers=result.layers, clip=clip,
                            title=title if title is not None else name, subtitle=note, selected=selected,
-                           select=select)
+                           select=select, width=width, height=height)

@@ -22,8 +22,8 @@ from .base import (
 )
 from .heatmaps import heatmap_figure
 
-__all__ = ["distributions_figure", "heatmap_with_curves_figure", "layer_trend_figure", "training_history_figure",
-           "trend_figure"]
+__all__ = ["LOSS_SERIES", "distributions_figure", "heatmap_with_curves_figure", "layer_trend_figure",
+           "training_history_figure", "training_losses_figure", "trend_figure"]
 
 
 def distributions_figure(
@@ -131,7 +131,7 @@ def trend_figure(data: Any, *, title: str | None = None) -> Figure:
     return Figure(chart.properties(title=title) if title else chart, frame)
 
 
-def training_history_figure(history: pd.DataFrame, *, title: str | None = None) -> Figure:
+def training_history_figure(history: pd.DataFrame, *, title: str | None = None, width: int = 420) -> Figure:
     """Mean cosine per layer vs training step (a :class:`~nb_condense.CondensationCallback` history).
 
     One line per layer, coloured by depth: Finding 3 (condensation at initialisation, relieved by training)
@@ -141,8 +141,13 @@ def training_history_figure(history: pd.DataFrame, *, title: str | None = None) 
     if missing:
         raise ValueError(f"The history frame lacks columns {sorted(missing)}; pass CondensationCallback.history.")
     frame = history[["step", "layer", "layer_fraction", "mean"]]
+    return Figure(with_data(_history_template(title or "", int(width)), frame), frame)
+
+
+@functools.lru_cache(maxsize=8)
+def _history_template(title: str, width: int) -> Any:
     chart = (
-        alt.Chart(inline(frame), width=420, height=260)
+        alt.Chart(width=width, height=260)
         .mark_line(point=True)
         .encode(
             x=alt.X("step:Q", title="Training step"),
@@ -152,4 +157,38 @@ def training_history_figure(history: pd.DataFrame, *, title: str | None = None) 
             tooltip=["step:Q", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
         )
     )
-    return Figure(chart.properties(title=title) if title else chart, frame)
+    return chart.properties(title=title) if title else chart
+
+
+LOSS_SERIES = ("loss", "ce_loss", "dispersion_loss")
+"""The losses a training log may hold: the total, its language-model part, the dispersion penalty."""
+
+
+def training_losses_figure(log: pd.DataFrame, *, title: str | None = None, width: int = 420) -> Figure:
+    """Training losses vs step, one line per series (``loss``; ``ce_loss`` and ``dispersion_loss`` when logged).
+
+    ``log`` is tidy (``step, series, value``) or a Trainer's ``log_history`` as a frame (one column per loss).
+    """
+    if {"step", "series", "value"} <= set(log.columns):
+        frame = log[["step", "series", "value"]]
+    else:
+        present = [c for c in LOSS_SERIES if c in log.columns]
+        if "step" not in log.columns or not present:
+            raise ValueError(f"A training log needs a 'step' column and one of {list(LOSS_SERIES)}.")
+        frame = log.melt(id_vars=["step"], value_vars=present, var_name="series").dropna(subset=["value"])
+    return Figure(with_data(_losses_template(title or "", int(width)), frame), frame.reset_index(drop=True))
+
+
+@functools.lru_cache(maxsize=8)
+def _losses_template(title: str, width: int) -> Any:
+    chart = (
+        alt.Chart(width=width, height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("step:Q", title="Training step"),
+            y=alt.Y("value:Q", title="Loss", scale=alt.Scale(zero=False)),
+            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=list(LOSS_SERIES))),
+            tooltip=["step:Q", "series:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+    )
+    return chart.properties(title=title) if title else chart

@@ -263,7 +263,7 @@ def test_deprecated_session_explore_still_returns_an_explorer(session):
 
 # ----- the bundle ----------------------------------------------------------------------------------
 def bundle_of_the_page() -> bytes:
-    from nb_condense.widget import bundle
+    from nb_condense.frontend import bundle
 
     return bundle()[1]
 
@@ -312,7 +312,7 @@ def test_a_background_measurement_can_be_cancelled(tokenizer):
 
 
 def test_each_explorer_carries_a_small_loader_not_the_bundle(explorer):
-    from nb_condense.widget import bundle
+    from nb_condense.frontend import bundle
 
     digest, code = bundle()
     assert len(explorer._esm) < 2_000 and len(code) > 500_000  # ~870 KB is asked for once per page

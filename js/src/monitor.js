@@ -1,0 +1,73 @@
+// TrainingMonitor's front end: three chart panes fed by Python while a training runs in the same cell. Each
+// pane gets its spec once, then only new rows for its dataset (swapped into the drawn view). It never computes.
+import { ChartPane } from "./chart.js";
+import { h } from "./util.js";
+
+const PANELS = [
+  ["losses", "Training losses"],
+  ["means", "Mean cosine per layer vs step"],
+  ["heatmap", "Latest condensation measurement"],
+];
+
+export function renderMonitor({ model, el }) {
+  const summary = h("div", { className: "nbc-monitor-summary", role: "status", "aria-live": "polite" });
+  const root = h("div", { className: "nbc-monitor" });
+  const panes = {};
+  const boxes = PANELS.map(([name, label]) => {
+    const box = h("div", { className: "nbc-chart nbc-panel", "data-panel": name, "aria-label": label });
+    panes[name] = new ChartPane(box, {
+      onLayerClick: () => {},
+      onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { ...detail, panel: name }, bubbles: true })),
+      onError: (message) => {
+        summary.textContent = message;
+      },
+    });
+    return box;
+  });
+  root.replaceChildren(summary, h("div", { className: "nbc-panels" }, boxes));
+  el.replaceChildren(root);
+
+  const shown = {}; // panel -> revision embedded (or being embedded)
+  const latest = {}; // panel -> newest rows update from Python
+  const applied = {}; // panel -> seq of the rows drawn
+  const applyRows = (name) => {
+    const data = latest[name];
+    if (!data || applied[name] === data.seq || panes[name].revision !== data.revision) return;
+    applied[name] = data.seq;
+    panes[name].setData(data.name, JSON.parse(data.values));
+  };
+  const refresh = () => {
+    summary.textContent = model.get("summary") || "Waiting for the first training step…";
+    root.dataset.status = model.get("status");
+    root.dataset.step = String(model.get("step"));
+  };
+  const onPanels = () => {
+    for (const [name, { spec, revision }] of Object.entries(model.get("_panels") ?? {})) {
+      if (shown[name] === revision || !panes[name]) continue;
+      shown[name] = revision;
+      panes[name].show(spec, revision, {}).then((ok) => ok && applyRows(name));
+    }
+  };
+  const onData = () => {
+    const data = model.get("_data");
+    if (!data?.panel || !panes[data.panel]) return;
+    latest[data.panel] = data;
+    applyRows(data.panel);
+  };
+  const listeners = [
+    ["change:summary", refresh],
+    ["change:status", refresh],
+    ["change:step", refresh],
+    ["change:_panels", onPanels],
+    ["change:_data", onData],
+  ];
+  for (const [event, callback] of listeners) model.on(event, callback);
+  refresh();
+  onPanels();
+  onData();
+  model.send({ type: "sync" });
+  return () => {
+    for (const [event, callback] of listeners) model.off(event, callback);
+    for (const pane of Object.values(panes)) pane.finalize();
+  };
+}

@@ -1,0 +1,163 @@
+"""TrainingMonitor: watch condensation while ``trainer.train()`` runs in the same notebook cell.
+
+Four panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
+mean cosine per layer vs step, and the latest measurement's heatmap. Python sends each panel's spec once,
+then only new rows (the page swaps them into the drawn view), so an update costs a few milliseconds in the
+kernel. :class:`~nb_condense.trainer.CondensationCallback` with ``live=True`` opens one in a notebook.
+
+Example
+-------
+>>> monitor = TrainingMonitor(max_steps=10)
+>>> monitor.log(1, {"loss": 3.2, "dispersion_loss": -0.14})
+>>> monitor.step, list(monitor.losses["series"])
+(1, ['loss', 'dispersion_loss'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import anywidget
+import pandas as pd
+import traitlets
+
+from . import charts
+from .charts.lines import LOSS_SERIES
+from .frontend import BUNDLE, STYLES, bundle
+from .result import CondensationResult
+from .specs import data_values
+
+__all__ = ["TrainingMonitor", "in_notebook"]
+
+logger = logging.getLogger(__name__)
+PANELS = ("losses", "means", "heatmap")
+PANEL_WIDTH = 300
+
+
+def in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab), where widgets display."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return bool(shell) and hasattr(shell, "kernel")
+
+
+class TrainingMonitor(anywidget.AnyWidget):
+    """A live view of a training run: losses, mean cosine per layer vs step, the latest heatmap.
+
+    Parameters
+    ----------
+    max_steps
+        The run's length, shown as progress (``0``: unknown).
+
+    Notes
+    -----
+    Feed it with :meth:`log` (the Trainer's logs) and :meth:`measured` (each condensation measurement); the
+    callback does both. :attr:`losses` and :attr:`history` hold everything it drew, as tidy frames.
+    """
+
+    # The whole bundle, not the loader: a running cell holds the kernel, which then answers no request from the
+    # page (the loader's included) until the training ends; the state changes it sends still arrive live.
+    _esm = BUNDLE
+    _css = STYLES
+    _kind = traitlets.Unicode("monitor").tag(sync=True)
+    _bundle_hash = traitlets.Unicode("").tag(sync=True)
+
+    step = traitlets.Int(0).tag(sync=True)
+    """The last training step reported. Type: int. Default: 0."""
+    max_steps = traitlets.Int(0).tag(sync=True)
+    """The run's planned steps (0 if unknown). Type: int. Default: 0."""
+    status = traitlets.Enum(("waiting", "training", "done"), default_value="waiting").tag(sync=True)
+    """``"waiting"`` before the first report, ``"training"``, then ``"done"``. Type: str."""
+    summary = traitlets.Unicode("").tag(sync=True)
+    """One line: the latest losses and last-layer mean cosine. Type: str."""
+
+    _panels = traitlets.Dict().tag(sync=True)
+    _data = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, max_steps: int = 0) -> None:
+        super().__init__(_bundle_hash=bundle()[0], max_steps=int(max_steps))
+        self._lock = threading.RLock()
+        self.losses = pd.DataFrame(columns=["step", "series", "value"])
+        self.history = pd.DataFrame(columns=["step", "layer", "layer_fraction", "mean"])
+        self.latest: CondensationResult | None = None
+        self.update_ms: list[float] = []
+        """Kernel time of each update (making and sending what changed), for the record."""
+        self._seq = 0
+        self.on_msg(self._on_message)
+
+    # ----- what the training reports ------------------------------------------------------------------
+    def log(self, step: int, logs: dict[str, Any]) -> None:
+        """Add the losses of one Trainer log (``loss``, ``ce_loss``, ``dispersion_loss`` when present)."""
+        rows = [{"step": int(step), "series": k, "value": float(logs[k])} for k in LOSS_SERIES if k in logs]
+        if not rows:
+            return
+        with self._timed():
+            self.losses = pd.concat([self.losses, pd.DataFrame(rows)], ignore_index=True)
+            self._show("losses", lambda frame: charts.training_losses.figure(frame, width=PANEL_WIDTH), self.losses)
+            self.step, self.status = int(step), "training"
+            self._summarise()
+
+    def measured(self, step: int, result: CondensationResult) -> None:
+        """Add one condensation measurement (the callback's, at ``step``)."""
+        with self._timed():
+            frame = pd.DataFrame({"step": int(step), "layer": result.layers, "layer_fraction": result.layer_fractions,
+                                  "mean": result.layer_means})
+            self.history = pd.concat([self.history, frame], ignore_index=True)
+            self.latest = result
+            self._show("means", lambda frame: charts.training_history.figure(frame, width=PANEL_WIDTH), self.history)
+            self._show("heatmap", lambda r: charts.heatmap.figure(r, title="Latest measurement", select=False,
+                                                                  width=PANEL_WIDTH, height=260),
+                       result, data=charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
+            self.step = max(self.step, int(step))
+            self.status = "training" if self.status == "waiting" else self.status
+            self._summarise()
+
+    def done(self) -> None:
+        """Mark the run finished."""
+        with self._lock:
+            self.status = "done"
+            self._summarise()
+
+    # ----- drawing -------------------------------------------------------------------------------------
+    def _show(self, panel: str, make: Any, source: Any, data: pd.DataFrame | None = None) -> None:
+        """A panel's first spec, or only its new rows once the page has the spec."""
+        current = self._panels.get(panel)
+        if current is None:
+            spec = make(source).chart.to_dict(validate=False)
+            self._panels = {**self._panels, panel: {"spec": spec, "revision": len(self._panels) + 1}}
+            return
+        frame = data if data is not None else make(source).data
+        self._seq += 1
+        self._data = {"panel": panel, "revision": current["revision"], "seq": self._seq,
+                      "name": current["spec"]["data"]["name"], "values": data_values(frame)}
+
+    def _summarise(self) -> None:
+        latest = self.losses.groupby("series")["value"].last() if len(self.losses) else pd.Series(dtype=float)
+        parts = [f"step {self.step}" + (f"/{self.max_steps}" if self.max_steps else "")]
+        parts += [f"{name} {latest[name]:.4f}" for name in LOSS_SERIES if name in latest]
+        if self.latest is not None:
+            parts.append(f"last-layer mean cosine {float(self.latest.layer_means[-1]):.3f}")
+        self.summary = " · ".join(parts)
+
+    @contextlib.contextmanager
+    def _timed(self) -> Iterator[None]:
+        """Serialise an update (training threads and the kernel) and record its kernel time."""
+        with self._lock:
+            start = time.perf_counter()
+            yield
+            self.update_ms.append((time.perf_counter() - start) * 1000)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "bundle":
+            digest, code = bundle()
+            self.send({"type": "bundle", "hash": digest}, buffers=[code])
+        elif content.get("type") == "sync":
+            with self._lock:
+                self.send_state(["step", "max_steps", "status", "summary", "_panels", "_data"])
