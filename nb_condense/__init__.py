@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are
     from .dispersion import dispersion_penalty as dispersion_penalty
     from .engine import measure as measure
     from .models import load_model as load_model
+    from .monitor import TrainingMonitor as TrainingMonitor
+    from .page import save_explorer as save_explorer
     from .result import CondensationResult as CondensationResult
     from .session import CondensationSession as CondensationSession
     from .session import compare as compare
@@ -51,6 +53,8 @@ _EXPORTS = {
     "measure": "engine",
     "measure_embedding_condensation": "compat",
     "plot_similarity_heatmap": "compat",
+    "save_explorer": "page",
+    "TrainingMonitor": "monitor",
     "sample_texts": "corpus",
     "save_chart": "charts",
 }

@@ -5,6 +5,7 @@ Examples
 nb-condense demo                                   # embedded MiniLM on the builtin corpus, offline
 nb-condense measure gpt2 --dataset wikipedia --repetitions 100 --out gpt2.npz --plot gpt2.png
 nb-condense measure random:gpt2 --tokenizer gpt2   # an untrained GPT-2 (condensation at init)
+nb-condense page gpt2.npz gpt2-large.npz --out explorer.html   # the explorer as one offline page
 """
 
 from __future__ import annotations
@@ -162,6 +163,22 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _page(args: argparse.Namespace) -> int:
+    from .page import save_explorer
+    from .result import CondensationResult
+
+    out = writable_path(args.out, "--out")
+    if out.suffix.lower() != ".html":
+        raise ValueError(f"--out {str(out)!r}: the page is an .html file.")
+    results: dict[str, CondensationResult] = {}
+    for path in args.results:
+        result = CondensationResult.load(path)
+        name = str(result.metadata.get("model_name") or Path(path).stem)
+        results[name if name not in results else Path(path).stem] = result
+    print(f"saved {save_explorer(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nb-condense", description="Measure embedding condensation.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--plot", help="save the heatmap (.png, .svg, .pdf, .html)")
     m.add_argument("--no-progress", action="store_true")
     m.set_defaults(run=_measure)
+
+    p = commands.add_parser("page", help="write the explorer of saved results as one offline HTML page")
+    p.add_argument("results", nargs="+", help="results saved with CondensationResult.save (.npz)")
+    p.add_argument("--out", required=True, help="the page to write (.html)")
+    p.add_argument("--title", default="Embedding condensation explorer", help="the page's title")
+    p.set_defaults(run=_page)
 
     d = commands.add_parser("demo", help="offline demo: embedded MiniLM on the builtin corpus")
     d.add_argument("--out-dir", default="nb_condense_demo")

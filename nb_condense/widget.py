@@ -214,6 +214,15 @@ class CondensationExplorer(anywidget.AnyWidget):
 
         return save_chart(self.chart(), path)
 
+    def save_page(self, path: str | Path, *, title: str = "Embedding condensation explorer") -> Path:
+        """Write the whole explorer (every model, layer, sample and view) as one offline HTML file.
+
+        The page needs no kernel: see :func:`nb_condense.save_explorer`. Every session must be measured.
+        """
+        from .page import save_explorer
+
+        return save_explorer(self._sessions, path, title=title)
+
     def wait(self, timeout: float | None = None) -> CondensationExplorer:
         """Block until a background measurement has finished (for scripts and tests)."""
         job = self._job

@@ -65,6 +65,7 @@ export class ChartPane {
     }
     this.finalize();
     this.view = result;
+    this.container.vegaView = result.view; // for tests and the curious: the drawn Vega view
     this.revision = revision;
     this.container.replaceChildren(target);
     this.container.dataset.revision = String(revision);
@@ -98,6 +99,28 @@ export class ChartPane {
     view.data(name, rows);
     await view.runAsync();
     this.rendered("data");
+    return true;
+  }
+
+  /** Set the values of the drawn chart's params that it declares (others are ignored). */
+  async setParams(params) {
+    const view = this.view?.view;
+    if (!view) return false;
+    let changed = false;
+    for (const [name, value] of Object.entries(params)) {
+      let current;
+      try {
+        current = view.signal(name);
+      } catch {
+        continue; // not a param of this chart
+      }
+      if (JSON.stringify(current) === JSON.stringify(value)) continue;
+      view.signal(name, value);
+      changed = true;
+    }
+    if (!changed) return false;
+    await view.runAsync();
+    this.rendered("params");
     return true;
   }
 

@@ -7,11 +7,12 @@ import "./widget.css";
 import { ChartPane } from "./chart.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
+import { pageModel } from "./page.js";
 import { debounce, download, h, requestId } from "./util.js";
 
 const CHOICES = ["model", "layers", "samples", "view"];
 const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered",
-  "_data"];
+  "_data", "_inline", "_params"];
 
 function render({ model, el }) {
   if (model.get("_kind") === "monitor") return renderMonitor({ model, el });
@@ -128,7 +129,16 @@ function render({ model, el }) {
     if (isHeatmap() && chart.revision === renderedRevision) chart.highlight(current("layers"));
   };
   let appliedData = null;
-  const applyData = () => {
+  let appliedInline = null;
+  const applyData = async () => {
+    // a page without a kernel: the spec's datasets come with it, its params follow the controls
+    const inline = model.get("_inline");
+    if (inline && inline.revision === chart.revision && appliedInline !== inline.revision) {
+      appliedInline = inline.revision;
+      for (const [name, rows] of Object.entries(inline.datasets)) await chart.setData(name, rows);
+    }
+    const params = model.get("_params");
+    if (params && chart.revision === renderedRevision) await chart.setParams(params);
     const data = model.get("_data");
     if (!data || !data.name || data.seq === appliedData || data.revision !== chart.revision) return;
     appliedData = data.seq;
@@ -176,4 +186,11 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+/** The explorer in a saved page (no kernel): see page.js. Returns the page's model and chart, for tests. */
+function renderPage({ el, payload }) {
+  const model = pageModel(payload);
+  render({ model, el });
+  return { model };
+}
+
+export default { render, renderPage };

@@ -39,7 +39,7 @@ class GuardedPage:
     def _route(self, route: object) -> None:
         url = route.request.url
         host = urlparse(url).hostname
-        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        if url.startswith(("data:", "blob:", "file:")) or host in LOCAL_HOSTS:
             route.fallback()
         else:
             self.blocked.append(url)

@@ -1,0 +1,216 @@
+"""The explorer as one offline HTML file that needs no kernel: ``save_explorer(sessions, "explorer.html")``.
+
+The page holds every loaded model's per-text histograms and per-token means (once, gzip-compressed), the
+explorer's bundle, and one Vega-Lite spec per model and view. The specs declare every computation the page
+does when a control changes: filter the chosen texts (a Vega param), sum their counts per layer and bin, divide
+by each layer's total (the pooled density), fill empty bins with zeros. So Python still defines the maths, the
+page only evaluates it; the same controls as the notebook's explorer drive the params.
+
+Example
+-------
+>>> import nb_condense as nbc, tempfile, pathlib
+>>> result = nbc.measure("embedded", dataset="builtin", n_texts=2, max_length=32, show_progress=False)
+>>> path = save_explorer({"MiniLM": result}, pathlib.Path(tempfile.mkdtemp()) / "explorer.html")
+>>> path.read_text()[:15]
+'<!doctype html>'
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import specs
+from .charts.base import DENSITY_CLIP
+from .charts.heatmaps import _heatmap_template
+from .charts.lines import _distributions_template
+from .charts.tokens import _token_template
+from .explorer_views import VIEWS
+from .files import write_text
+from .frontend import STYLES, bundle
+from .result import CondensationResult
+from .session import CondensationSession
+
+__all__ = ["page_payload", "save_explorer"]
+
+TOKEN_DIGITS = 4
+"""Per-token mean cosines are stored with 4 decimals (a colour in the Tokens view; 1e-4 is below what it shows)."""
+
+
+def _results(sessions: Any) -> dict[str, CondensationResult]:
+    """``{name: result}`` from what the explorer accepts (sessions must be measured: a page never measures)."""
+    if isinstance(sessions, Mapping):
+        items = list(sessions.items())
+    else:
+        items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
+    out: dict[str, CondensationResult] = {}
+    for name, item in items:
+        if isinstance(item, CondensationResult):
+            result, label = item, name or str(item.metadata.get("model_name"))
+        elif isinstance(item, CondensationSession):
+            result, label = item.measured_result(), name or item.name
+        else:
+            raise TypeError(f"save_explorer takes CondensationSession or CondensationResult objects, got "
+                            f"{type(item).__name__}.")
+        if label in out:
+            raise ValueError(f"Two models are named {label!r}: pass a {{name: session}} dict with distinct names.")
+        out[label] = result
+    if not out:
+        raise ValueError("save_explorer needs at least one measured session or result.")
+    return out
+
+
+def _pooling(result: CondensationResult, *, layers: bool) -> list[dict[str, Any]]:
+    """The declared maths of a pooled density: chosen texts -> summed counts -> density per layer and bin."""
+    bins, n = result.bins, len(result.layers)
+    steps: list[dict[str, Any]] = [{"filter": "length(samples) == 0 || indexof(samples, datum.text) >= 0"}]
+    if layers:
+        steps.append({"filter": "length(layers) == 0 || indexof(layers, datum.layer) >= 0"})
+    steps += [
+        {"flatten": ["bins", "counts"], "as": ["bin", "count"]},
+        {"aggregate": [{"op": "sum", "field": "count", "as": "count"}], "groupby": ["layer", "bin"]},
+    ]
+    if layers:  # every bin of every layer, as session.distribution() gives: empty bins have density 0
+        steps.append({"impute": "count", "key": "bin", "keyvals": {"start": 0, "stop": bins}, "groupby": ["layer"],
+                      "value": 0})
+    fraction = f"datum.layer / {max(result.n_entries - 1, 1)}"
+    steps += [
+        {"joinaggregate": [{"op": "sum", "field": "count", "as": "total"}], "groupby": ["layer"]},
+        {"calculate": f"datum.count / (datum.total * {2 / bins!r})", "as": "density"},
+        {"calculate": fraction, "as": "layer_fraction"},
+    ]
+    if layers:
+        return [*steps, {"calculate": f"-1 + (datum.bin + 0.5) * {2 / bins!r}", "as": "cosine"}]
+    half = 0.5 / max(n - 1, 1) if n > 1 else 0.5
+    return [*steps, {"filter": "datum.density > 0"},
+            {"calculate": f"datum.layer_fraction - {half!r}", "as": "x0"},
+            {"calculate": f"datum.layer_fraction + {half!r}", "as": "x1"},
+            {"calculate": f"-1 + datum.bin * {2 / bins!r}", "as": "cosine_low"},
+            {"calculate": f"-1 + (datum.bin + 1) * {2 / bins!r}", "as": "cosine_high"}]
+
+
+def _declared(chart: Any, transforms: list[dict[str, Any]], params: dict[str, Any], data: str) -> dict[str, Any]:
+    """A chart's spec with the page's params and transforms, reading the named dataset ``data``."""
+    spec = chart.to_dict(validate=False)
+    spec.pop("datasets", None)
+    spec["data"] = {"name": data}
+    spec["transform"] = transforms + spec.get("transform", [])
+    spec["params"] = [{"name": name, "value": value} for name, value in params.items()] + spec.get("params", [])
+    return spec
+
+
+def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
+    frame = specs.heatmap_frame(result.density(), result.layer_fractions, result.layers)
+    note = specs.caption("pooled", bool(result.metadata.get("include_diagonal")))
+    heat = _heatmap_template(specs.x_range(frame), DENSITY_CLIP, name, note, (), True, 420, 320)
+    tokens = _declared(_token_template(specs.TOKENS_PER_ROW, 22, "tokens"), [
+        {"filter": "datum.text == sample"},
+        {"calculate": "datum.means[layer_position]", "as": "mean_cosine"},
+        {"calculate": f"floor(datum.position / {specs.TOKENS_PER_ROW})", "as": "row"},
+        {"calculate": f"datum.position % {specs.TOKENS_PER_ROW}", "as": "col"},
+    ], {"sample": 0, "layer_position": len(result.layers) - 1, "layer": int(result.layers[-1])}, "tokens")
+    tokens["height"] = {"step": 22}
+    tokens["title"] = {"text": {"expr": "'Sample ' + sample + ', layer ' + layer"}}
+    return {
+        "heatmap": _declared(heat, _pooling(result, layers=False), {"samples": []}, "histograms"),
+        "distributions": _declared(_distributions_template(False, "", 420, 240), _pooling(result, layers=True),
+                                   {"samples": [], "layers": []}, "histograms"),
+        "tokens": tokens if result.has_tokens else None,
+    }
+
+
+def _model_data(result: CondensationResult) -> dict[str, Any]:
+    """Per-text histograms (non-empty bins only) and per-token means, compactly (columns, not records)."""
+    text, layer, bins, counts = [], [], [], []
+    for t in range(result.n_texts):
+        for k, index in enumerate(result.layers.tolist()):
+            nonzero = np.flatnonzero(result.histograms[t, k])
+            text.append(t)
+            layer.append(int(index))
+            bins.append(nonzero.tolist())
+            counts.append(result.histograms[t, k, nonzero].tolist())
+    data: dict[str, Any] = {"histograms": {"text": text, "layer": layer, "bins": bins, "counts": counts}}
+    if result.has_tokens:
+        assert result.token_strings is not None and result.token_means is not None
+        owner = np.repeat(np.arange(result.n_texts), result.token_counts)
+        starts = np.concatenate([[0], np.cumsum(result.token_counts)[:-1]])
+        data["tokens"] = {"text": owner.tolist(), "position": (np.arange(len(owner)) - starts[owner]).tolist(),
+                          "token": result.token_strings.tolist(),
+                          "means": np.round(result.token_means.astype(np.float64), TOKEN_DIGITS).tolist()}
+    return data
+
+
+def page_payload(sessions: Any) -> dict[str, Any]:
+    """Everything the page needs, as JSON-ready data: models, controls, declared specs, data."""
+    results = _results(sessions)
+    models = []
+    for name, result in results.items():
+        texts = result.texts if result.texts is not None else [""] * result.n_texts
+        models.append({
+            "name": name,
+            "layer_options": [{"layer": int(k), "fraction": float(f)}
+                              for k, f in zip(result.layers, result.layer_fractions)],
+            "sample_options": [{"sample": i, "words": " ".join(t.split()[:8]), "n_tokens": int(n)}
+                               for i, (t, n) in enumerate(zip(texts, result.token_counts))],
+            "specs": _model_specs(name, result),
+            "data": _model_data(result),
+        })
+    trend = specs.spec("trend", specs.layer_means_frame(results.items()))
+    views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
+    return {"models": models, "trend": trend, "views": views}
+
+
+def _packed(data: bytes) -> str:
+    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="generator" content="nb_condense {version}">
+<style>body {{ font-family: system-ui, sans-serif; margin: 16px; }} {styles}</style></head>
+<body><h1 style="font-size: 1.2em">{title}</h1><div id="explorer">Loading the explorer…</div>
+<noscript>This page needs JavaScript (and a browser from 2023 or later) to draw the explorer.</noscript>
+<script type="application/octet-stream" id="nbc-bundle">{bundle}</script>
+<script type="application/octet-stream" id="nbc-payload">{payload}</script>
+<script type="module">
+const unpack = async (id) => {{
+  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).text();
+}};
+const el = document.getElementById("explorer");
+try {{
+  const code = await unpack("nbc-bundle");
+  const url = URL.createObjectURL(new Blob([code], {{ type: "text/javascript" }}));
+  const explorer = (await import(url)).default;
+  window.nbcPage = explorer.renderPage({{ el, payload: JSON.parse(await unpack("nbc-payload")) }});
+}} catch (error) {{
+  el.textContent = "The explorer could not start: " + (error.message ?? error);
+}}
+</script></body></html>
+"""
+
+
+def save_explorer(sessions: Any, path: str | Path, *, title: str = "Embedding condensation explorer") -> Path:
+    """Write the whole explorer as one self-contained, offline HTML file (no kernel, no network).
+
+    ``sessions``: measured sessions or results, a list of them or a ``{name: session}`` dict, as the explorer
+    takes. The page has every model, layer and sample, the four views and the same controls.
+    """
+    from ._version import __version__
+
+    path = Path(path)
+    if path.suffix.lower() != ".html":
+        raise ValueError(f"save_explorer writes an .html file, got {path.name!r}.")
+    payload = json.dumps(page_payload(sessions), separators=(",", ":"), allow_nan=False)
+    text = PAGE.format(title=html.escape(title), version=__version__, styles=STYLES.read_text(encoding="utf-8"),
+                       bundle=_packed(bundle()[1]), payload=_packed(payload.encode("utf-8")))
+    return write_text(path, text)
+
