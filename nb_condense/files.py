@@ -11,10 +11,10 @@ Example
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> write_text(folder / "note.txt", "hello").read_text()
 'hello'
->>> read_archive(folder / "note.txt", expected="result")
+>>> read_archive(folder / "note.txt", expected="result")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-nb_condense.files.FileFormatError: ... is not an nb_condense file (it is not a .npz archive) ...
+nb_condense.files.FileFormatError: ...note.txt is not an nb_condense file (it is not a .npz archive)...: pass ...
 """
 
 from __future__ import annotations

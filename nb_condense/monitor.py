@@ -29,7 +29,7 @@ import traitlets
 
 from . import charts
 from .charts.lines import LOSS_SERIES
-from .frontend import BUNDLE, STYLES, bundle
+from .frontend import BUNDLE, STYLES, answer_page, bundle
 from .result import CondensationResult
 from .specs import data_values
 
@@ -153,11 +153,4 @@ class TrainingMonitor(anywidget.AnyWidget):
             self.update_ms.append((time.perf_counter() - start) * 1000)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        if content.get("type") == "bundle":
-            digest, code = bundle()
-            self.send({"type": "bundle", "hash": digest}, buffers=[code])
-        elif content.get("type") == "sync":
-            with self._lock:
-                self.send_state(["step", "max_steps", "status", "summary", "_panels", "_data"])
+        answer_page(self, content, ("step", "max_steps", "status", "summary", "_panels", "_data"), self._lock)

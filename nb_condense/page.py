@@ -21,7 +21,6 @@ import base64
 import gzip
 import html
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ from .explorer_views import VIEWS
 from .files import write_text
 from .frontend import STYLES, bundle
 from .result import CondensationResult
-from .session import CondensationSession
+from .session import named_sessions
 
 __all__ = ["page_payload", "save_explorer"]
 
@@ -45,26 +44,9 @@ TOKEN_DIGITS = 4
 
 
 def _results(sessions: Any) -> dict[str, CondensationResult]:
-    """``{name: result}`` from what the explorer accepts (sessions must be measured: a page never measures)."""
-    if isinstance(sessions, Mapping):
-        items = list(sessions.items())
-    else:
-        items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
-    out: dict[str, CondensationResult] = {}
-    for name, item in items:
-        if isinstance(item, CondensationResult):
-            result, label = item, name or str(item.metadata.get("model_name"))
-        elif isinstance(item, CondensationSession):
-            result, label = item.measured_result(), name or item.name
-        else:
-            raise TypeError(f"save_explorer takes CondensationSession or CondensationResult objects, got "
-                            f"{type(item).__name__}.")
-        if label in out:
-            raise ValueError(f"Two models are named {label!r}: pass a {{name: session}} dict with distinct names.")
-        out[label] = result
-    if not out:
-        raise ValueError("save_explorer needs at least one measured session or result.")
-    return out
+    """``{name: result}`` from what the explorer accepts; every session must be measured (a page never measures)."""
+    return {name: session.measured_result()
+            for name, session in named_sessions(sessions, where="save_explorer").items()}
 
 
 def _pooling(result: CondensationResult, *, layers: bool) -> list[dict[str, Any]]:

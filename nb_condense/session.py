@@ -15,7 +15,7 @@ Example
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from .settings import (
     with_options_signature,
 )
 
-__all__ = ["CondensationSession", "NotMeasuredError", "compare"]
+__all__ = ["CondensationSession", "NotMeasuredError", "compare", "named_sessions"]
 
 Layers = int | Iterable[int] | None
 
@@ -258,6 +258,38 @@ class CondensationSession:
     def __repr__(self) -> str:
         state = "measured" if self.measured else "not measured yet"
         return f"CondensationSession({self.name!r}, texts={len(self._state.texts)}, {state})"
+
+
+def named_sessions(sessions: Any, *, where: str) -> dict[str, CondensationSession]:
+    """One session, a result, a list/tuple of them or a ``{name: session}`` mapping, keyed by unique name.
+
+    ``where`` names the caller in the errors (an empty input, an object of another type, two equal names, a
+    session without texts).
+    """
+    if isinstance(sessions, Mapping):
+        items: list[tuple[str | None, Any]] = [(str(name), session) for name, session in sessions.items()]
+    else:
+        items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
+    if not items:
+        raise ValueError(f"{where} needs at least one session.")
+    named: dict[str, CondensationSession] = {}
+    for name, session in items:
+        if isinstance(session, CondensationResult):
+            session = CondensationSession.from_result(session, name=name)
+        if not isinstance(session, CondensationSession):
+            raise TypeError(
+                f"{where} takes CondensationSession or CondensationResult objects, got "
+                f"{type(session).__name__}: wrap a model with nbc.CondensationSession(model, tokenizer, ...)."
+            )
+        name = name or session.name
+        if name in named:
+            raise ValueError(f"Two sessions are named {name!r}: give them distinct names "
+                             "(CondensationSession(..., name=...) or pass a {name: session} dict).")
+        if not session.texts:
+            raise ValueError(f"Session {name!r} has no texts, so there is nothing to explore: add some with "
+                             "session.add_texts([...]) first.")
+        named[name] = session
+    return named
 
 
 def compare(sessions: Sequence[CondensationSession]) -> pd.DataFrame:

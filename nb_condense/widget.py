@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 import logging
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +28,9 @@ import traitlets
 
 from .explorer_views import VIEWS, Choice
 from .explorer_views import view as explorer_view
-from .frontend import LOADER, STYLES, bundle
+from .frontend import LOADER, STYLES, answer_page, bundle
 from .jobs import MeasuringJob, describe
-from .result import CondensationResult
-from .session import CondensationSession
+from .session import CondensationSession, named_sessions
 from .specs import data_values
 
 __all__ = ["CondensationExplorer", "VIEWS"]
@@ -46,34 +44,6 @@ SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "erro
 SPEC_FIELDS = ("layers", "samples")
 """The choices a view's spec may depend on (besides the model and the view)."""
 """The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
-
-
-def _sessions_by_name(sessions: Any) -> dict[str, CondensationSession]:
-    """One session, a result, a list/tuple of them or a ``{name: session}`` mapping, keyed by unique name."""
-    if isinstance(sessions, Mapping):
-        items: list[tuple[str | None, Any]] = [(str(name), session) for name, session in sessions.items()]
-    else:
-        items = [(None, s) for s in (sessions if isinstance(sessions, (list, tuple)) else [sessions])]
-    if not items:
-        raise ValueError("CondensationExplorer needs at least one session.")
-    named: dict[str, CondensationSession] = {}
-    for name, session in items:
-        if isinstance(session, CondensationResult):
-            session = CondensationSession.from_result(session, name=name)
-        if not isinstance(session, CondensationSession):
-            raise TypeError(
-                f"CondensationExplorer takes CondensationSession or CondensationResult objects, got "
-                f"{type(session).__name__}: wrap a model with nbc.CondensationSession(model, tokenizer, ...)."
-            )
-        name = name or session.name
-        if name in named:
-            raise ValueError(f"Two sessions are named {name!r}: give them distinct names "
-                             "(CondensationSession(..., name=...) or pass a {name: session} dict).")
-        if not session.texts:
-            raise ValueError(f"Session {name!r} has no texts, so there is nothing to explore: add some with "
-                             "session.add_texts([...]) first.")
-        named[name] = session
-    return named
 
 
 class CondensationExplorer(anywidget.AnyWidget):
@@ -96,8 +66,6 @@ class CondensationExplorer(anywidget.AnyWidget):
     """
 
     _esm = LOADER  # asks for the bundle once per page (see js/src/loader.js)
-    bundles_sent = 0
-    """How many times this kernel sent the front-end bundle (once per page that shows explorers)."""
     _css = STYLES
 
     # ----- the user's choices ------------------------------------------------------------------------
@@ -152,7 +120,7 @@ class CondensationExplorer(anywidget.AnyWidget):
                 f"CondensationExplorer() got an unexpected keyword argument {unknown[0]!r}"
                 + (f"; did you mean {hint[0]!r}?" if hint else f"; valid options: {', '.join(OPTIONS)}.")
             )
-        self._sessions = _sessions_by_name(sessions)
+        self._sessions = named_sessions(sessions, where="CondensationExplorer")
         names = list(self._sessions)
         self._background = bool(options.pop("background", True))
         model = options.pop("model", names[0])
@@ -417,18 +385,7 @@ class CondensationExplorer(anywidget.AnyWidget):
             self._fail(ValueError(f"Dropped {len(dropped)} chosen layer(s): " + " ".join(dropped)))
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        if content.get("type") == "sync":  # a view was just rendered: send it the whole state Python holds
-            with self._lock:
-                self.send_state(list(SYNCED))
-            return
-        if content.get("type") == "bundle":  # the page's first explorer asks for the bundle (js/src/loader.js)
-            digest, code = bundle()
-            self.send({"type": "bundle", "hash": digest}, buffers=[code])
-            CondensationExplorer.bundles_sent += 1  # (anywidget makes a subclass per instance)
-            return
-        if "id" not in content:
+        if answer_page(self, content, SYNCED, self._lock) or not isinstance(content, dict) or "id" not in content:
             return
         reply: dict[str, Any] = {"id": content["id"]}
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..files import write_text
 from ..specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
 from .base import DENSITY_CLIP
 from .heatmaps import _heatmap_template
@@ -43,7 +44,7 @@ def render_templates() -> str:
 
 def main() -> None:
     """Rewrite ``nb_condense/static/spec_templates.json``."""
-    TEMPLATES.write_text(render_templates(), encoding="utf-8")
+    write_text(TEMPLATES, render_templates())
     print(f"wrote {TEMPLATES}")
 
 

@@ -22,6 +22,7 @@ BUILD = f'''\
 import json, pathlib
 import ipywidgets
 import nb_condense as nbc
+from nb_condense import frontend
 from transformers import AutoConfig
 from nb_condense.models import load_tokenizer, random_model
 
@@ -45,7 +46,7 @@ for explorer in explorers:
     explorer.wait(60)
 tmp = pathlib.Path("statuses.json.tmp")
 tmp.write_text(json.dumps({"explorers": [[e.model, e.status, e.error] for e in explorers],
-                           "bundles_sent": nbc.CondensationExplorer.bundles_sent}))
+                           "bundles_sent": frontend.SENT["bundles"]}))
 tmp.replace("statuses.json")'''
 
 

@@ -351,7 +351,7 @@ WRITES = re.compile(r"open\(|np\.savez|\.save\(|to_csv\(|write_text\(|write_byte
 SAFE = re.compile(
     r"\b(result|partial)\.save\("  # CondensationResult.save / PartialMeasurement.save: save_archive inside
     r"|to_csv\(index=False\)"  # to a string, written by write_text
-    r"|\bwrite_(text|bytes)\((out|path)\b"  # the atomic writers of nb_condense.files
+    r"|(?<![.\w])write_(text|bytes)\("  # the atomic writers of nb_condense.files (not Path's methods)
     r"|chart\.save\(handle\b"  # into an in-memory buffer
 )
 
