@@ -20,6 +20,18 @@ TINY_CONFIGS = {
 }
 
 
+class Failing(torch.nn.Module):
+    """A model whose forward pass raises (a measurement that fails)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.config = None
+
+    def forward(self, **_):
+        raise RuntimeError("the GPU caught fire")
+
+
 def tiny_model(kind: str, lm_head: bool = False, seed: int = 0) -> torch.nn.Module:
     from transformers import AutoConfig
 

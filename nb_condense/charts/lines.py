@@ -144,20 +144,22 @@ def training_history_figure(history: pd.DataFrame, *, title: str | None = None, 
     return Figure(with_data(_history_template(title or "", int(width)), frame), frame)
 
 
+def _versus_step(title: str, width: int, **encoding: Any) -> Any:
+    """Lines with points over the training step (x), drawn as ``encoding`` says."""
+    chart = alt.Chart(width=width, height=260).mark_line(point=True).encode(
+        x=alt.X("step:Q", title="Training step"), **encoding)
+    return chart.properties(title=title) if title else chart
+
+
 @functools.lru_cache(maxsize=8)
 def _history_template(title: str, width: int) -> Any:
-    chart = (
-        alt.Chart(width=width, height=260)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("step:Q", title="Training step"),
-            y=alt.Y("mean:Q", title="Mean cosine similarity"),
-            color=alt.Color("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(scheme="viridis", domain=[0, 1])),
-            detail="layer:N",
-            tooltip=["step:Q", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
-        )
+    return _versus_step(
+        title, width,
+        y=alt.Y("mean:Q", title="Mean cosine similarity"),
+        color=alt.Color("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(scheme="viridis", domain=[0, 1])),
+        detail="layer:N",
+        tooltip=["step:Q", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
     )
-    return chart.properties(title=title) if title else chart
 
 
 LOSS_SERIES = ("loss", "ce_loss", "dispersion_loss")
@@ -181,14 +183,9 @@ def training_losses_figure(log: pd.DataFrame, *, title: str | None = None, width
 
 @functools.lru_cache(maxsize=8)
 def _losses_template(title: str, width: int) -> Any:
-    chart = (
-        alt.Chart(width=width, height=260)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("step:Q", title="Training step"),
-            y=alt.Y("value:Q", title="Loss", scale=alt.Scale(zero=False)),
-            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=list(LOSS_SERIES))),
-            tooltip=["step:Q", "series:N", alt.Tooltip("value:Q", format=".4f")],
-        )
+    return _versus_step(
+        title, width,
+        y=alt.Y("value:Q", title="Loss", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=list(LOSS_SERIES))),
+        tooltip=["step:Q", "series:N", alt.Tooltip("value:Q", format=".4f")],
     )
-    return chart.properties(title=title) if title else chart

@@ -43,13 +43,18 @@ def run_cell(page, index: int) -> None:
     page.keyboard.press("Shift+Enter")
 
 
+def open_and_run_first_cell(page, url: str, notebook: str) -> None:
+    """Open ``notebook`` in the Lab at ``url``, wait for its kernel, run its first cell."""
+    page.goto(f"{url}/lab/tree/{notebook}", timeout=PAGE_LOAD)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_kernel_idle(page, url)
+    run_cell(page, 0)
+
+
 def test_explorer_in_jupyterlab(lab, guarded):
     server, folder = lab
     page = guarded.page
-    page.goto(f"{server.url}/lab/tree/smoke.ipynb", timeout=PAGE_LOAD)
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
-    wait_kernel_idle(page, server.url)
-    run_cell(page, 0)
+    open_and_run_first_cell(page, server.url, "smoke.ipynb")
     page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
     page.click(".nbc-chip[data-layer='1']")
     page.wait_for_selector(".nbc-chip[data-layer='1'][aria-pressed='true']", timeout=RENDER)

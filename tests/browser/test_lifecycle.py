@@ -12,7 +12,7 @@ import pytest
 
 from .notebooks import write_notebook
 from .servers import Server, lab_server
-from .test_lab import run_cell, wait_kernel_idle
+from .test_lab import open_and_run_first_cell, run_cell
 from .timeouts import PAGE_LOAD, ROUND_TRIP
 
 pytestmark = pytest.mark.browser
@@ -63,10 +63,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path
 def test_the_page_ends_in_the_status_python_holds(lab, guarded):
     server, folder = lab
     page = guarded.page
-    page.goto(f"{server.url}/lab/tree/lifecycle.ipynb", timeout=PAGE_LOAD)
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
-    wait_kernel_idle(page, server.url)
-    run_cell(page, 0)
+    open_and_run_first_cell(page, server.url, "lifecycle.ipynb")
     page.wait_for_function(f"document.querySelectorAll('.nbc-explorer').length === {2 * N}", timeout=PAGE_LOAD)
     run_cell(page, 1)
     deadline = time.monotonic() + PAGE_LOAD / 1000

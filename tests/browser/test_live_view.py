@@ -14,7 +14,7 @@ import pytest
 from .conftest import ARTIFACTS
 from .notebooks import write_notebook
 from .servers import Server, lab_server
-from .test_lab import run_cell, wait_kernel_idle
+from .test_lab import open_and_run_first_cell
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD
 
 pytestmark = pytest.mark.browser
@@ -63,10 +63,7 @@ UPDATES = """() => [...document.querySelectorAll('.nbc-monitor .nbc-panel')]
 def test_the_live_view_redraws_while_the_cell_runs(lab, guarded):
     server, folder = lab
     page = guarded.page
-    page.goto(f"{server.url}/lab/tree/live.ipynb", timeout=PAGE_LOAD)
-    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
-    wait_kernel_idle(page, server.url)
-    run_cell(page, 0)
+    open_and_run_first_cell(page, server.url, "live.ipynb")
     page.wait_for_selector(".nbc-monitor", timeout=PAGE_LOAD)
     seen_while_running = set()
     deadline = time.monotonic() + KERNEL_IDLE_S * 3

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 import nb_condense as nbc
-from conftest import tiny_model
+from conftest import Failing, tiny_model
 from nb_condense import cli
 from nb_condense.files import FileFormatError
 
@@ -60,7 +60,7 @@ def interrupted(model, tokenizer, path, after: int, texts=TEXTS) -> None:
 KILLED = '''
 import sys, time, torch
 sys.path.insert(0, {tests!r})
-from conftest import tiny_model
+from conftest import Failing, tiny_model
 import nb_condense as nbc
 from nb_condense.models import load_tokenizer
 model = tiny_model("gpt2")
@@ -162,7 +162,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tokenizer
     interrupted(tiny_model("gpt2"), tokenizer, path, after=2)
     before = path.read_bytes()
     script = (f"import resource, sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
-              "from conftest import tiny_model\nimport nb_condense as nbc\n"
+              "from conftest import Failing, tiny_model\nimport nb_condense as nbc\n"
               "from nb_condense.models import load_tokenizer\n"
               f"resource.setrlimit(resource.RLIMIT_FSIZE, ({len(before) - 100}, {len(before) - 100}))\n"
               f"nbc.measure(tiny_model('gpt2'), load_tokenizer('embedded'), texts={TEXTS!r}, max_length=32, "
@@ -308,16 +308,6 @@ def test_output_paths_are_checked_before_measuring(tmp_path, capsys, monkeypatch
 
 
 # ----- the explorer's errors and dropped choices -------------------------------------------------------------------
-class Failing(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.weight = torch.nn.Parameter(torch.zeros(1))
-        self.config = None
-
-    def forward(self, **_):
-        raise RuntimeError("the GPU caught fire")
-
-
 def test_a_successful_redraw_clears_a_stale_error(tokenizer):
     good = nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=TEXTS[:2], max_length=32, name="good",
                                    show_progress=False)

@@ -14,11 +14,10 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import pytest
-import torch
 import traitlets
 
 import nb_condense as nbc
-from conftest import tiny_model
+from conftest import Failing, tiny_model
 from nb_condense import charts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,18 +33,6 @@ def session(tokenizer, mixed_texts):
 @pytest.fixture()
 def explorer(session):
     return nbc.CondensationExplorer(session, background=False)
-
-
-class Failing(torch.nn.Module):
-    """A model whose forward pass raises (a measurement that fails)."""
-
-    def __init__(self):
-        super().__init__()
-        self.weight = torch.nn.Parameter(torch.zeros(1))
-        self.config = None
-
-    def forward(self, **_):
-        raise RuntimeError("the GPU caught fire")
 
 
 def test_first_chart_is_the_sessions_heatmap(explorer, session):

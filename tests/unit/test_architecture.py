@@ -69,12 +69,18 @@ def test_import_is_light():
     assert loaded_after("import nb_condense; nb_condense.__version__; dir(nb_condense)") == []
 
 
-def test_a_saved_result_is_explored_without_torch_or_transformers(tmp_path, tokenizer, mixed_texts):
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, tokenizer, mixed_texts) -> Path:
+    """A small result saved to a file."""
     import nb_condense as nbc
     from conftest import tiny_model
 
-    path = nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
-                       ).save(tmp_path / "r.npz")
+    return nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
+                       ).save(tmp_path_factory.mktemp("saved") / "r.npz")
+
+
+def test_a_saved_result_is_explored_without_torch_or_transformers(saved):
+    path = saved
     code = (
         "import nb_condense as nbc\n"
         f"session = nbc.CondensationSession.from_file({str(path)!r})\n"
@@ -86,12 +92,8 @@ def test_a_saved_result_is_explored_without_torch_or_transformers(tmp_path, toke
     assert set(loaded_after(code)) == {"altair", "anywidget"}
 
 
-def test_the_explorers_first_chart_needs_no_altair(tmp_path, tokenizer, mixed_texts):
-    import nb_condense as nbc
-    from conftest import tiny_model
-
-    path = nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
-                       ).save(tmp_path / "r.npz")
+def test_the_explorers_first_chart_needs_no_altair(saved):
+    path = saved
     code = (
         "import nb_condense as nbc\n"
         f"explorer = nbc.CondensationExplorer(nbc.CondensationSession.from_file({str(path)!r}))\n"
