@@ -20,7 +20,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anywidget
@@ -31,7 +31,7 @@ from . import charts
 from .charts.lines import LOSS_SERIES
 from .frontend import BUNDLE, STYLES, answer_page, bundle
 from .result import CondensationResult
-from .specs import data_values
+from .specs import data_values, heatmap_frame
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 
@@ -98,7 +98,7 @@ class TrainingMonitor(anywidget.AnyWidget):
             return
         with self._timed():
             self.losses = pd.concat([self.losses, pd.DataFrame(rows)], ignore_index=True)
-            self._show("losses", lambda frame: charts.training_losses.figure(frame, width=PANEL_WIDTH), self.losses)
+            self._show("losses", self.losses, lambda: charts.training_losses(self.losses, width=PANEL_WIDTH))
             self.step, self.status = int(step), "training"
             self._summarise()
 
@@ -109,10 +109,10 @@ class TrainingMonitor(anywidget.AnyWidget):
                                   "mean": result.layer_means})
             self.history = pd.concat([self.history, frame], ignore_index=True)
             self.latest = result
-            self._show("means", lambda frame: charts.training_history.figure(frame, width=PANEL_WIDTH), self.history)
-            self._show("heatmap", lambda r: charts.heatmap.figure(r, title="Latest measurement", select=False,
-                                                                  width=PANEL_WIDTH, height=260),
-                       result, data=charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
+            self._show("means", self.history, lambda: charts.training_history(self.history, width=PANEL_WIDTH))
+            self._show("heatmap", heatmap_frame(result.density(), result.layer_fractions, result.layers),
+                       lambda: charts.heatmap(result, title="Latest measurement", select=False, width=PANEL_WIDTH,
+                                              height=260))
             self.step = max(self.step, int(step))
             self.status = "training" if self.status == "waiting" else self.status
             self._summarise()
@@ -124,14 +124,13 @@ class TrainingMonitor(anywidget.AnyWidget):
             self._summarise()
 
     # ----- drawing -------------------------------------------------------------------------------------
-    def _show(self, panel: str, make: Any, source: Any, data: pd.DataFrame | None = None) -> None:
-        """A panel's first spec, or only its new rows once the page has the spec."""
+    def _show(self, panel: str, frame: pd.DataFrame, chart: Callable[[], Any]) -> None:
+        """A panel's first spec (``chart()``, drawing ``frame``), or only its new rows once the page has it."""
         current = self._panels.get(panel)
         if current is None:
-            spec = make(source).chart.to_dict(validate=False)
+            spec = chart().to_dict(validate=False)
             self._panels = {**self._panels, panel: {"spec": spec, "revision": len(self._panels) + 1}}
             return
-        frame = data if data is not None else make(source).data
         self._seq += 1
         self._data = {"panel": panel, "revision": current["revision"], "seq": self._seq,
                       "name": current["spec"]["data"]["name"], "values": data_values(frame)}
