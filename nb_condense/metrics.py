@@ -57,15 +57,11 @@ def l2_normalize(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
 
 def cosine_matrix(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
     """Cosine similarities ``[..., token, token]`` of the rows of ``x`` (``[..., token, dim]``), clipped to [-1, 1]."""
-    z = l2_normalize(x, eps)
-    return (z @ z.transpose(-1, -2)).clamp_(-1.0, 1.0)
+    return torch.matmul(z := l2_normalize(x, eps), z.transpose(-1, -2)).clamp_(-1.0, 1.0)
 
 
 def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> torch.Tensor:
-    """Full cosine matrices ``[layer, n, n]`` of per-layer token vectors ``[n, dim_k]`` (widths and devices may vary).
-
-    The mirrored :func:`cosine_strips`: the result lives on the device of the first layer.
-    """
+    """Full cosine matrices ``[layer, n, n]`` of per-layer token vectors ``[n, dim_k]`` (mirrored strips)."""
     return cosine_strips(hidden, eps).full()
 
 
@@ -73,12 +69,14 @@ def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> to
 class _Layout:
     """Where the upper triangle of ``n x n`` matrices sits in a packed ``[layer, size]`` buffer.
 
-    Strip ``(a, b, block, rest)`` covers rows ``a:b`` and columns ``a:n``. Its square diagonal block (both
-    orders of each pair, and the self-similarities) starts at offset ``block``: all strips' blocks come
+    Strip ``(a, b, block, rest)`` (``height`` rows, the last maybe fewer) covers rows ``a:b``, columns ``a:n``. Its
+    diagonal block (both orders of each pair, and the self-similarities) starts at ``block``: all blocks come
     first, ``diagonal_size`` values. The rest of the strip (pairs whose mirror is not stored) starts at ``rest``.
     """
 
     n: int
+    height: int
+    full_blocks: int
     spans: tuple[tuple[int, int, int, int], ...]
     diagonal_size: int
     size: int
@@ -91,14 +89,13 @@ class _Layout:
 
 @functools.lru_cache(maxsize=64)
 def _layout(n: int, rows: int) -> _Layout:
-    count = max(1, math.ceil(n / rows))
-    bounds = [round(s * n / count) for s in range(count + 1)]  # strips of near-equal height
-    heights = [b - a for a, b in zip(bounds, bounds[1:])]
-    diagonal_size = sum(h * h for h in heights)
-    blocks = np.cumsum([0] + [h * h for h in heights])
-    rests = diagonal_size + np.cumsum([0] + [h * (n - b) for h, b in zip(heights, bounds[1:])])
-    spans = tuple((a, b, int(blocks[s]), int(rests[s])) for s, (a, b) in enumerate(zip(bounds, bounds[1:])))
-    return _Layout(n, spans, diagonal_size, int(rests[-1]))
+    height = -(-n // -(-n // rows))  # ceil(n / number of strips): strips as even as full-height ones allow
+    bounds = [*range(0, n, height), n]
+    spans, block, rest = [], 0, sum((b - a) ** 2 for a, b in zip(bounds, bounds[1:]))  # blocks first
+    for a, b in zip(bounds, bounds[1:]):
+        spans.append((a, b, block, rest))
+        block, rest = block + (b - a) ** 2, rest + (b - a) * (n - b)
+    return _Layout(n, height, n // height, tuple(spans), spans[0][3], rest)
 
 
 class CosineStrips:
@@ -117,6 +114,12 @@ class CosineStrips:
             h, width = b - a, self.n - b
             yield (a, b, values[:, block : block + h * h].view(values.shape[0], h, h),
                    values[:, rest : rest + h * width].view(values.shape[0], h, width))
+
+    def full_height_blocks(self, values: torch.Tensor | None = None) -> torch.Tensor:
+        """The diagonal blocks of the full-height strips side by side, ``[layer, strips, height, height]`` (a view)."""
+        values = self.values if values is None else values
+        count, h = self.layout.full_blocks, self.layout.height
+        return values[:, : count * h * h].view(values.shape[0], count, h, h)
 
     def pieces(self) -> Iterator[tuple[slice, slice, torch.Tensor]]:
         """``(rows, columns, values [layer, rows, columns])`` covering the full matrices once (mirrors as views)."""
@@ -153,8 +156,9 @@ class CosineStrips:
 def cosine_strips(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS, rows: int = STRIP_ROWS) -> CosineStrips:
     """The cosine matrices of per-layer token vectors ``[n, dim_k]``, computed on and above the diagonal only.
 
-    Values as ``z @ z.T`` of the normalised rows, clipped to [-1, 1], for the strips of at most ``rows``
-    rows. Layers of other widths or devices are multiplied apart; the result lives on the first layer's device.
+    Values as ``z @ z.T`` of the normalised rows, clipped to [-1, 1], for strips of at most ``rows`` rows:
+    one product for the full-height diagonal blocks, one per strip for the rest. Layers of other widths or
+    devices are multiplied apart; the result lives on the first layer's device.
     """
     n = hidden[0].shape[0] if hidden else 0
     if not hidden or any(h.ndim != 2 or h.shape[0] != n for h in hidden):
@@ -164,14 +168,17 @@ def cosine_strips(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS, rows: i
     groups = [list(group) for _, group in itertools.groupby(hidden, key=lambda t: (t.shape, t.device))]
     layout, target = _layout(n, rows), hidden[0].device
     strips = CosineStrips(torch.empty((len(hidden), layout.size), dtype=torch.float32, device=target), layout)
-    first = 0
+    count, h, first = layout.full_blocks, layout.height, 0
     for group in groups:
         z = torch.stack(group)  # a fresh copy, normalised in place
         z = _normalise_(z if z.dtype == torch.float32 else z.float(), eps)
         here = strips.values[first : first + len(group)]
         part = here if z.device == target else torch.empty_like(here, device=z.device)
+        side_by_side = z[:, : count * h].view(len(group), count, h, -1)
+        torch.matmul(side_by_side, side_by_side.transpose(-1, -2), out=strips.full_height_blocks(part))
         for a, b, block, rest in strips.blocks(part):
-            torch.matmul(z[:, a:b], z[:, a:b].transpose(-1, -2), out=block)
+            if b - a < h:  # the shorter last strip
+                torch.matmul(z[:, a:b], z[:, a:b].transpose(-1, -2), out=block)
             if b < n:
                 torch.matmul(z[:, a:b], z[:, b:].transpose(-1, -2), out=rest)
         if part is not here:
@@ -187,12 +194,11 @@ def avoids_sync(device: torch.device) -> bool:
 
 
 def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
-    """The bin numpy gives each value: ``edges[k] <= v < edges[k+1]``, the last bin closed, outliers clipped.
+    """The bin numpy gives each value (``edges[k] <= v < edges[k+1]``, the last closed, outliers clipped).
 
-    With a power-of-two number of bins, ``v * bins / 2`` is exact and its floor is the bin, edges included.
-    Otherwise, on a CPU, ``floor((v + 1) * bins / 2)`` is re-checked against numpy's edges (built in the data's
-    dtype, as numpy does) for the values within round-off of an edge (a tiny fraction); on an accelerator,
-    ``bucketize`` on those edges (which never waits for the device). Float results hold exact integers.
+    A power-of-two number of bins makes ``v * bins / 2`` exact: its floor is the bin. Otherwise, on a CPU,
+    ``floor((v + 1) * bins / 2)`` is re-checked against numpy's edges (in the data's dtype, as numpy builds them)
+    for the values within round-off of an edge; on an accelerator, ``bucketize`` (it never waits for the device).
     """
     values = values if values.dtype == torch.float64 else values.float()
     half = bins // 2
@@ -216,15 +222,10 @@ def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
 
 def _fused_counts(values: torch.Tensor, bins: int, twice_from: int | None = None,
                   left_out: torch.Tensor | None = None) -> torch.Tensor:
-    """Counts ``[group, bins]`` of ``values [group, m]`` through one count of one fused index.
-
-    The index is ``slot x groups x bins + group x bins + bin``: columns from ``twice_from`` on (slot 1) count
-    twice; the columns ``left_out`` go to one extra slot that is dropped.
-    """
-    groups = values.shape[0]
-    slots = 1 if twice_from is None else 2
-    size = slots * groups * bins
-    index = _bin_index(values, bins)
+    """Counts ``[group, bins]`` of ``values [group, m]``: columns from ``twice_from`` on twice, ``left_out`` never."""
+    # one count of one fused index: slot x groups x bins + group x bins + bin (slot 1: counted twice)
+    groups, slots = values.shape[0], 1 if twice_from is None else 2
+    size, index = slots * groups * bins, _bin_index(values, bins)
     if index.is_floating_point() and size >= 2**24:  # float holds exact integers up to 2**24 only
         index = index.long()
     offsets = torch.arange(groups, device=index.device).unsqueeze(1).to(index.dtype) * bins
@@ -252,10 +253,9 @@ def _check_bins(bins: int) -> None:
 def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool = False) -> torch.Tensor:
     """Counts ``[..., bins]`` of the entries of square matrices ``cos`` (``[..., n, n]``) on [-1, 1].
 
-    With ``include_diagonal=False`` (default) the ``n`` self-similarities are left out, so the counts
-    cover the ``n (n - 1)`` ordered pairs of distinct tokens. ``True`` counts all ``n**2`` entries, as
-    the reference implementation does. Values equal numpy's ``np.histogram(v, bins, range=(-1, 1))``.
-    Every entry is read: the matrices need not be symmetric (:func:`text_layer_statistics` assumes they are).
+    With ``include_diagonal=False`` (default) the ``n`` self-similarities are left out: the counts cover the
+    ``n (n - 1)`` ordered pairs of distinct tokens; ``True`` counts all ``n**2`` entries, as the reference does.
+    Equal to ``np.histogram(v, bins, range=(-1, 1))``. Every entry is read (the matrices need not be symmetric).
     """
     _check_bins(bins)
     if cos.ndim < 2 or cos.shape[-1] != cos.shape[-2]:
@@ -283,10 +283,9 @@ def effective_rank(cos: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class TextLayerStatistics:
-    """Per-layer statistics of one text: counts ``[layer, bins]``, mean, std ``[layer]``, token means.
+    """Per-layer statistics of one text: counts ``[layer, bins]``, mean, std ``[layer]``, token means ``[layer, n]``.
 
-    ``token_means[l, i]`` is token ``i``'s mean cosine to the *other* tokens at layer ``l`` (whatever
-    ``include_diagonal`` says: a token's similarity with itself tells nothing about it).
+    ``token_means[l, i]``: token ``i``'s mean cosine to the *other* tokens at layer ``l`` (whatever include_diagonal).
     """
 
     counts: torch.Tensor
@@ -314,16 +313,20 @@ def text_layer_statistics(cos: torch.Tensor | CosineStrips, bins: int = 128, inc
     if n < 2:
         raise ValueError("A text needs at least 2 tokens to have a pair of distinct tokens.")
     pairs = n * n if include_diagonal else n * (n - 1)
-    # float64 sums of the float32 values: the variance E[x^2] - mean^2 keeps its digits even when std << mean
-    row_sums = torch.zeros((strips.n_layers, n), dtype=torch.float64, device=strips.values.device)
-    total_sq = torch.zeros(strips.n_layers, dtype=torch.float64, device=row_sums.device)
+    # float64 sums of the float32 values: the variance E[x^2] - mean^2 keeps its digits even when std << mean.
+    # Few large reductions, not many small ones: each one waits for every thread, and threads of a busy machine.
+    values, lay = strips.values, strips.layout
+    row_sums = torch.zeros((strips.n_layers, n), dtype=torch.float64, device=values.device)
+    full_rows = lay.full_blocks * lay.height
+    row_sums[:, :full_rows] = strips.full_height_blocks().sum(-1, dtype=torch.float64).view(-1, full_rows)
+    total_sq = torch.linalg.vector_norm(values[:, : lay.diagonal_size], dim=-1, dtype=torch.float64).square()
+    total_sq += 2 * torch.linalg.vector_norm(values[:, lay.diagonal_size :], dim=-1, dtype=torch.float64).square()
     for a, b, block, rest in strips.blocks():
-        row_sums[:, a:b] += block.sum(-1, dtype=torch.float64)
-        total_sq += torch.linalg.vector_norm(block, dim=(-2, -1), dtype=torch.float64).square()
+        if a >= full_rows:  # the shorter last strip's block
+            row_sums[:, a:b] += block.sum(-1, dtype=torch.float64)
         if b < n:  # the rest stands for itself and its mirror: its rows' sums and its columns' sums
             row_sums[:, a:b] += rest.sum(-1, dtype=torch.float64)
             row_sums[:, b:] += rest.sum(-2, dtype=torch.float64)
-            total_sq += 2 * torch.linalg.vector_norm(rest, dim=(-2, -1), dtype=torch.float64).square()
     diag = strips.diagonal().double()
     token_means = ((row_sums - diag) / (n - 1)).float()
     total = row_sums.sum(-1)
@@ -390,10 +393,8 @@ class PositionAverage:
         """The element-wise mean ``[layer, S, S]`` (float64)."""
         if self.total is None:
             raise ValueError("No matrices were added.")
-        size = self.total.shape[-1]
         lengths = torch.tensor(self.lengths, device=self.total.device)
-        # texts covering position m: those with more than m tokens
-        covering = (lengths.unsqueeze(0) > torch.arange(size, device=lengths.device).unsqueeze(1)).sum(1)
-        position = torch.arange(size, device=lengths.device)
+        position = torch.arange(self.total.shape[-1], device=lengths.device)
+        covering = (lengths.unsqueeze(0) > position.unsqueeze(1)).sum(1)  # texts with more than m tokens
         count = covering[torch.maximum(position.unsqueeze(0), position.unsqueeze(1))]
         return self.total / count.to(torch.float64)
