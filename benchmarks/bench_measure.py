@@ -2,8 +2,9 @@
 
 Run:  python benchmarks/bench_measure.py            (full: GPT-2-small-sized random model + MiniLM, ~10 min on 2 cores)
       python benchmarks/bench_measure.py --quick    (fewer texts, for a smoke run)
-
       python benchmarks/bench_measure.py --profile  (where measure's own time goes, then exit)
+      python benchmarks/bench_measure.py --no-reference --skip C --threads 1   (the two ratios, steadiest on a
+                                                   machine others are using: one thread waits for no other)
 
 Prints ratios measured in this run (never absolute targets on a noisy machine):
   A. GPT-2-small-sized random model (124M), builtin corpus, 512 tokens:
@@ -172,7 +173,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, help="default: nb_condense's default for the device")
     parser.add_argument("--rss-child", nargs=2, metavar=("KIND", "REPETITIONS"))
     parser.add_argument("--skip", default="", help="comma-separated sections to skip: A,B,C")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's); 1 suffers least from other load")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.rss_child:
         rss_child(args.rss_child[0], int(args.rss_child[1]), args.max_length)
         return

@@ -324,9 +324,9 @@ def text_layer_statistics(cos: torch.Tensor | CosineStrips, bins: int = 128, inc
     for a, b, block, rest in strips.blocks():
         if a >= full_rows:  # the shorter last strip's block
             row_sums[:, a:b] += block.sum(-1, dtype=torch.float64)
-        if b < n:  # the rest stands for itself and its mirror: its rows' sums and its columns' sums
-            row_sums[:, a:b] += rest.sum(-1, dtype=torch.float64)
-            row_sums[:, b:] += rest.sum(-2, dtype=torch.float64)
+        if b < n:  # the rest stands for itself and its mirror: its rows' and its columns' (short) float32 sums
+            row_sums[:, a:b] += rest.sum(-1)
+            row_sums[:, b:] += rest.sum(-2)
     diag = strips.diagonal().double()
     token_means = ((row_sums - diag) / (n - 1)).float()
     total = row_sums.sum(-1)
