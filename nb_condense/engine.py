@@ -36,7 +36,7 @@ from .extract import (
     max_positions,
     tokenize_texts,
 )
-from .metrics import PositionAverage, cosine_matrices, text_layer_statistics
+from .metrics import CosineStrips, PositionAverage, avoids_sync, cosine_strips, text_layer_statistics
 from .models import describe_identity, model_identity
 from .partial import PartialMeasurement, identity
 from .result import STAT_COLUMNS, CondensationResult
@@ -100,12 +100,10 @@ def _pad_id(tokenizer: Any) -> int:
     return 0
 
 
-def _check_finite(cos: torch.Tensor, text_index: int, layer_indices: Sequence[int]) -> None:
-    # a NaN/inf anywhere in a token's vector makes its self-similarity NaN: checking the diagonal suffices
-    diagonal = cos.diagonal(dim1=-2, dim2=-1)
-    finite = torch.isfinite(diagonal).all(1)
-    if not bool(finite.all()):
-        bad = int((~finite).nonzero()[0])
+def _check_finite(finite: np.ndarray, text_index: int, layer_indices: Sequence[int]) -> None:
+    """Raise, naming the text and the first layer, unless every layer's flag in ``finite`` is set."""
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
         raise ValueError(
             f"The model produced non-finite hidden states (NaN/inf) for texts[{text_index}] at "
             f"layer {layer_indices[bad]}; check the model's dtype and weights."
@@ -122,13 +120,46 @@ def _position_average(partial: PartialMeasurement | None, settings: MeasureSetti
     return PositionAverage()
 
 
-def _record(partial: PartialMeasurement, text_index: int, cos: torch.Tensor, settings: MeasureSettings) -> None:
-    stats = text_layer_statistics(cos, settings.bins, settings.include_diagonal, settings.effective_rank)
-    rows = [stats.mean, stats.std] + ([stats.effective_rank] if stats.effective_rank is not None else [])
-    scalars = torch.stack([r.double() for r in rows]).cpu().numpy()  # one transfer for the per-layer scalars
-    names = ["mean", "std"] + (["effective_rank"] if stats.effective_rank is not None else [])
-    partial.record(text_index, stats.counts.cpu().numpy(), dict(zip(names, scalars)),
-                   stats.token_means.float().cpu().numpy())
+def _column_names(settings: MeasureSettings) -> list[str]:
+    return ["mean", "std"] + (["effective_rank"] if settings.effective_rank else [])
+
+
+class _Pending:
+    """Texts reduced on their device whose numbers have not come to the host yet: one transfer per batch.
+
+    Each text's finite flags, counts, statistics and token means are packed into one float64 vector (exact
+    for counts below 2**53 and for float32 token means); :meth:`flush` copies them all at once, then checks,
+    records and reports each text in order.
+    """
+
+    def __init__(self, partial: PartialMeasurement, settings: MeasureSettings, recorded: Callable[[], None]):
+        self.partial, self.settings, self.recorded = partial, settings, recorded
+        self.texts: list[tuple[int, int, torch.Tensor]] = []
+
+    def add(self, text_index: int, strips: CosineStrips) -> None:
+        # a NaN/inf anywhere in a token's vector makes its self-similarity NaN: the diagonal flags each layer
+        finite = torch.isfinite(strips.diagonal()).all(-1)
+        if not avoids_sync(finite.device):  # nothing to wait for: check now (CPU binning needs finite values)
+            _check_finite(finite.numpy(), text_index, self.partial.layer_indices)
+        s = self.settings
+        stats = text_layer_statistics(strips, s.bins, s.include_diagonal, s.effective_rank)
+        rows = [finite, stats.counts, stats.mean, stats.std, stats.effective_rank, stats.token_means]
+        self.texts.append((text_index, strips.n, torch.cat([r.reshape(-1).double() for r in rows if r is not None])))
+
+    def flush(self) -> None:
+        if not self.texts:
+            return
+        texts, self.texts = self.texts, []
+        host = torch.cat([packed for _, _, packed in texts]).cpu().numpy()
+        layers, bins, names = len(self.partial.layer_indices), self.settings.bins, _column_names(self.settings)
+        ends = np.cumsum([layers * (1 + bins + len(names) + n) for _, n, _ in texts])
+        for (text_index, n, _), packed in zip(texts, np.split(host, ends[:-1])):
+            finite, counts, columns, token_means = np.split(packed, layers * np.cumsum([1, bins, len(names)]))
+            _check_finite(finite == 1, text_index, self.partial.layer_indices)
+            self.partial.record(text_index, counts.reshape(layers, bins).astype(np.int64),
+                                dict(zip(names, columns.reshape(len(names), layers))),
+                                token_means.reshape(layers, n).astype(np.float32))
+            self.recorded()
 
 
 def _result(partial: PartialMeasurement, token_counts: np.ndarray, texts: list[str], tokens: list[list[str]] | None,
@@ -220,26 +251,34 @@ def measure_texts(
         todo = todo[rank::world]  # each process measures a strided shard of the texts
     used_batch_size, since_save, done = batch_size, 0, len(texts) - len(todo)
     bar = tqdm(total=len(texts), initial=done, desc="condensation", unit="text", disable=not show_progress)
+    pending: _Pending | None = None
+
+    def recorded() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(texts))
+
     try:
         for batch in iter_hidden_states(model, [encodings[i] for i in todo], pad_token_id=_pad_id(tokenizer),
                                         batch_size=batch_size, layers=settings.layers,
                                         include_logits_layer=settings.include_logits_layer):
             if partial is None:
-                names = ["mean", "std"] + (["effective_rank"] if settings.effective_rank else [])
-                partial = PartialMeasurement(token_counts, batch.layer_indices, batch.n_entries, settings.bins, names)
+                partial = PartialMeasurement(token_counts, batch.layer_indices, batch.n_entries, settings.bins,
+                                             _column_names(settings))
+            if pending is None:
+                pending = _Pending(partial, settings, recorded)
             used_batch_size = min(used_batch_size, batch.batch_size or batch_size)
             for position, text_index in ((p, todo[i]) for p, i in enumerate(batch.text_indices)):
-                cos = cosine_matrices(batch.text(position))
-                _check_finite(cos, text_index, partial.layer_indices)
-                _record(partial, text_index, cos, settings)
+                strips = cosine_strips(batch.text(position))
+                pending.add(text_index, strips)
                 if average is not None:
-                    average.add(cos)
-                if on_text is not None:
-                    on_text(text_index, cos)
-                del cos
-                done += 1
-                if progress is not None:
-                    progress(done, len(texts))
+                    average.add(strips)
+                if on_text is not None:  # the callback sees checked numbers: this text's come to the host now
+                    pending.flush()
+                    on_text(text_index, strips.full())
+                del strips
+            pending.flush()
             bar.update(len(batch.text_indices))
             since_save += len(batch.text_indices)
             if path is not None and since_save >= checkpoint_every:

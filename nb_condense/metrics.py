@@ -4,19 +4,26 @@ Every function works on any device and does its arithmetic in float32 (float64 f
 dtype the hidden states come in. Shapes are written ``[layer, token, token]`` etc. in the docstrings.
 Summaries that need no torch (densities, quantiles, depth trends) live in :mod:`nb_condense.summaries`.
 
+A text's cosine matrices are symmetric: the measurement multiplies and reads only their upper triangle,
+as row strips (:class:`CosineStrips`), and bins every layer through one count of a fused index
+(``layer x bins + bin``): ``bincount`` on a CPU, ``index_add_`` on an accelerator (nothing waits for it).
+
 Example
 -------
 >>> import torch
 >>> x = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]])   # [layer=1, token=3, dim=2]
->>> cos = cosine_matrix(x)
->>> histogram_counts(cos, bins=4).tolist()                       # off-diagonal pairs only
+>>> histogram_counts(cosine_matrix(x), bins=4).tolist()          # off-diagonal pairs only
+[[0, 0, 2, 4]]
+>>> text_layer_statistics(cosine_strips(list(x)), bins=4).counts.tolist()
 [[0, 0, 2, 4]]
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,19 +32,16 @@ import torch
 from .summaries import bin_edges
 
 __all__ = [
-    "NORM_EPS",
-    "PositionAverage",
-    "TextLayerStatistics",
-    "cosine_matrices",
-    "cosine_matrix",
-    "effective_rank",
-    "histogram_counts",
-    "l2_normalize",
+    "NORM_EPS", "STRIP_ROWS", "CosineStrips", "PositionAverage", "TextLayerStatistics", "avoids_sync",
+    "cosine_matrices", "cosine_matrix", "cosine_strips", "effective_rank", "histogram_counts", "l2_normalize",
     "text_layer_statistics",
 ]
 
 NORM_EPS = 1e-3
 """Norm floor of the reference implementation: ``x / max(||x||, 1e-3)`` (all-zero rows stay zero)."""
+
+STRIP_ROWS = 128
+"""Rows per strip of the upper triangle (at most): 512 tokens make 4 strips, 62.5 % of the full product."""
 
 
 def _normalise_(z: torch.Tensor, eps: float) -> torch.Tensor:
@@ -53,94 +57,212 @@ def l2_normalize(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
 
 def cosine_matrix(x: torch.Tensor, eps: float = NORM_EPS) -> torch.Tensor:
     """Cosine similarities ``[..., token, token]`` of the rows of ``x`` (``[..., token, dim]``), clipped to [-1, 1]."""
-    return _gram_of_normalised(x.float().clone(), eps)  # the clone keeps the caller's tensor intact
-
-
-def _gram_of_normalised(z: torch.Tensor, eps: float) -> torch.Tensor:
-    """Normalise the float32 rows of ``z`` in place (it must be a fresh copy) and return their clipped Gram matrix."""
-    z = _normalise_(z, eps)
-    return (z @ z.transpose(-1, -2)).clamp_(-1.0, 1.0)
+    return torch.matmul(z := l2_normalize(x, eps), z.transpose(-1, -2)).clamp_(-1.0, 1.0)
 
 
 def cosine_matrices(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS) -> torch.Tensor:
-    """Cosine matrices ``[layer, n, n]`` of per-layer token vectors ``[n, dim_k]`` (widths and devices may vary).
+    """Full cosine matrices ``[layer, n, n]`` of per-layer token vectors ``[n, dim_k]`` (mirrored strips)."""
+    return cosine_strips(hidden, eps).full()
 
-    Consecutive layers of one width on one device are computed together; the result lives on the
-    device of the first layer (only ``n x n`` matrices move, never the hidden states).
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the upper triangle of ``n x n`` matrices sits in a packed ``[layer, size]`` buffer.
+
+    Strip ``(a, b, block, rest)`` (``height`` rows, the last maybe fewer) covers rows ``a:b``, columns ``a:n``. Its
+    diagonal block (both orders of each pair, and the self-similarities) starts at ``block``: all blocks come
+    first, ``diagonal_size`` values. The rest of the strip (pairs whose mirror is not stored) starts at ``rest``.
     """
-    if not hidden:
-        raise ValueError("No hidden states given.")
-    groups: list[list[torch.Tensor]] = [[hidden[0]]]
-    for tensor in hidden[1:]:
-        last = groups[-1][-1]
-        if tensor.shape == last.shape and tensor.device == last.device:
-            groups[-1].append(tensor)
-        else:
-            groups.append([tensor])
-    target = hidden[0].device
-    parts = []
+
+    n: int
+    height: int
+    full_blocks: int
+    spans: tuple[tuple[int, int, int, int], ...]
+    diagonal_size: int
+    size: int
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - a handful of text lengths, tiny values
+    def diagonal_positions(self, device: torch.device) -> torch.Tensor:
+        """Positions of the ``n`` self-similarities in the packed buffer, in token order."""
+        return torch.cat([block + torch.arange(b - a) * (b - a + 1) for a, b, block, _ in self.spans]).to(device)
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(n: int, rows: int) -> _Layout:
+    height = -(-n // -(-n // rows))  # ceil(n / number of strips): strips as even as full-height ones allow
+    bounds = [*range(0, n, height), n]
+    spans, block, rest = [], 0, sum((b - a) ** 2 for a, b in zip(bounds, bounds[1:]))  # blocks first
+    for a, b in zip(bounds, bounds[1:]):
+        spans.append((a, b, block, rest))
+        block, rest = block + (b - a) ** 2, rest + (b - a) * (n - b)
+    return _Layout(n, height, n // height, tuple(spans), spans[0][3], rest)
+
+
+class CosineStrips:
+    """The upper triangle of one text's symmetric cosine matrices ``[layer, n, n]``, packed ``[layer, size]``.
+
+    Built by :func:`cosine_strips`, or from full matrices by :meth:`from_matrices`; :meth:`full` mirrors it back.
+    """
+
+    def __init__(self, values: torch.Tensor, layout: _Layout) -> None:
+        self.values, self.layout, self.n, self.n_layers = values, layout, layout.n, values.shape[0]
+
+    def blocks(self, values: torch.Tensor | None = None) -> Iterator[tuple[int, int, torch.Tensor, torch.Tensor]]:
+        """``(a, b, diagonal block [layer, h, h], rest [layer, h, n - b])`` of each strip (views of ``values``)."""
+        values = self.values if values is None else values
+        for a, b, block, rest in self.layout.spans:
+            h, width = b - a, self.n - b
+            yield (a, b, values[:, block : block + h * h].view(values.shape[0], h, h),
+                   values[:, rest : rest + h * width].view(values.shape[0], h, width))
+
+    def full_height_blocks(self, values: torch.Tensor | None = None) -> torch.Tensor:
+        """The diagonal blocks of the full-height strips side by side, ``[layer, strips, height, height]`` (a view)."""
+        values = self.values if values is None else values
+        count, h = self.layout.full_blocks, self.layout.height
+        return values[:, : count * h * h].view(values.shape[0], count, h, h)
+
+    def pieces(self) -> Iterator[tuple[slice, slice, torch.Tensor]]:
+        """``(rows, columns, values [layer, rows, columns])`` covering the full matrices once (mirrors as views)."""
+        for a, b, block, rest in self.blocks():
+            yield slice(a, b), slice(a, b), block
+            if b < self.n:
+                yield slice(a, b), slice(b, self.n), rest
+                yield slice(b, self.n), slice(a, b), rest.transpose(-1, -2)
+
+    def diagonal(self) -> torch.Tensor:
+        """The self-similarities ``[layer, n]``."""
+        return self.values.index_select(1, self.layout.diagonal_positions(self.values.device))
+
+    def full(self) -> torch.Tensor:
+        """The full symmetric matrices ``[layer, n, n]``."""
+        out = self.values.new_empty((self.n_layers, self.n, self.n))
+        for rows, columns, piece in self.pieces():
+            out[:, rows, columns] = piece
+        return out
+
+    @classmethod
+    def from_matrices(cls, cos: torch.Tensor, rows: int = STRIP_ROWS) -> CosineStrips:
+        """The upper triangles of symmetric matrices ``cos`` (``[layer, n, n]``), copied (the lower is not read)."""
+        if cos.ndim != 3 or cos.shape[-1] != cos.shape[-2]:
+            raise ValueError(f"Expected square matrices [layer, n, n], got shape {tuple(cos.shape)}.")
+        layout = _layout(cos.shape[-1], rows)
+        strips = cls(cos.new_empty((cos.shape[0], layout.size)), layout)
+        for a, b, block, rest in strips.blocks():
+            block.copy_(cos[:, a:b, a:b])
+            rest.copy_(cos[:, a:b, b:])
+        return strips
+
+
+def cosine_strips(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS, rows: int = STRIP_ROWS) -> CosineStrips:
+    """The cosine matrices of per-layer token vectors ``[n, dim_k]``, computed on and above the diagonal only.
+
+    Values as ``z @ z.T`` of the normalised rows, clipped to [-1, 1], for strips of at most ``rows`` rows:
+    one product for the full-height diagonal blocks, one per strip for the rest. Layers of other widths or
+    devices are multiplied apart; the result lives on the first layer's device.
+    """
+    n = hidden[0].shape[0] if hidden else 0
+    if not hidden or any(h.ndim != 2 or h.shape[0] != n for h in hidden):
+        raise ValueError(f"Expected per-layer hidden states [n_tokens, dim] of one text, got shapes "
+                         f"{[tuple(h.shape) for h in hidden]}.")
+    # consecutive layers of one shape on one device are stacked and multiplied at once
+    groups = [list(group) for _, group in itertools.groupby(hidden, key=lambda t: (t.shape, t.device))]
+    layout, target = _layout(n, rows), hidden[0].device
+    strips = CosineStrips(torch.empty((len(hidden), layout.size), dtype=torch.float32, device=target), layout)
+    count, h, first = layout.full_blocks, layout.height, 0
     for group in groups:
-        stacked = torch.stack(group)  # a fresh copy
-        z = stacked if stacked.dtype == torch.float32 else stacked.float()
-        parts.append(_gram_of_normalised(z, eps).to(target))
-    return parts[0] if len(parts) == 1 else torch.cat(parts)
+        z = torch.stack(group)  # a fresh copy, normalised in place
+        z = _normalise_(z if z.dtype == torch.float32 else z.float(), eps)
+        here = strips.values[first : first + len(group)]
+        part = here if z.device == target else torch.empty_like(here, device=z.device)
+        side_by_side = z[:, : count * h].view(len(group), count, h, -1)
+        torch.matmul(side_by_side, side_by_side.transpose(-1, -2), out=strips.full_height_blocks(part))
+        for a, b, block, rest in strips.blocks(part):
+            if b - a < h:  # the shorter last strip
+                torch.matmul(z[:, a:b], z[:, a:b].transpose(-1, -2), out=block)
+            if b < n:
+                torch.matmul(z[:, a:b], z[:, b:].transpose(-1, -2), out=rest)
+        if part is not here:
+            here.copy_(part)
+        first += len(group)
+    strips.values.clamp_(-1.0, 1.0)
+    return strips
+
+
+def avoids_sync(device: torch.device) -> bool:
+    """Whether work on ``device`` avoids what makes the host wait for it (``nonzero``, ``bincount``): accelerators."""
+    return device.type != "cpu"
 
 
 def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
-    """Bin of each value as a float tensor: ``edges[k] <= v < edges[k+1]``, last bin closed (numpy's rule).
+    """The bin numpy gives each value (``edges[k] <= v < edges[k+1]``, the last closed, outliers clipped).
 
-    The bin is ``floor((v + 1) * bins / 2)``; only values within round-off of an edge (a tiny fraction)
-    are re-checked against numpy's edges, which numpy builds in the data's dtype. Works in place on
-    fresh buffers: this runs on every cosine of every text.
+    A power-of-two number of bins makes ``v * bins / 2`` exact: its floor is the bin. Otherwise, on a CPU,
+    ``floor((v + 1) * bins / 2)`` is re-checked against numpy's edges (in the data's dtype, as numpy builds them)
+    for the values within round-off of an edge; on an accelerator, ``bucketize`` (it never waits for the device).
     """
-    if values.dtype != torch.float64:
-        values = values.float()
-    scaled = values + 1.0
-    scaled.mul_(bins / 2.0)
-    index = scaled.floor().clamp_(0, bins - 1)
-    offset = scaled.sub_(index)  # in [0, 1) inside the range; 1 for v = 1 in the last bin
+    values = values if values.dtype == torch.float64 else values.float()
+    half = bins // 2
+    if bins >= 2 and bins & (bins - 1) == 0:
+        return values.mul(half).floor_().clamp_(-half, half - 1).add_(half)
+    edges = torch.from_numpy(bin_edges(bins).astype(np.float64 if values.dtype == torch.float64 else np.float32))
+    if avoids_sync(values.device):
+        return torch.bucketize(values, edges[1:-1].to(values.device), right=True)
+    scaled = values.add(1.0).mul_(bins / 2.0).clamp_(0.0, float(bins))
+    index = scaled.floor()
+    offset = scaled.sub_(index)  # in [0, 1); 0 for v = 1 (index = bins) and for clipped values
     tol = 1e-6 * (bins + 1)  # well above the float32 round-off of (v + 1) * bins / 2
-    near = (offset < tol).logical_or_(offset > 1.0 - tol)
-    where = near.nonzero(as_tuple=True)
+    where = (offset < tol).logical_or_(offset > 1.0 - tol).nonzero(as_tuple=True)
     if where[0].numel():
-        dtype = np.float64 if values.dtype == torch.float64 else np.float32
-        edges = torch.from_numpy(bin_edges(bins).astype(dtype)).to(values.device)
-        v = values[where]
-        k = index[where].long()
+        v, k = values[where], index[where].long().clamp_(max=bins - 1)
         k -= (v < edges[k]).long()
         k += ((v >= edges[k + 1]) & (k != bins - 1)).long()
-        index[where] = k.to(index.dtype)
+        index[where] = k.clamp_(0, bins - 1).to(index.dtype)
     return index
+
+
+def _fused_counts(values: torch.Tensor, bins: int, twice_from: int | None = None,
+                  left_out: torch.Tensor | None = None) -> torch.Tensor:
+    """Counts ``[group, bins]`` of ``values [group, m]``: columns from ``twice_from`` on twice, ``left_out`` never."""
+    # one count of one fused index: slot x groups x bins + group x bins + bin (slot 1: counted twice)
+    groups, slots = values.shape[0], 1 if twice_from is None else 2
+    size, index = slots * groups * bins, _bin_index(values, bins)
+    if index.is_floating_point() and size >= 2**24:  # float holds exact integers up to 2**24 only
+        index = index.long()
+    offsets = torch.arange(groups, device=index.device).unsqueeze(1).to(index.dtype) * bins
+    index[:, :twice_from] += offsets
+    if twice_from is not None:
+        index[:, twice_from:] += offsets + groups * bins
+    if left_out is not None:
+        index.index_fill_(1, left_out, size)
+    flat = index.reshape(-1)
+    if avoids_sync(flat.device):  # bincount would wait for the device (it checks the index's min and max)
+        index = flat.long().clamp_(0, size)  # NaNs (reported once the host sees them) must not index out of range
+        counted = torch.zeros(size + 1, dtype=torch.int64, device=flat.device)
+        counted.index_add_(0, index, torch.ones(1, dtype=torch.int64, device=flat.device).expand(len(flat)))
+    else:
+        counted = torch.bincount(flat.int() if flat.is_floating_point() else flat, minlength=size + 1)
+    counts = counted[:size].view(slots, groups, bins)
+    return counts[0] if slots == 1 else counts[0] + 2 * counts[1]
+
+
+def _check_bins(bins: int) -> None:
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}.")
 
 
 def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool = False) -> torch.Tensor:
     """Counts ``[..., bins]`` of the entries of square matrices ``cos`` (``[..., n, n]``) on [-1, 1].
 
-    With ``include_diagonal=False`` (default) the ``n`` self-similarities are left out, so the counts
-    cover the ``n (n - 1)`` ordered pairs of distinct tokens. ``True`` counts all ``n**2`` entries, as
-    the reference implementation does. Values equal numpy's ``np.histogram(v, bins, range=(-1, 1))``.
+    With ``include_diagonal=False`` (default) the ``n`` self-similarities are left out: the counts cover the
+    ``n (n - 1)`` ordered pairs of distinct tokens; ``True`` counts all ``n**2`` entries, as the reference does.
+    Equal to ``np.histogram(v, bins, range=(-1, 1))``. Every entry is read (the matrices need not be symmetric).
     """
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}.")
+    _check_bins(bins)
     if cos.ndim < 2 or cos.shape[-1] != cos.shape[-2]:
         raise ValueError(f"Expected square matrices [..., n, n], got shape {tuple(cos.shape)}.")
-    lead = cos.shape[:-2]
-    n = cos.shape[-1]
-    groups = math.prod(lead)
-
-    def count(values: torch.Tensor) -> torch.Tensor:  # values [groups, m]
-        index = _bin_index(values, bins)
-        offsets = torch.arange(groups, device=values.device).unsqueeze(1) * bins
-        if groups * bins < 2**24 and index.dtype == torch.float32:  # exact integers in float32
-            flat = index.add_(offsets.to(index.dtype)).int()
-        else:
-            flat = index.long().add_(offsets)
-        return torch.bincount(flat.reshape(-1), minlength=groups * bins).reshape(groups, bins)
-
-    counts = count(cos.reshape(groups, n * n))
-    if not include_diagonal:
-        counts -= count(cos.diagonal(dim1=-2, dim2=-1).reshape(groups, n))
-    return counts.reshape(*lead, bins)
+    lead, n = cos.shape[:-2], cos.shape[-1]
+    diagonal = None if include_diagonal else torch.arange(n, device=cos.device) * (n + 1)
+    return _fused_counts(cos.reshape(math.prod(lead), n * n), bins, left_out=diagonal).reshape(*lead, bins)
 
 
 def effective_rank(cos: torch.Tensor) -> torch.Tensor:
@@ -161,10 +283,9 @@ def effective_rank(cos: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class TextLayerStatistics:
-    """Per-layer statistics of one text: counts ``[layer, bins]``, mean, std ``[layer]``, token means.
+    """Per-layer statistics of one text: counts ``[layer, bins]``, mean, std ``[layer]``, token means ``[layer, n]``.
 
-    ``token_means[l, i]`` is token ``i``'s mean cosine to the *other* tokens at layer ``l`` (whatever
-    ``include_diagonal`` says: a token's similarity with itself tells nothing about it).
+    ``token_means[l, i]``: token ``i``'s mean cosine to the *other* tokens at layer ``l`` (whatever include_diagonal).
     """
 
     counts: torch.Tensor
@@ -174,42 +295,50 @@ class TextLayerStatistics:
     effective_rank: torch.Tensor | None
 
 
-def text_layer_statistics(
-    cos: torch.Tensor,
-    bins: int = 128,
-    include_diagonal: bool = False,
-    with_effective_rank: bool = False,
-) -> TextLayerStatistics:
-    """Histogram counts, exact mean/std and per-token means of one text's cosine matrices ``[layer, n, n]``.
+def text_layer_statistics(cos: torch.Tensor | CosineStrips, bins: int = 128, include_diagonal: bool = False,
+                          with_effective_rank: bool = False) -> TextLayerStatistics:
+    """Histogram counts, exact mean/std and per-token means of one text's symmetric cosine matrices.
+
+    ``cos`` is :class:`CosineStrips` or full matrices ``[layer, n, n]``, of which only the upper triangle is
+    read. Sums, squared sums and each token's sum come from one walk over the strips.
 
     >>> cos = torch.tensor([[[1.0, 0.5, 0.0], [0.5, 1.0, 0.5], [0.0, 0.5, 1.0]]])
     >>> stats = text_layer_statistics(cos, bins=4)
     >>> stats.mean.tolist(), stats.token_means.tolist()
     ([0.3333333333333333], [[0.25, 0.5, 0.25]])
     """
-    n = cos.shape[-1]
-    pairs = n * n if include_diagonal else n * (n - 1)
+    _check_bins(bins)
+    strips = cos if isinstance(cos, CosineStrips) else CosineStrips.from_matrices(cos)
+    n = strips.n
     if n < 2:
         raise ValueError("A text needs at least 2 tokens to have a pair of distinct tokens.")
-    # row sums in float32 (short, accurate), then float64 across rows
-    row_sums = cos.sum(-1)
-    diag = cos.diagonal(dim1=-2, dim2=-1)
-    token_means = (row_sums - diag) / (n - 1)
-    total = row_sums.double().sum(-1)
-    total_sq = torch.linalg.vector_norm(cos, dim=-1).double().square().sum(-1)
+    pairs = n * n if include_diagonal else n * (n - 1)
+    # float64 sums of the float32 values: the variance E[x^2] - mean^2 keeps its digits even when std << mean.
+    # Few large reductions, not many small ones: each one waits for every thread, and threads of a busy machine.
+    values, lay = strips.values, strips.layout
+    row_sums = torch.zeros((strips.n_layers, n), dtype=torch.float64, device=values.device)
+    full_rows = lay.full_blocks * lay.height
+    row_sums[:, :full_rows] = strips.full_height_blocks().sum(-1, dtype=torch.float64).view(-1, full_rows)
+    total_sq = torch.linalg.vector_norm(values[:, : lay.diagonal_size], dim=-1, dtype=torch.float64).square()
+    total_sq += 2 * torch.linalg.vector_norm(values[:, lay.diagonal_size :], dim=-1, dtype=torch.float64).square()
+    for a, b, block, rest in strips.blocks():
+        if a >= full_rows:  # the shorter last strip's block
+            row_sums[:, a:b] += block.sum(-1, dtype=torch.float64)
+        if b < n:  # the rest stands for itself and its mirror: its rows' and its columns' (short) float32 sums
+            row_sums[:, a:b] += rest.sum(-1)
+            row_sums[:, b:] += rest.sum(-2)
+    diag = strips.diagonal().double()
+    token_means = ((row_sums - diag) / (n - 1)).float()
+    total = row_sums.sum(-1)
     if not include_diagonal:
-        diag64 = diag.double()
-        total = total - diag64.sum(-1)
-        total_sq = total_sq - diag64.square().sum(-1)
+        total = total - diag.sum(-1)
+        total_sq = total_sq - diag.square().sum(-1)
     mean = total / pairs
     std = (total_sq / pairs - mean.square()).clamp_(min=0.0).sqrt()
-    return TextLayerStatistics(
-        counts=histogram_counts(cos, bins, include_diagonal),
-        mean=mean,
-        std=std,
-        token_means=token_means,
-        effective_rank=effective_rank(cos) if with_effective_rank else None,
-    )
+    left_out = None if include_diagonal else strips.layout.diagonal_positions(strips.values.device)
+    counts = _fused_counts(strips.values, bins, twice_from=strips.layout.diagonal_size, left_out=left_out)
+    return TextLayerStatistics(counts, mean, std, token_means,
+                               effective_rank(strips.full()) if with_effective_rank else None)
 
 
 class PositionAverage:
@@ -229,18 +358,21 @@ class PositionAverage:
         self.total: torch.Tensor | None = None
         self.lengths: list[int] = []
 
-    def add(self, matrices: torch.Tensor) -> None:
-        """Add one text's matrices ``[layer, n, n]`` (``n`` may differ from earlier texts')."""
-        n = matrices.shape[-1]
+    def add(self, matrices: torch.Tensor | CosineStrips) -> None:
+        """Add one text's matrices ``[layer, n, n]`` or strips (``n`` may differ from earlier texts')."""
+        tensor = matrices.values if isinstance(matrices, CosineStrips) else matrices
+        layers, n = tensor.shape[0], matrices.n if isinstance(matrices, CosineStrips) else tensor.shape[-1]
         if self.total is None or n > self.total.shape[-1]:
-            grown = matrices.new_zeros((matrices.shape[0], n, n), dtype=torch.float64)
+            grown = tensor.new_zeros((layers, n, n), dtype=torch.float64)
             if self.total is not None:
                 old = self.total.shape[-1]
                 grown[:, :old, :old] = self.total
             self.total = grown
-        elif matrices.shape[0] != self.total.shape[0]:
-            raise ValueError(f"Expected {self.total.shape[0]} layers, got {matrices.shape[0]}.")
-        self.total[:, :n, :n] += matrices
+        elif layers != self.total.shape[0]:
+            raise ValueError(f"Expected {self.total.shape[0]} layers, got {layers}.")
+        pieces = matrices.pieces() if isinstance(matrices, CosineStrips) else [(slice(0, n), slice(0, n), tensor)]
+        for rows, columns, piece in pieces:
+            self.total[:, rows, columns] += piece
         self.lengths.append(n)
 
     def state(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,10 +393,8 @@ class PositionAverage:
         """The element-wise mean ``[layer, S, S]`` (float64)."""
         if self.total is None:
             raise ValueError("No matrices were added.")
-        size = self.total.shape[-1]
         lengths = torch.tensor(self.lengths, device=self.total.device)
-        # texts covering position m: those with more than m tokens
-        covering = (lengths.unsqueeze(0) > torch.arange(size, device=lengths.device).unsqueeze(1)).sum(1)
-        position = torch.arange(size, device=lengths.device)
+        position = torch.arange(self.total.shape[-1], device=lengths.device)
+        covering = (lengths.unsqueeze(0) > position.unsqueeze(1)).sum(1)  # texts with more than m tokens
         count = covering[torch.maximum(position.unsqueeze(0), position.unsqueeze(1))]
         return self.total / count.to(torch.float64)

@@ -131,3 +131,136 @@ def test_position_average_matches_masked_numpy_mean():
         total[:, :n, :n] += m
         count[:n, :n] += 1
     np.testing.assert_allclose(avg.mean().numpy(), total / count, rtol=1e-12)
+
+
+# ----- the upper-triangle kernels (strips, fused-index counts) against numpy / brute force -----------------------
+
+@pytest.fixture(params=["cpu", "sync-free"])
+def binning(request, monkeypatch):
+    """Both binning paths on this CPU: floor + edge re-check with bincount, and bucketize + index_add_."""
+    if request.param == "sync-free":
+        monkeypatch.setattr(metrics, "avoids_sync", lambda device: True)
+    return request.param
+
+
+def edge_values(bins: int) -> np.ndarray:
+    """float32 values exactly on numpy's edges (built in float32, as numpy does), one ulp either side, -1 and 1."""
+    edges = np.linspace(-1, 1, bins + 1).astype(np.float32)
+    below = np.nextafter(edges, np.float32(-2))
+    above = np.nextafter(edges, np.float32(2))
+    values = np.concatenate([edges, below[1:], above[:-1], [-1.0, 1.0, 0.0]]).astype(np.float32)
+    return values
+
+
+def brute_force(cos: np.ndarray, bins: int, include_diagonal: bool) -> dict[str, np.ndarray]:
+    """Per-layer counts, mean, std and token means of full matrices [layer, n, n] by plain numpy loops."""
+    layers, n, _ = cos.shape
+    keep = np.ones((n, n), bool) if include_diagonal else ~np.eye(n, dtype=bool)
+    out: dict[str, list] = {"counts": [], "mean": [], "std": [], "token_means": []}
+    for m in cos.astype(np.float64):
+        values = m[keep]
+        out["counts"].append(np.histogram(m.astype(np.float32)[keep], bins=bins, range=(-1, 1))[0])
+        out["mean"].append(values.mean())
+        out["std"].append(values.std())
+        out["token_means"].append([np.delete(m[i], i).mean() for i in range(n)])
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def check_statistics(stats: metrics.TextLayerStatistics, cos: np.ndarray, bins: int, include_diagonal: bool) -> None:
+    expected = brute_force(cos, bins, include_diagonal)
+    assert stats.counts.tolist() == expected["counts"].tolist()
+    np.testing.assert_allclose(stats.mean.numpy(), expected["mean"], atol=1e-7)
+    np.testing.assert_allclose(stats.std.numpy(), expected["std"], atol=1e-7)
+    np.testing.assert_allclose(stats.token_means.numpy(), expected["token_means"], atol=1e-6)
+
+
+@pytest.mark.parametrize("bins", [128, 10, 7, 3, 1])
+def test_bin_index_is_numpys_bin_on_and_around_every_edge(binning, bins):
+    values = torch.from_numpy(edge_values(bins)).reshape(1, -1)
+    index = metrics._bin_index(values, bins).long().reshape(-1)
+    counts = np.bincount(index.numpy(), minlength=bins)
+    assert counts.tolist() == np.histogram(values.numpy().ravel(), bins=bins, range=(-1, 1))[0].tolist()
+    # and value by value: numpy's digitize on the same float32 edges, the last bin closed
+    edges = np.linspace(-1, 1, bins + 1).astype(np.float32)
+    expected = np.clip(np.digitize(values.numpy().ravel(), edges[1:-1], right=False), 0, bins - 1)
+    assert index.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("include_diagonal", [False, True])
+@pytest.mark.parametrize(("n", "rows"), [(2, 128), (3, 1), (17, 4), (17, 128), (64, 16), (129, 128), (200, 64)])
+def test_strip_statistics_equal_brute_force_on_the_full_matrices(binning, n, rows, include_diagonal):
+    hidden = torch.randn(3, n, 8, generator=torch.Generator().manual_seed(n)) * 4
+    strips = metrics.cosine_strips(list(hidden), rows=rows)
+    full = strips.full()
+    np.testing.assert_allclose(full.numpy(), metrics.cosine_matrix(hidden).numpy(), atol=1e-6)
+    assert torch.equal(full, full.transpose(-1, -2))
+    assert torch.equal(strips.diagonal(), full.diagonal(dim1=-2, dim2=-1))
+    stats = metrics.text_layer_statistics(strips, 64, include_diagonal)
+    check_statistics(stats, full.numpy(), 64, include_diagonal)
+
+
+@pytest.mark.parametrize("include_diagonal", [False, True])
+@pytest.mark.parametrize("bins", [128, 10, 7])
+def test_strip_counts_of_values_on_bin_edges(binning, bins, include_diagonal):
+    # a symmetric matrix whose entries (diagonal included) are edges, their float32 neighbours, -1 and 1
+    values = edge_values(bins)
+    n = 24
+    upper = np.resize(values, n * (n + 1) // 2)
+    matrix = np.zeros((n, n), np.float32)
+    matrix[np.triu_indices(n)] = upper
+    matrix = np.triu(matrix) + np.triu(matrix, 1).T
+    cos = torch.from_numpy(np.stack([matrix, -matrix]))
+    stats = metrics.text_layer_statistics(metrics.CosineStrips.from_matrices(cos, rows=5), bins, include_diagonal)
+    check_statistics(stats, cos.numpy(), bins, include_diagonal)
+
+
+@pytest.mark.parametrize("include_diagonal", [False, True])
+def test_all_equal_cosines_and_two_tokens(binning, include_diagonal):
+    same = torch.ones(2, 6, 4)  # every cosine is 1 (the closed last bin)
+    strips = metrics.cosine_strips(list(same), rows=4)
+    check_statistics(metrics.text_layer_statistics(strips, 16, include_diagonal), strips.full().numpy(), 16,
+                     include_diagonal)
+    pair = torch.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [-1.0, 0.0]]])  # cosines 0 and -1: edges
+    strips = metrics.cosine_strips(list(pair))
+    stats = metrics.text_layer_statistics(strips, 4, include_diagonal)
+    check_statistics(stats, strips.full().numpy(), 4, include_diagonal)
+    assert stats.counts.sum(-1).tolist() == [4 if include_diagonal else 2] * 2
+
+
+def test_histogram_counts_of_several_groups_do_not_leak_between_groups(binning):
+    cos = torch.stack([torch.ones(5, 5), -torch.ones(5, 5), torch.zeros(5, 5)]).reshape(3, 1, 5, 5)
+    counts = metrics.histogram_counts(cos, 4, include_diagonal=True)
+    assert counts.reshape(3, 4).tolist() == [[0, 0, 0, 25], [25, 0, 0, 0], [0, 0, 25, 0]]
+
+
+def test_strips_of_layers_with_different_widths_match_full_matrices(binning):
+    generator = torch.Generator().manual_seed(3)
+    hidden = [torch.randn(40, 8, generator=generator), torch.randn(40, 8, generator=generator),
+              torch.randn(40, 50, generator=generator)]  # e.g. the logits "layer": another width
+    strips = metrics.cosine_strips(hidden, rows=16)
+    expected = np.stack([np_cosine(h.double().numpy()) for h in hidden])
+    np.testing.assert_allclose(strips.full().numpy(), expected, atol=1e-6)
+    np.testing.assert_allclose(metrics.cosine_matrices(hidden).numpy(), expected, atol=1e-6)
+    check_statistics(metrics.text_layer_statistics(strips, 32), strips.full().numpy(), 32, False)
+
+
+def test_strip_statistics_with_effective_rank_match_the_full_path(hidden):
+    strips = metrics.cosine_strips(list(hidden), rows=5)
+    ranks = metrics.text_layer_statistics(strips, with_effective_rank=True).effective_rank
+    assert ranks is not None
+    np.testing.assert_allclose(ranks.numpy(), metrics.effective_rank(strips.full()).numpy(), rtol=1e-12)
+
+
+def test_cosine_strips_reject_hidden_states_of_different_lengths():
+    with pytest.raises(ValueError, match="one text"):
+        metrics.cosine_strips([torch.ones(3, 2), torch.ones(4, 2)])
+
+
+def test_position_average_of_strips_equals_that_of_full_matrices():
+    generator = torch.Generator().manual_seed(5)
+    by_strips, by_matrices = metrics.PositionAverage(), metrics.PositionAverage()
+    for n in (7, 3, 12, 5):
+        strips = metrics.cosine_strips(list(torch.randn(2, n, 4, generator=generator)), rows=3)
+        by_strips.add(strips)
+        by_matrices.add(strips.full())
+    assert torch.equal(by_strips.mean(), by_matrices.mean())
