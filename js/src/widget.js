@@ -3,6 +3,7 @@
 // Python answers with a spec; answers to superseded requests are dropped.
 import "./widget.css";
 import { ChartPane } from "./chart.js";
+import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { debounce, download, h, requestId } from "./util.js";
 
@@ -10,6 +11,7 @@ const CHOICES = ["model", "layers", "samples", "view"];
 const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered"];
 
 function render({ model, el }) {
+  if (model.get("_mode") === "chart") return renderChart({ model, el });  // ChartWidget: one chart, no controls
   const pending = {};
   let lastSent = model.get("_request") ?? 0;
   let renderedRevision = -1;

@@ -179,3 +179,24 @@ def test_follows_the_notebook_theme(guarded, session):
                 title: title.getAttribute('fill')};
     }""")
     assert colours == {"fg": "rgb(238, 238, 238)", "bg": "rgb(17, 17, 17)", "label": "#bbbbbb", "title": "#eeeeee"}
+
+
+def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
+    """ChartWidget (the offline notebook renderer): the bundle's chart-only mode, no controls."""
+    page = guarded.page
+    open_harness(page, {"_mode": "chart", "spec": charts.heatmap(session).to_dict()})
+    page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    assert page.locator(".nbc-explorer").count() == 0 and page.locator(".nbc-chip").count() == 0
+    n_cells = len(charts.heatmap_frame(session.result.density(), session.result.layer_fractions))
+    assert page.evaluate("document.querySelectorAll('.nbc-chart-only .mark-rect.role-mark path').length") == n_cells
+    box = page.locator(".nbc-chart-only .mark-rect.role-mark path").last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
+    tooltip = page.locator("#vg-tooltip-element").inner_text()
+    assert "density" in tooltip and f"{int(session.result.layers[-1])}" in tooltip
+    page.evaluate("(spec) => window.model.push({spec})", charts.distributions(session, [1, 2]).to_dict())
+    page.wait_for_function("document.querySelectorAll('.nbc-chart-only .mark-line.role-mark path').length === 2")
+    page.evaluate("window.model.push({spec: {mark: 'nonsense', data: {values: []}}})")
+    page.wait_for_selector(".nbc-chart-only .nbc-error[role='alert']", timeout=RENDER)
+    assert "Could not draw the chart" in page.locator(".nbc-chart-only .nbc-error").inner_text()
+    assert guarded.page_errors == [] and guarded.blocked == []
