@@ -274,6 +274,15 @@ def test_claims_in_the_text():
     assert "which we de-duplicate" not in text["01_larger_models_condense_less.ipynb"]
 
 
+@ids
+def test_the_papers_heatmap_is_the_papers(path):
+    """Where a notebook says "the paper's heatmap", it draws the position-averaged one (kind="paper")."""
+    notebook = nbformat.read(path, as_version=4)
+    says = any("paper's heatmap" in c.source.lower() for c in notebook.cells if c.cell_type == "markdown")
+    draws = any('kind="paper"' in c.source for c in code_cells(notebook))
+    assert draws == says
+
+
 # ----- the notebooks, executed -----------------------------------------------------------------------
 
 
