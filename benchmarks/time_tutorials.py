@@ -150,6 +150,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nbc-stand-ins",
                         help="where the stand-in models are saved (reused between runs)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--out", type=Path, help="keep the executed notebooks in this folder (default: discard)")
     parser.add_argument("--threads", type=int, help="torch/OpenMP threads of the kernel (default: torch's choice)")
     args = parser.parse_args()
     names = [n for n in PLAN if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
@@ -164,9 +165,11 @@ def main() -> None:
                 save_stand_in(model, hub)
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
         for name in names:
             for preset in presets:
-                row = time_notebook(name, preset, Path(workdir))
+                row = time_notebook(name, preset, args.out or Path(workdir))
                 rows.append(row)
                 print(f"{row['notebook']:42s} {preset:6s} wall {row['wall_min']:5.1f} min  cpu {row['cpu_min']:5.1f} "
                       f"min  peak {row['peak_gb']:4.1f} GB  load {row['load']:.1f}", flush=True)
