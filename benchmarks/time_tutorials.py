@@ -37,12 +37,16 @@ STAND_INS = {
     "gpt2": dict(GPT2, n_layer=12, n_embd=768, n_head=12),
     "gpt2-medium": dict(GPT2, n_layer=24, n_embd=1024, n_head=16),
     "gpt2-large": dict(GPT2, n_layer=36, n_embd=1280, n_head=20),
+    "distilgpt2": dict(GPT2, n_layer=6, n_embd=768, n_head=12),
     "EleutherAI/pythia-70m": dict(NEOX, num_hidden_layers=6, hidden_size=512, num_attention_heads=8,
                                   intermediate_size=2048),
     "EleutherAI/pythia-160m": dict(NEOX, num_hidden_layers=12, hidden_size=768, num_attention_heads=12,
                                    intermediate_size=3072),
     "EleutherAI/pythia-410m": dict(NEOX, num_hidden_layers=24, hidden_size=1024, num_attention_heads=16,
                                    intermediate_size=4096),
+    "HuggingFaceTB/SmolLM2-135M": dict(model_type="llama", vocab_size=49152, num_hidden_layers=30, hidden_size=576,
+                                       num_attention_heads=9, num_key_value_heads=3, intermediate_size=1536,
+                                       max_position_embeddings=8192, tie_word_embeddings=True),
     "Qwen/Qwen2.5-0.5B": dict(QWEN2, num_hidden_layers=24, hidden_size=896, num_attention_heads=14,
                               intermediate_size=4864, tie_word_embeddings=True),
     "Qwen/Qwen2.5-1.5B": dict(QWEN2, num_hidden_layers=28, hidden_size=1536, num_attention_heads=12,
@@ -65,8 +69,8 @@ PLAN = {
                   dict(DATASET="builtin", CORPORA=["builtin"] * 4))},
     "02_controlled_mlp_width.ipynb": {"class": ([], {}), "paper": ([], {})},
     "03_condensation_at_initialisation.ipynb": {
-        "class": (["gpt2", "EleutherAI/pythia-160m", "Qwen/Qwen2.5-0.5B"], dict(DATASET="builtin")),
-        "paper": (["gpt2", "EleutherAI/pythia-160m", "Qwen/Qwen2.5-0.5B"], dict(DATASET="builtin"))},
+        "class": (["gpt2", "EleutherAI/pythia-160m", "HuggingFaceTB/SmolLM2-135M"], dict(DATASET="builtin")),
+        "paper": (["gpt2", "EleutherAI/pythia-160m", "HuggingFaceTB/SmolLM2-135M"], dict(DATASET="builtin"))},
     "04_distillation.ipynb": {
         "class": ([], {}),  # on a CPU the class preset skips the public pair
         "paper": (["deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "Qwen/Qwen2.5-Math-1.5B"], dict(DATASET="builtin"))},
@@ -125,10 +129,10 @@ class PeakMemory:
         self._thread.join()
 
 
-def time_notebook(name: str, preset: str, workdir: Path) -> dict:
+def time_notebook(name: str, preset: str, workdir: Path, extra: dict | None = None) -> dict:
     import papermill
 
-    _, overrides = PLAN[name][preset]
+    overrides = {**PLAN[name][preset][1], **(extra or {})}
     before_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
@@ -150,9 +154,12 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nbc-stand-ins",
                         help="where the stand-in models are saved (reused between runs)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON",
+                        help="override a notebook parameter, e.g. --set 'MODELS=[\"distilgpt2\", \"gpt2\"]'")
     parser.add_argument("--out", type=Path, help="keep the executed notebooks in this folder (default: discard)")
     parser.add_argument("--threads", type=int, help="torch/OpenMP threads of the kernel (default: torch's choice)")
     args = parser.parse_args()
+    extra = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     names = [n for n in PLAN if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
     presets = args.preset or ["class", "paper"]
     hub = args.cache / "hub"
@@ -161,7 +168,8 @@ def main() -> None:
         os.environ.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     for name in names:
         for preset in presets:
-            for model in PLAN[name][preset][0]:
+            for model in [*PLAN[name][preset][0], *(m for v in extra.values() if isinstance(v, list)
+                                                      for m in v if m in STAND_INS)]:
                 save_stand_in(model, hub)
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -169,7 +177,7 @@ def main() -> None:
             args.out.mkdir(parents=True, exist_ok=True)
         for name in names:
             for preset in presets:
-                row = time_notebook(name, preset, args.out or Path(workdir))
+                row = time_notebook(name, preset, args.out or Path(workdir), extra)
                 rows.append(row)
                 print(f"{row['notebook']:42s} {preset:6s} wall {row['wall_min']:5.1f} min  cpu {row['cpu_min']:5.1f} "
                       f"min  peak {row['peak_gb']:4.1f} GB  load {row['load']:.1f}", flush=True)
