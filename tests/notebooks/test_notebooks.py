@@ -330,8 +330,8 @@ def test_02_controlled_mlp_width(tmp_path):
     assert all(rho > 0.8 for rho in figures["init_rho"].values())  # untrained models condense with depth
     # training on the corpus lowers held-out perplexity for every width
     assert all(figures["perplexity"][w] < figures["init_perplexity"][w] for w in ("16", "256"))
-    rho = figures["trained_rho"]
-    assert figures["narrowest_condenses_more"] == (rho["16"] > rho["256"])
+    rho, last = figures["trained_rho"], figures["trained_last_layer_mean"]
+    assert figures["narrowest_condenses_more"] == (rho["16"] >= rho["256"] and last["16"] > last["256"])
 
 
 @pytest.mark.slow
@@ -354,11 +354,12 @@ def test_04_distillation(tmp_path):
     assert [r["model"] for r in rows] == ["teacher n_inner=256", "scratch n_inner=16", "distilled n_inner=16"]
     assert all(-1 <= r["spearman_rho"] <= 1 and r["perplexity"] > 1 for r in rows)
     teacher, scratch, distilled = rows
-    assert figures["teacher_less_condensed"] == (teacher["spearman_rho"] < scratch["spearman_rho"]
-                                                 and teacher["last_layer_mean"] < scratch["last_layer_mean"])
-    assert figures["distillation_transferred_resistance"] == (distilled["spearman_rho"] < scratch["spearman_rho"]
-                                                              and distilled["last_layer_mean"]
-                                                              < scratch["last_layer_mean"])
+
+    def less_condensed(a, b):  # rho no higher (rho ties at 1 on small models), a lower final-layer cosine
+        return a["spearman_rho"] <= b["spearman_rho"] and a["last_layer_mean"] < b["last_layer_mean"]
+
+    assert figures["teacher_less_condensed"] == less_condensed(teacher, scratch)
+    assert figures["distillation_transferred_resistance"] == less_condensed(distilled, scratch)
 
 
 @pytest.mark.slow
