@@ -15,7 +15,7 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are lazy
     from . import charts as charts
     from . import training as training
-    from .charts import enable_offline_charts as enable_offline_charts
+    from .chart_widget import enable_offline_charts as enable_offline_charts
     from .charts import save_chart as save_chart
     from .compat import measure_embedding_condensation as measure_embedding_condensation
     from .compat import plot_similarity_heatmap as plot_similarity_heatmap
@@ -48,7 +48,7 @@ _EXPORTS = {
     "TextSource": "settings",
     "compare": "session",
     "dispersion_penalty": "dispersion",
-    "enable_offline_charts": "charts",
+    "enable_offline_charts": "chart_widget",
     "load_model": "models",
     "measure": "engine",
     "measure_embedding_condensation": "compat",

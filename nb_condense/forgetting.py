@@ -91,6 +91,8 @@ def _pad_row(tokenizer: Any) -> int | None:
 class ActiveForgettingCallback(TrainerCallback):
     """Active forgetting (Chen et al. 2023): every ``every_k_steps`` steps re-initialise the input embeddings.
 
+    Resets happen strictly before the last training step, never on it.
+
     Weights are drawn from N(0, ``std``) with a local generator (the global RNG is untouched; every
     process of a multi-process run draws the same matrix), the pad row is zeroed and the embedding's
     optimizer state (Adam moments and step) is dropped. The pad row is ``pad_token_id`` when given,
@@ -150,8 +152,13 @@ class ActiveForgettingCallback(TrainerCallback):
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
                     **kwargs: Any) -> None:
-        """Every ``every_k_steps`` steps: re-initialise the input embeddings and their optimizer state."""
-        if model is None or state.global_step == 0 or state.global_step % self.every_k_steps:
+        """Every ``every_k_steps`` steps, strictly before the last, re-initialise the input embeddings.
+
+        Their optimizer state is reset too; a reset on the last step would hand back a model with freshly drawn
+        embeddings, so the last step never resets.
+        """
+        step = state.global_step
+        if model is None or step == 0 or step % self.every_k_steps or step >= state.max_steps:
             return
         if self._pad is None:
             raise RuntimeError("ActiveForgettingCallback.on_train_begin did not run: the pad row is unknown.")

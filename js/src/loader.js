@@ -37,12 +37,13 @@ function load(model) {
 
 export default {
   async render({ model, el }) {
-    el.textContent = "Loading the condensation explorer…";
+    const what = model.get("_kind") === "chart" ? "chart" : "condensation explorer";
+    el.textContent = `Loading the ${what}…`;
     try {
       const bundle = await load(model);
       return bundle.render({ model, el });
     } catch (error) {
-      el.textContent = `The explorer could not load: ${error.message ?? error}`;
+      el.textContent = `The ${what} could not load: ${error.message ?? error}`;
       return undefined;
     }
   },

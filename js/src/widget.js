@@ -5,6 +5,7 @@
 // requests are dropped.
 import "./widget.css";
 import { ChartPane } from "./chart.js";
+import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
@@ -15,7 +16,9 @@ const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status
   "_data", "_inline", "_params"];
 
 function render({ model, el }) {
-  if (model.get("_kind") === "monitor") return renderMonitor({ model, el });
+  const kind = model.get("_kind");
+  if (kind === "monitor") return renderMonitor({ model, el });
+  if (kind === "chart") return renderChart({ model, el });  // ChartWidget: one chart, no controls
   const pending = {};
   let lastSent = model.get("_request") ?? 0;
   let renderedRevision = -1;

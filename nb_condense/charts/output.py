@@ -37,7 +37,11 @@ def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Pa
 
 
 def enable_offline_charts(renderer: str = "svg") -> Any:
-    """Render Altair charts in notebooks without any CDN (``"svg"`` or ``"png"``, via vl-convert)."""
+    """Render Altair charts in notebooks as static images without any CDN (``"svg"`` or ``"png"``, vl-convert).
+
+    For interactive charts (tooltips, selections) that stay offline, use ``nb_condense.enable_offline_charts()``
+    (:mod:`nb_condense.chart_widget`), which falls back to this function for ``"svg"`` and ``"png"``.
+    """
     if renderer not in ("svg", "png"):
         raise ValueError(f"renderer must be 'svg' or 'png' (offline), got {renderer!r}.")
     return alt.renderers.enable(renderer)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import ARTIFACTS
 from .notebooks import explorer_notebook, read_state
 from .servers import Server, lab_server
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
@@ -64,4 +65,60 @@ def test_explorer_in_jupyterlab(lab, guarded):
         page.wait_for_timeout(100)
     run_cell(page, 1)
     page.wait_for_selector("text=PYTHON SAYS [1] heatmap", timeout=ROUND_TRIP)
+    assert guarded.page_errors == [] and guarded.blocked == []
+
+
+CHART_CELL = '''\
+import nb_condense as nbc
+from nb_condense import charts
+
+nbc.enable_offline_charts()  # as every tutorial does
+result = nbc.measure('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "vocab_size": 30522, '
+                     '"bos_token_id": 0, "eos_token_id": 0}', "embedded", dataset="builtin", n_texts=3, max_length=32,
+                     bins=32)
+charts.heatmap(result, select=False, title="tiny GPT-2")'''
+
+
+def wait_notebook_kernel_idle(page, url: str, notebook: str) -> None:
+    """Poll the kernel of ``notebook``'s session until it is idle and connected (other kernels may linger)."""
+    deadline = time.monotonic() + KERNEL_IDLE_S
+    while True:
+        with urllib.request.urlopen(f"{url}/api/sessions", timeout=5) as response:
+            kernels = [s["kernel"] for s in json.loads(response.read()) if s["path"].endswith(notebook)]
+        if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the kernel of {notebook} is not idle after {KERNEL_IDLE_S} s: {kernels}")
+        page.wait_for_timeout(200)
+
+
+def test_a_tutorial_chart_shows_its_tooltip_in_jupyterlab_offline(lab, guarded):
+    """The tutorials' setup cell and renderer in a real Lab: the chart is drawn by the bundled vega and its
+    tooltip appears on hover, with no request leaving 127.0.0.1. The screenshot is kept for review."""
+    from nbformat import read
+
+    from .notebooks import write_notebook
+
+    server, folder = lab
+    tutorial = read(Path(__file__).resolve().parents[2] / "notebooks" / "00_quickstart.ipynb", as_version=4)
+    setup = next(c.source for c in tutorial.cells if c.cell_type == "code")
+    write_notebook(folder, "chart.ipynb", [setup, CHART_CELL])
+    page = guarded.page
+    page.goto(f"{server.url}/lab/tree/chart.ipynb?reset", timeout=PAGE_LOAD)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_notebook_kernel_idle(page, server.url, "chart.ipynb")
+    run_cell(page, 0)
+    page.wait_for_selector("text=DEVICE = 'cpu'", timeout=ROUND_TRIP)
+    run_cell(page, 1)
+    cells = ".nbc-chart-only[data-rendered] svg .mark-rect.role-mark path"
+    page.wait_for_selector(cells, timeout=PAGE_LOAD)
+    page.locator(".nbc-chart-only").scroll_into_view_if_needed()
+    box = page.locator(cells).last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
+    tooltip = page.locator("#vg-tooltip-element").inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab_chart_tooltip.png"))
+    assert "density" in tooltip and "layer" in tooltip
+    assert page.locator(".jp-OutputArea-output img").count() == 0  # the widget is shown, not the static copy
     assert guarded.page_errors == [] and guarded.blocked == []

@@ -60,7 +60,8 @@ def test_controls_render_from_the_model(guarded, session):
     assert page.locator(".nbc-model-label").is_hidden()  # one model: no model picker
     assert page.locator(".nbc-error").is_hidden() and page.locator(".nbc-progress").is_hidden()
     # the heatmap is drawn: one rect per non-empty (layer, bin) cell
-    n_cells = len(charts.heatmap_frame(session.result.density(), session.result.layer_fractions))
+    result = session.result
+    n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
     assert page.locator(".nbc-chart svg path.mark-rect, .nbc-chart svg g.mark-rect path").count() >= 1
     assert page.evaluate("document.querySelectorAll('.nbc-chart .mark-rect.role-mark path').length") == n_cells
     version_warnings = [text for kind, text in guarded.console if "version" in text.lower()]
@@ -261,3 +262,25 @@ def test_new_rows_replace_the_drawn_data_without_a_re_embed(guarded, session):
     densities = page.evaluate("() => [...document.querySelectorAll('.nbc-chart .mark-rect.role-mark path')]"
                               ".map((p) => p.__data__.datum.density)")
     assert sorted(densities) == pytest.approx(sorted(figure.data["density"]), rel=1e-9)
+
+
+def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
+    """ChartWidget (the offline notebook renderer): the bundle's chart-only mode, no controls."""
+    page = guarded.page
+    open_harness(page, {"_kind": "chart", "spec": charts.heatmap(session).to_dict()})
+    page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    assert page.locator(".nbc-explorer").count() == 0 and page.locator(".nbc-chip").count() == 0
+    result = session.result
+    n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
+    assert page.evaluate("document.querySelectorAll('.nbc-chart-only .mark-rect.role-mark path').length") == n_cells
+    box = page.locator(".nbc-chart-only .mark-rect.role-mark path").last.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
+    tooltip = page.locator("#vg-tooltip-element").inner_text()
+    assert "density" in tooltip and f"{int(session.result.layers[-1])}" in tooltip
+    page.evaluate("(spec) => window.model.push({spec})", charts.distributions(session, [1, 2]).to_dict())
+    page.wait_for_function("document.querySelectorAll('.nbc-chart-only .mark-line.role-mark path').length === 2")
+    page.evaluate("window.model.push({spec: {mark: 'nonsense', data: {values: []}}})")
+    page.wait_for_selector(".nbc-chart-only .nbc-error[role='alert']", timeout=RENDER)
+    assert "Could not draw the chart" in page.locator(".nbc-chart-only .nbc-error").inner_text()
+    assert guarded.page_errors == [] and guarded.blocked == []

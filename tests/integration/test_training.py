@@ -133,7 +133,7 @@ def test_active_forgetting_zeroes_the_eos_row_when_the_tokenizer_has_no_pad(text
     recorder = Recorder()
     model, _ = training.pretrain(model, gpt2_like, texts, steps=steps, block_size=32, learning_rate=3e-3,
                                  callbacks=[callback, recorder])
-    assert callback.resets == [10, 20, 30]
+    assert callback.resets == [10, 20]  # not on the last step (30)
 
     # the first reset: the EOS row exactly zero, every other row the first N(0, 0.02) draw of the seeded generator
     after = recorder.weights[10]
@@ -175,15 +175,27 @@ def test_active_forgetting_zeroes_the_tokenizers_pad_row_not_the_eos_row(texts, 
     model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(with_pad), n_positions=64)
     model.config.pad_token_id = None
     callback, recorder = training.ActiveForgettingCallback(every_k_steps=2), Recorder()
-    training.pretrain(model, with_pad, texts, steps=2, block_size=32, callbacks=[callback, recorder])
+    training.pretrain(model, with_pad, texts, steps=3, block_size=32, callbacks=[callback, recorder])
     assert torch.count_nonzero(recorder.weights[2][pad]) == 0
     assert torch.count_nonzero(recorder.weights[2][0]) == 32  # the EOS row was drawn like the others
 
     explicit = training.ActiveForgettingCallback(every_k_steps=2, pad_token_id=5)
     recorder = Recorder()
     training.pretrain(training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(with_pad), n_positions=64),
-                      with_pad, texts, steps=2, block_size=32, callbacks=[explicit, recorder])
+                      with_pad, texts, steps=3, block_size=32, callbacks=[explicit, recorder])
     assert torch.count_nonzero(recorder.weights[2][5]) == 0 and torch.count_nonzero(recorder.weights[2][pad]) == 32
+
+
+def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer):
+    """A reset on the last step would leave the trained model with freshly drawn embeddings (05's bug:
+    STEPS = 300, FORGET_EVERY = 150 scored a model whose embeddings had just been reset)."""
+    model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
+    callback, recorder = training.ActiveForgettingCallback(every_k_steps=2), Recorder()
+    trained, _ = training.pretrain(model, tokenizer, texts, steps=4, block_size=32, callbacks=[callback, recorder])
+    assert callback.resets == [2]
+    embedding = trained.get_input_embeddings().weight
+    assert torch.count_nonzero(embedding[0]) == 32  # the pad row was trained after the reset at step 2, not zeroed
+    assert torch.equal(recorder.weights[4], embedding.detach())
 
 
 def test_active_forgetting_errors(texts, tokenizer):
