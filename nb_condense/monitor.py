@@ -90,6 +90,10 @@ class TrainingMonitor(anywidget.AnyWidget):
         self._seq = 0
         self.on_msg(self._on_message)
 
+    def __repr__(self) -> str:  # the text a viewer without widgets shows (GitHub, nbviewer, a terminal)
+        steps = f"step {self.step} of {self.max_steps}" if self.max_steps else f"step {self.step}"
+        return f"TrainingMonitor({self.status}, {steps}{': ' + self.summary if self.summary else ''})"
+
     # ----- what the training reports ------------------------------------------------------------------
     def log(self, step: int, logs: dict[str, Any]) -> None:
         """Add the losses of one Trainer log (``loss``, ``ce_loss``, ``dispersion_loss`` when present)."""

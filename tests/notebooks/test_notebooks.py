@@ -21,6 +21,7 @@ from .tutorial_checks import (
     EXERCISE,
     NOTEBOOKS,
     README,
+    WIDGET_VIEW,
     badge_urls,
     calls_named,
     code_cells,
@@ -56,10 +57,17 @@ TINY = {
         VOCAB_SIZE=512, PYTHIA="", OTHER_ARCHITECTURE=TINY_LLAMA % 32, OTHER_TOKENIZER="embedded",
     ),
     "04_distillation.ipynb": dict(LAB, PAIRS=[], TEACHER_WIDTH=256, STUDENT_WIDTH=16, STEPS=8, N_TEXTS_TRAIN=30),
-    "05_dispersion_loss.ipynb": dict(LAB, TOY_STEPS=60, STEPS=8, N_TEXTS=30, COEFF=1.0, FORGET_EVERY=4),
+    "05_dispersion_loss.ipynb": dict(LAB, TOY_STEPS=60, STEPS=8, N_TEXTS=30, COEFF=1.0, FORGET_EVERY=4,
+                                     LIVE_EVERY=2),
 }
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 ids = pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+
+
+def live_views(executed: nbformat.NotebookNode) -> list[int]:
+    """Indices of the code cells that showed a live training view (a TrainingMonitor widget)."""
+    return [index for index, cell in enumerate(code_cells(executed)) for output in cell.get("outputs", [])
+            if WIDGET_VIEW in output.get("data", {}) and "TrainingMonitor" in output["data"].get("text/plain", "")]
 
 
 def run(name: str, tmp_path: Path) -> tuple[dict, nbformat.NotebookNode]:
@@ -336,7 +344,8 @@ def test_02_controlled_mlp_width(tmp_path):
 
 @pytest.mark.slow
 def test_03_condensation_at_initialisation(tmp_path):
-    figures, _ = run("03_condensation_at_initialisation.ipynb", tmp_path)
+    figures, executed = run("03_condensation_at_initialisation.ipynb", tmp_path)
+    assert len(live_views(executed)) == 1  # the training run is watched live (CondensationCallback(live=True))
     assert figures["untrained_rho"] > 0.8  # an untrained model condenses with depth
     steps = [row["step"] for row in figures["training"]]
     assert steps == [0, 4, 8]  # measured at step 0 and every MEASURE_EVERY steps
@@ -364,7 +373,8 @@ def test_04_distillation(tmp_path):
 
 @pytest.mark.slow
 def test_05_dispersion_loss(tmp_path):
-    figures, _ = run("05_dispersion_loss.ipynb", tmp_path)
+    figures, executed = run("05_dispersion_loss.ipynb", tmp_path)
+    assert len(live_views(executed)) == 1  # the dispersion run is watched live
     toy = {row["variant"]: row for row in figures["toy"]}
     assert set(toy) == {"angular_spread", "l2_repel", "decorrelation", "orthogonalization", "perplexity_entropy"}
     assert all(row["loss_after"] < row["loss_before"] for row in toy.values())  # each variant was minimised
