@@ -19,8 +19,8 @@ Example
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
-import threading
 from typing import Any
 
 import altair as alt
@@ -69,11 +69,11 @@ class ChartWidget(anywidget.AnyWidget):
         if not isinstance(spec, dict):
             raise TypeError(f"ChartWidget takes a Vega-Lite spec (dict) or an Altair chart, got {type(spec).__name__}.")
         super().__init__(spec=spec, _bundle_hash=bundle()[0], **kwargs)
-        self._lock = threading.Lock()
         self.on_msg(self._answer)
 
     def _answer(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        answer_page(self, content, ["spec"], self._lock)
+        # only the bundle request: the spec is set before the comm opens, so the page's model holds it
+        answer_page(self, content, (), contextlib.nullcontext())
 
     def __repr__(self) -> str:  # the default repr would print the whole spec, data included
         return f"ChartWidget(mark={self.spec.get('mark', '...')!r})" if self.spec else "ChartWidget()"
@@ -99,13 +99,13 @@ def chart_mimebundle(spec: dict[str, Any], fallback: str | None = "svg", **_meta
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}.")
     widget = ChartWidget(spec)
-    bundle: dict[str, Any] = {
+    output: dict[str, Any] = {
         "text/plain": "Chart (interactive in Jupyter; a static copy is stored for other viewers)",
         WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id},
     }
     if fallback is not None:
-        bundle.update(_static_copy(spec, fallback))
-    return bundle
+        output.update(_static_copy(spec, fallback))
+    return output
 
 
 def enable_offline_charts(renderer: str = "interactive", *, fallback: str | None = "svg") -> None:

@@ -28,6 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._version import __version__
+from .binning import avoids_sync
 from .extract import (
     auto_batch_size,
     default_batch_size,
@@ -36,7 +37,7 @@ from .extract import (
     max_positions,
     tokenize_texts,
 )
-from .metrics import CosineStrips, PositionAverage, avoids_sync, cosine_strips, text_layer_statistics
+from .metrics import CosineStrips, PositionAverage, cosine_strips, text_layer_statistics
 from .models import describe_identity, model_identity
 from .partial import PartialMeasurement, identity
 from .result import STAT_COLUMNS, CondensationResult

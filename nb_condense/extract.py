@@ -165,18 +165,21 @@ def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
             module.training = training
 
 
-_ACCEPTS: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, bool]] = weakref.WeakKeyDictionary()
-"""Per module, whether its forward takes an argument: read once (a signature costs ~0.1 ms, every batch)."""
+_ACCEPTS: weakref.WeakKeyDictionary[torch.nn.Module, dict[tuple[Any, str], bool]] = weakref.WeakKeyDictionary()
+"""Per module and forward function, whether it takes an argument: read once (a signature costs ~0.1 ms, every
+batch). Keyed on the function too, so a forward replaced later (hooks, patches) is read again."""
 
 
 def _accepts(module: torch.nn.Module, name: str) -> bool:
+    forward = module.forward
+    key = (getattr(forward, "__func__", forward), name)
     known = _ACCEPTS.setdefault(module, {})
-    if name not in known:
+    if key not in known:
         try:
-            known[name] = name in inspect.signature(module.forward).parameters
+            known[key] = name in inspect.signature(forward).parameters
         except (TypeError, ValueError):
-            known[name] = False
-    return known[name]
+            known[key] = False
+    return known[key]
 
 
 def _forward(model: torch.nn.Module, batch: dict[str, torch.Tensor], include_logits_layer: bool) -> list[torch.Tensor]:

@@ -23,6 +23,7 @@ Example
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ from torch.optim.lr_scheduler import LambdaLR
 from transformers import TrainerCallback
 
 from .trainer import DispersionTrainer
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["EMBEDDING_GROUP", "ActiveForgettingCallback", "ActiveForgettingTrainer", "EmbeddingSchedule"]
 
@@ -149,6 +152,11 @@ class ActiveForgettingCallback(TrainerCallback):
                              "nb_condense.training.pretrain(..., callbacks=[...]) or nb_condense.forgetting."
                              "ActiveForgettingTrainer.")
         self._pad = pad
+        max_steps = int(getattr(state, "max_steps", 0) or 0)
+        if max_steps and max_steps % self.every_k_steps == 0:
+            logger.info("ActiveForgettingCallback: no reset at the last step (%d): the trained model keeps the "
+                        "embeddings it learnt; resets after steps %s.", max_steps,
+                        list(range(self.every_k_steps, max_steps, self.every_k_steps)) or "none")
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
                     **kwargs: Any) -> None:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .summaries import bin_edges
+from .binning import avoids_sync, check_bins, fused_counts, histogram_counts
 
 __all__ = [
     "NORM_EPS", "STRIP_ROWS", "CosineStrips", "PositionAverage", "TextLayerStatistics", "avoids_sync",
@@ -84,11 +83,14 @@ class _Layout:
     @functools.lru_cache(maxsize=64)  # noqa: B019 - a handful of text lengths, tiny values
     def diagonal_positions(self, device: torch.device) -> torch.Tensor:
         """Positions of the ``n`` self-similarities in the packed buffer, in token order."""
-        return torch.cat([block + torch.arange(b - a) * (b - a + 1) for a, b, block, _ in self.spans]).to(device)
+        # made on the device: a host-to-device copy would make the host wait for the device's queued work
+        return torch.cat([block + torch.arange(b - a, device=device) * (b - a + 1) for a, b, block, _ in self.spans])
 
 
 @functools.lru_cache(maxsize=64)
 def _layout(n: int, rows: int) -> _Layout:
+    if n < 1:
+        raise ValueError(f"A text needs at least one token vector to have a cosine matrix, got {n}.")
     height = -(-n // -(-n // rows))  # ceil(n / number of strips): strips as even as full-height ones allow
     bounds = [*range(0, n, height), n]
     spans, block, rest = [], 0, sum((b - a) ** 2 for a, b in zip(bounds, bounds[1:]))  # blocks first
@@ -188,83 +190,6 @@ def cosine_strips(hidden: Sequence[torch.Tensor], eps: float = NORM_EPS, rows: i
     return strips
 
 
-def avoids_sync(device: torch.device) -> bool:
-    """Whether work on ``device`` avoids what makes the host wait for it (``nonzero``, ``bincount``): accelerators."""
-    return device.type != "cpu"
-
-
-def _bin_index(values: torch.Tensor, bins: int) -> torch.Tensor:
-    """The bin numpy gives each value (``edges[k] <= v < edges[k+1]``, the last closed, outliers clipped).
-
-    A power-of-two number of bins makes ``v * bins / 2`` exact: its floor is the bin. Otherwise, on a CPU,
-    ``floor((v + 1) * bins / 2)`` is re-checked against numpy's edges (in the data's dtype, as numpy builds them)
-    for the values within round-off of an edge; on an accelerator, ``bucketize`` (it never waits for the device).
-    """
-    values = values if values.dtype == torch.float64 else values.float()
-    half = bins // 2
-    if bins >= 2 and bins & (bins - 1) == 0:
-        return values.mul(half).floor_().clamp_(-half, half - 1).add_(half)
-    edges = torch.from_numpy(bin_edges(bins).astype(np.float64 if values.dtype == torch.float64 else np.float32))
-    if avoids_sync(values.device):
-        return torch.bucketize(values, edges[1:-1].to(values.device), right=True)
-    scaled = values.add(1.0).mul_(bins / 2.0).clamp_(0.0, float(bins))
-    index = scaled.floor()
-    offset = scaled.sub_(index)  # in [0, 1); 0 for v = 1 (index = bins) and for clipped values
-    tol = 1e-6 * (bins + 1)  # well above the float32 round-off of (v + 1) * bins / 2
-    where = (offset < tol).logical_or_(offset > 1.0 - tol).nonzero(as_tuple=True)
-    if where[0].numel():
-        v, k = values[where], index[where].long().clamp_(max=bins - 1)
-        k -= (v < edges[k]).long()
-        k += ((v >= edges[k + 1]) & (k != bins - 1)).long()
-        index[where] = k.clamp_(0, bins - 1).to(index.dtype)
-    return index
-
-
-def _fused_counts(values: torch.Tensor, bins: int, twice_from: int | None = None,
-                  left_out: torch.Tensor | None = None) -> torch.Tensor:
-    """Counts ``[group, bins]`` of ``values [group, m]``: columns from ``twice_from`` on twice, ``left_out`` never."""
-    # one count of one fused index: slot x groups x bins + group x bins + bin (slot 1: counted twice)
-    groups, slots = values.shape[0], 1 if twice_from is None else 2
-    size, index = slots * groups * bins, _bin_index(values, bins)
-    if index.is_floating_point() and size >= 2**24:  # float holds exact integers up to 2**24 only
-        index = index.long()
-    offsets = torch.arange(groups, device=index.device).unsqueeze(1).to(index.dtype) * bins
-    index[:, :twice_from] += offsets
-    if twice_from is not None:
-        index[:, twice_from:] += offsets + groups * bins
-    if left_out is not None:
-        index.index_fill_(1, left_out, size)
-    flat = index.reshape(-1)
-    if avoids_sync(flat.device):  # bincount would wait for the device (it checks the index's min and max)
-        index = flat.long().clamp_(0, size)  # NaNs (reported once the host sees them) must not index out of range
-        counted = torch.zeros(size + 1, dtype=torch.int64, device=flat.device)
-        counted.index_add_(0, index, torch.ones(1, dtype=torch.int64, device=flat.device).expand(len(flat)))
-    else:
-        counted = torch.bincount(flat.int() if flat.is_floating_point() else flat, minlength=size + 1)
-    counts = counted[:size].view(slots, groups, bins)
-    return counts[0] if slots == 1 else counts[0] + 2 * counts[1]
-
-
-def _check_bins(bins: int) -> None:
-    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ValueError(f"bins must be a positive integer, got {bins!r}.")
-
-
-def histogram_counts(cos: torch.Tensor, bins: int = 128, include_diagonal: bool = False) -> torch.Tensor:
-    """Counts ``[..., bins]`` of the entries of square matrices ``cos`` (``[..., n, n]``) on [-1, 1].
-
-    With ``include_diagonal=False`` (default) the ``n`` self-similarities are left out: the counts cover the
-    ``n (n - 1)`` ordered pairs of distinct tokens; ``True`` counts all ``n**2`` entries, as the reference does.
-    Equal to ``np.histogram(v, bins, range=(-1, 1))``. Every entry is read (the matrices need not be symmetric).
-    """
-    _check_bins(bins)
-    if cos.ndim < 2 or cos.shape[-1] != cos.shape[-2]:
-        raise ValueError(f"Expected square matrices [..., n, n], got shape {tuple(cos.shape)}.")
-    lead, n = cos.shape[:-2], cos.shape[-1]
-    diagonal = None if include_diagonal else torch.arange(n, device=cos.device) * (n + 1)
-    return _fused_counts(cos.reshape(math.prod(lead), n * n), bins, left_out=diagonal).reshape(*lead, bins)
-
-
 def effective_rank(cos: torch.Tensor) -> torch.Tensor:
     """RankMe effective rank ``[...]`` of the normalised token vectors behind ``cos`` (``[..., n, n]``).
 
@@ -307,7 +232,7 @@ def text_layer_statistics(cos: torch.Tensor | CosineStrips, bins: int = 128, inc
     >>> stats.mean.tolist(), stats.token_means.tolist()
     ([0.3333333333333333], [[0.25, 0.5, 0.25]])
     """
-    _check_bins(bins)
+    check_bins(bins)
     strips = cos if isinstance(cos, CosineStrips) else CosineStrips.from_matrices(cos)
     n = strips.n
     if n < 2:
@@ -336,7 +261,7 @@ def text_layer_statistics(cos: torch.Tensor | CosineStrips, bins: int = 128, inc
     mean = total / pairs
     std = (total_sq / pairs - mean.square()).clamp_(min=0.0).sqrt()
     left_out = None if include_diagonal else strips.layout.diagonal_positions(strips.values.device)
-    counts = _fused_counts(strips.values, bins, twice_from=strips.layout.diagonal_size, left_out=left_out)
+    counts = fused_counts(strips.values, bins, twice_from=strips.layout.diagonal_size, left_out=left_out)
     return TextLayerStatistics(counts, mean, std, token_means,
                                effective_rank(strips.full()) if with_effective_rank else None)
 

@@ -113,3 +113,17 @@ def test_a_model_without_hidden_states_is_refused(tokenizer):
     encodings = tokenize_texts(tokenizer, ["some text here"], max_length=16)
     with pytest.raises(ValueError, match="returned no hidden states"):
         per_text(NoHidden(), encodings, batch_size=1)
+
+
+def test_a_forward_replaced_later_is_read_again():
+    """Which arguments a forward takes is cached per module and per forward function (hooks may swap it)."""
+    from nb_condense.extract import _accepts
+
+    class Plain(torch.nn.Module):
+        def forward(self, input_ids):  # type: ignore[no-untyped-def]
+            return input_ids
+
+    module = Plain()
+    assert not _accepts(module, "use_cache")
+    module.forward = lambda input_ids, use_cache=None: input_ids  # type: ignore[method-assign]
+    assert _accepts(module, "use_cache")

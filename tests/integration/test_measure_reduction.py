@@ -8,13 +8,13 @@ import torch
 
 import nb_condense as nbc
 from conftest import numpy_cosines, tiny_model
-from nb_condense import engine, metrics
+from nb_condense import binning, engine
 
 
 @pytest.fixture
 def sync_free(monkeypatch):
     """Run the accelerator path on this CPU: bucketize + index_add_, finite flags checked after the batch."""
-    for module in (metrics, engine):
+    for module in (binning, engine):
         monkeypatch.setattr(module, "avoids_sync", lambda device: True)
 
 

@@ -186,13 +186,16 @@ def test_active_forgetting_zeroes_the_tokenizers_pad_row_not_the_eos_row(texts, 
     assert torch.count_nonzero(recorder.weights[2][5]) == 0 and torch.count_nonzero(recorder.weights[2][pad]) == 32
 
 
-def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer):
+def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer, caplog):
     """A reset on the last step would leave the trained model with freshly drawn embeddings (05's bug:
-    STEPS = 300, FORGET_EVERY = 150 scored a model whose embeddings had just been reset)."""
+    STEPS = 300, FORGET_EVERY = 150 scored a model whose embeddings had just been reset). It is said, not silent."""
     model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     callback, recorder = training.ActiveForgettingCallback(every_k_steps=2), Recorder()
-    trained, _ = training.pretrain(model, tokenizer, texts, steps=4, block_size=32, callbacks=[callback, recorder])
+    with caplog.at_level("INFO", logger="nb_condense.forgetting"):
+        trained, _ = training.pretrain(model, tokenizer, texts, steps=4, block_size=32,
+                                       callbacks=[callback, recorder])
     assert callback.resets == [2]
+    assert "no reset at the last step (4)" in caplog.text and "resets after steps [2]" in caplog.text
     embedding = trained.get_input_embeddings().weight
     assert torch.count_nonzero(embedding[0]) == 32  # the pad row was trained after the reset at step 2, not zeroed
     assert torch.equal(recorder.weights[4], embedding.detach())

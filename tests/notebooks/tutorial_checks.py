@@ -10,13 +10,14 @@ from pathlib import Path
 
 import nbformat
 
+from nb_condense.chart_widget import WIDGET_VIEW
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack")
 EXERCISE = re.compile(r"\*\*Exercise (\d+)\.\*\*")
 ESTIMATES_LINE = re.compile(r"^ESTIMATES = .*$", re.M)
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from nb_condense import binning as binning_module
 from nb_condense import metrics
 
 
@@ -139,7 +140,7 @@ def test_position_average_matches_masked_numpy_mean():
 def binning(request, monkeypatch):
     """Both binning paths on this CPU: floor + edge re-check with bincount, and bucketize + index_add_."""
     if request.param == "sync-free":
-        monkeypatch.setattr(metrics, "avoids_sync", lambda device: True)
+        monkeypatch.setattr(binning_module, "avoids_sync", lambda device: True)
     return request.param
 
 
@@ -177,7 +178,7 @@ def check_statistics(stats: metrics.TextLayerStatistics, cos: np.ndarray, bins: 
 @pytest.mark.parametrize("bins", [128, 10, 7, 3, 1])
 def test_bin_index_is_numpys_bin_on_and_around_every_edge(binning, bins):
     values = torch.from_numpy(edge_values(bins)).reshape(1, -1)
-    index = metrics._bin_index(values, bins).long().reshape(-1)
+    index = binning_module.bin_index(values, bins).long().reshape(-1)
     counts = np.bincount(index.numpy(), minlength=bins)
     assert counts.tolist() == np.histogram(values.numpy().ravel(), bins=bins, range=(-1, 1))[0].tolist()
     # and value by value: numpy's digitize on the same float32 edges, the last bin closed
@@ -264,3 +265,8 @@ def test_position_average_of_strips_equals_that_of_full_matrices():
         by_strips.add(strips)
         by_matrices.add(strips.full())
     assert torch.equal(by_strips.mean(), by_matrices.mean())
+
+
+def test_a_text_without_tokens_is_refused_by_name():
+    with pytest.raises(ValueError, match="at least one token"):
+        metrics.cosine_strips([torch.zeros(0, 4)])
