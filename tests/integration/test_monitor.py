@@ -1,0 +1,84 @@
+"""The live training view in Python: what it holds and sends is what the callback measured and the Trainer logged;
+outside a notebook ``live=True`` only logs, and only on the main process. (The browser tier draws it.)"""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from test_trainer import BLOCK, Blocks, tiny_lm
+from transformers import Trainer, TrainingArguments
+
+import nb_condense as nbc
+from nb_condense import monitor as monitor_module
+
+
+def train(tmp_path, tokenizer, callback, *, dispersion: bool, steps: int = 6):  # type: ignore[no-untyped-def]
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=4, max_steps=steps,
+                             logging_steps=1, learning_rate=1e-3, report_to=[], save_strategy="no", use_cpu=True,
+                             seed=0, data_seed=0, disable_tqdm=True)
+    common = dict(model=tiny_lm(), args=args, train_dataset=Blocks(tokenizer), callbacks=[callback])
+    trainer = nbc.DispersionTrainer(dispersion_coeff=0.1, **common) if dispersion else Trainer(**common)
+    trainer.train()
+    return trainer
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """Pretend to run in a notebook; collect what would be displayed."""
+    displayed = []
+    monkeypatch.setattr(monitor_module, "in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", displayed.append)
+    return displayed
+
+
+@pytest.mark.parametrize("dispersion", [True, False], ids=["DispersionTrainer", "plain Trainer"])
+def test_the_monitor_holds_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown,
+                                                                             dispersion):
+    texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
+    callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=2, max_length=BLOCK, live=True)
+    trainer = train(tmp_path, tokenizer, callback, dispersion=dispersion)
+    monitor = callback.monitor
+    assert shown == [monitor] and isinstance(monitor, nbc.TrainingMonitor)
+    assert monitor.status == "done" and monitor.step == 6 and monitor.max_steps == 6
+    # the per-layer means: exactly the callback's history (steps 0, 2, 4, 6)
+    assert sorted(set(monitor.history["step"])) == [0, 2, 4, 6]
+    np.testing.assert_array_equal(monitor.history["mean"].to_numpy(float), callback.history["mean"].to_numpy(float))
+    # the losses: exactly the Trainer's logs, per series
+    logged = [row for row in trainer.state.log_history if "loss" in row and "train_runtime" not in row]
+    series = ["loss", "ce_loss", "dispersion_loss"] if dispersion else ["loss"]
+    for name in series:
+        drawn = monitor.losses[monitor.losses["series"] == name]
+        assert drawn["step"].tolist() == [row["step"] for row in logged]
+        np.testing.assert_allclose(drawn["value"].to_numpy(float), [row[name] for row in logged])
+    assert set(monitor.losses["series"]) == set(series)
+    # each panel got its spec once; the latest heatmap is the last measurement's
+    assert set(monitor._panels) == {"losses", "means", "heatmap"}
+    assert monitor.latest is callback.latest
+    last = callback.trend_history.iloc[-1]
+    assert f"last-layer mean cosine {last['last_layer_mean']:.3f}" in monitor.summary
+    assert repr(monitor).startswith("TrainingMonitor(done, step 6 of 6")
+
+
+def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
+    texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
+    callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=3, max_length=BLOCK, live=True)
+    with caplog.at_level(logging.INFO, logger="nb_condense.trainer"):
+        train(tmp_path, tokenizer, callback, dispersion=True)
+    assert callback.monitor is None  # pytest is no notebook: nothing displayed
+    lines = [r.getMessage() for r in caplog.records if r.name == "nb_condense.trainer"]
+    assert sum("condensation rho" in line for line in lines) == 3  # steps 0, 3, 6
+    assert sum("dispersion_loss" in line for line in lines) == 6  # one per logging step
+
+
+def test_only_the_main_process_reports(tokenizer, caplog, shown):
+    callback = nbc.CondensationCallback(["a few words of text here"], tokenizer, every_n_steps=1, live=True)
+    other = SimpleNamespace(is_world_process_zero=False, global_step=1, max_steps=4, log_history=[])
+    with caplog.at_level(logging.INFO, logger="nb_condense.trainer"):
+        callback.on_train_begin(None, other, None, model=tiny_lm())
+        callback.on_log(None, other, None, logs={"loss": 1.0})
+        callback.on_step_end(None, other, None, model=tiny_lm())
+    assert shown == [] and callback.monitor is None and callback.history.empty
+    assert not [r for r in caplog.records if r.name == "nb_condense.trainer"]
