@@ -165,6 +165,15 @@ def test_header_table(path):
     assert times["class"] <= 10  # the class preset: at most 10 minutes on a 2-core CPU
 
 
+def test_the_readme_gives_the_notebooks_class_times():
+    readme = README.read_text()
+    for path in PATHS:
+        row = re.search(rf"^\| \[`{re.escape(path.name)}`\].*$", readme, re.M)
+        assert row, f"README's tutorial table has no row for {path.name}"
+        cells = [cell.strip() for cell in row.group(0).strip("|").split("|")]
+        assert cells[2] == f"{estimates_of(nbformat.read(path, as_version=4))['class'][0]} min", path.name
+
+
 # ----- the bugs of the first version --------------------------------------------------------------------
 
 
