@@ -26,16 +26,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path
         yield server, folder
 
 
-def wait_kernel_idle(page, url: str) -> None:
-    """Lab shows 'idle' before the kernel exists; poll the REST API instead (while Playwright pumps events)."""
+def wait_kernel_idle(page, url: str, notebook: str) -> None:
+    """Poll the kernel of ``notebook``'s session until it is idle and connected (Lab shows 'idle' before the kernel
+    exists, and other notebooks' kernels may linger); Playwright pumps events meanwhile."""
     deadline = time.monotonic() + KERNEL_IDLE_S
     while True:
-        with urllib.request.urlopen(f"{url}/api/kernels", timeout=5) as response:
-            kernels = json.loads(response.read())
+        with urllib.request.urlopen(f"{url}/api/sessions", timeout=5) as response:
+            kernels = [s["kernel"] for s in json.loads(response.read()) if s["path"].endswith(notebook)]
         if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"kernel not idle after {KERNEL_IDLE_S} s: {kernels}")
+            raise AssertionError(f"the kernel of {notebook} is not idle after {KERNEL_IDLE_S} s: {kernels}")
         page.wait_for_timeout(200)
 
 
@@ -48,7 +49,7 @@ def open_and_run_first_cell(page, url: str, notebook: str) -> None:
     """Open ``notebook`` in the Lab at ``url``, wait for its kernel, run its first cell."""
     page.goto(f"{url}/lab/tree/{notebook}", timeout=PAGE_LOAD)
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
-    wait_kernel_idle(page, url)
+    wait_kernel_idle(page, url, notebook)
     run_cell(page, 0)
 
 
@@ -79,19 +80,6 @@ result = nbc.measure('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, 
 charts.heatmap(result, select=False, title="tiny GPT-2")'''
 
 
-def wait_notebook_kernel_idle(page, url: str, notebook: str) -> None:
-    """Poll the kernel of ``notebook``'s session until it is idle and connected (other kernels may linger)."""
-    deadline = time.monotonic() + KERNEL_IDLE_S
-    while True:
-        with urllib.request.urlopen(f"{url}/api/sessions", timeout=5) as response:
-            kernels = [s["kernel"] for s in json.loads(response.read()) if s["path"].endswith(notebook)]
-        if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the kernel of {notebook} is not idle after {KERNEL_IDLE_S} s: {kernels}")
-        page.wait_for_timeout(200)
-
-
 def test_a_tutorial_chart_shows_its_tooltip_in_jupyterlab_offline(lab, guarded):
     """The tutorials' setup cell and renderer in a real Lab: the chart is drawn by the bundled vega and its
     tooltip appears on hover, with no request leaving 127.0.0.1. The screenshot is kept for review."""
@@ -106,7 +94,7 @@ def test_a_tutorial_chart_shows_its_tooltip_in_jupyterlab_offline(lab, guarded):
     page = guarded.page
     page.goto(f"{server.url}/lab/tree/chart.ipynb?reset", timeout=PAGE_LOAD)
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
-    wait_notebook_kernel_idle(page, server.url, "chart.ipynb")
+    wait_kernel_idle(page, server.url, "chart.ipynb")
     run_cell(page, 0)
     page.wait_for_selector("text=DEVICE = 'cpu'", timeout=ROUND_TRIP)
     run_cell(page, 1)
