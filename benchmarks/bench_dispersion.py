@@ -110,7 +110,7 @@ def measure_memory() -> None:
 def measure_step_time(args: argparse.Namespace) -> None:
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     model = random_model(AutoConfig.for_model("gpt2"), seed=0, lm_head=True)  # 124M, 12 layers
     model.train()

@@ -37,13 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 
 import nb_condense as nbc  # noqa: E402
-from nb_condense.extract import default_batch_size, tokenize_texts  # noqa: E402
+from nb_condense.measurement.extract import default_batch_size, tokenize_texts  # noqa: E402
 
 
 def gpt2_small(tokenizer):  # type: ignore[no-untyped-def]
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     return random_model(AutoConfig.for_model("gpt2"), seed=0)  # 12 layers, 768 wide, 124M parameters
 
@@ -59,7 +59,7 @@ def bare_forward(model, tokenizer, texts, max_length, batch_size, cosines=False)
     on and above the diagonal, by ``metrics.cosine_strips``) and nothing else: no binning, no sums. Its ratio to
     the bare forward is the floor of ``measure / bare forward`` for the numbers to stay exact.
     """
-    from nb_condense.metrics import cosine_strips
+    from nb_condense.measurement.metrics import cosine_strips
 
     encodings = tokenize_texts(tokenizer, texts, max_length)
     model.eval()

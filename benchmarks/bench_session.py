@@ -20,7 +20,7 @@ from transformers import AutoConfig  # noqa: E402
 
 import nb_condense as nbc  # noqa: E402
 from nb_condense import charts  # noqa: E402
-from nb_condense.models import load_tokenizer, random_model  # noqa: E402
+from nb_condense.measurement.models import load_tokenizer, random_model  # noqa: E402
 
 
 def median_ms(function, runs: int = 50) -> float:  # type: ignore[no-untyped-def]

@@ -59,7 +59,7 @@ def measured_result(folder: Path, n_texts: int) -> Path:
     from transformers import AutoConfig
 
     import nb_condense as nbc
-    from nb_condense.models import load_tokenizer, random_model
+    from nb_condense.measurement.models import load_tokenizer, random_model
 
     config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=64, n_head=2, n_positions=128, vocab_size=30522,
                                  bos_token_id=0, eos_token_id=0)

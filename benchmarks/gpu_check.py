@@ -29,8 +29,8 @@ import torch  # noqa: E402
 from transformers import AutoConfig  # noqa: E402
 
 import nb_condense as nbc  # noqa: E402
-from nb_condense.extract import tokenize_texts  # noqa: E402
-from nb_condense.models import load_tokenizer, random_model  # noqa: E402
+from nb_condense.measurement.extract import tokenize_texts  # noqa: E402
+from nb_condense.measurement.models import load_tokenizer, random_model  # noqa: E402
 
 
 def sync() -> None:

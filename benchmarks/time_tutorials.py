@@ -83,7 +83,7 @@ def save_stand_in(name: str, cache: Path) -> None:
     import torch
     from transformers import AutoConfig, AutoModel
 
-    from nb_condense.models import load_tokenizer
+    from nb_condense.measurement.models import load_tokenizer
 
     repo = cache / ("models--" + name.replace("/", "--"))
     if (repo / "refs" / "main").exists():

@@ -15,47 +15,47 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are lazy
     from . import charts as charts
     from . import training as training
-    from .chart_widget import enable_offline_charts as enable_offline_charts
     from .charts import save_chart as save_chart
     from .compat import measure_embedding_condensation as measure_embedding_condensation
     from .compat import plot_similarity_heatmap as plot_similarity_heatmap
-    from .corpus import CorpusUnavailableError as CorpusUnavailableError
-    from .corpus import sample_texts as sample_texts
-    from .dispersion import DispersionLoss as DispersionLoss
-    from .dispersion import dispersion_penalty as dispersion_penalty
-    from .engine import measure as measure
-    from .models import load_model as load_model
-    from .monitor import TrainingMonitor as TrainingMonitor
-    from .page import save_explorer as save_explorer
-    from .result import CondensationResult as CondensationResult
-    from .session import CondensationSession as CondensationSession
-    from .session import compare as compare
-    from .settings import MeasureSettings as MeasureSettings
-    from .settings import TextSource as TextSource
-    from .trainer import CondensationCallback as CondensationCallback
-    from .trainer import DispersionTrainer as DispersionTrainer
-    from .widget import CondensationExplorer as CondensationExplorer
+    from .core.result import CondensationResult as CondensationResult
+    from .explore.session import CondensationSession as CondensationSession
+    from .explore.session import compare as compare
+    from .measurement.corpus import CorpusUnavailableError as CorpusUnavailableError
+    from .measurement.corpus import sample_texts as sample_texts
+    from .measurement.engine import measure as measure
+    from .measurement.models import load_model as load_model
+    from .measurement.settings import MeasureSettings as MeasureSettings
+    from .measurement.settings import TextSource as TextSource
+    from .training.dispersion import DispersionLoss as DispersionLoss
+    from .training.dispersion import dispersion_penalty as dispersion_penalty
+    from .training.trainer import CondensationCallback as CondensationCallback
+    from .training.trainer import DispersionTrainer as DispersionTrainer
+    from .widgets.chart import enable_offline_charts as enable_offline_charts
+    from .widgets.explorer import CondensationExplorer as CondensationExplorer
+    from .widgets.monitor import TrainingMonitor as TrainingMonitor
+    from .widgets.page import save_explorer as save_explorer
 
 _EXPORTS = {
-    "CondensationCallback": "trainer",
-    "CondensationExplorer": "widget",
-    "CondensationResult": "result",
-    "CondensationSession": "session",
-    "CorpusUnavailableError": "corpus",
-    "DispersionLoss": "dispersion",
-    "DispersionTrainer": "trainer",
-    "MeasureSettings": "settings",
-    "TextSource": "settings",
-    "compare": "session",
-    "dispersion_penalty": "dispersion",
-    "enable_offline_charts": "chart_widget",
-    "load_model": "models",
-    "measure": "engine",
+    "CondensationCallback": "training.trainer",
+    "CondensationExplorer": "widgets.explorer",
+    "CondensationResult": "core.result",
+    "CondensationSession": "explore.session",
+    "CorpusUnavailableError": "measurement.corpus",
+    "DispersionLoss": "training.dispersion",
+    "DispersionTrainer": "training.trainer",
+    "MeasureSettings": "measurement.settings",
+    "TextSource": "measurement.settings",
+    "compare": "explore.session",
+    "dispersion_penalty": "training.dispersion",
+    "enable_offline_charts": "widgets.chart",
+    "load_model": "measurement.models",
+    "measure": "measurement.engine",
     "measure_embedding_condensation": "compat",
     "plot_similarity_heatmap": "compat",
-    "save_explorer": "page",
-    "TrainingMonitor": "monitor",
-    "sample_texts": "corpus",
+    "save_explorer": "widgets.page",
+    "TrainingMonitor": "widgets.monitor",
+    "sample_texts": "measurement.corpus",
     "save_chart": "charts",
 }
 _MODULES = ("charts", "training")
@@ -77,7 +77,7 @@ def _session_explore(self: Any, **options: Any) -> Any:
     """Deprecated: use ``nb_condense.CondensationExplorer(session)``."""
     warnings.warn("CondensationSession.explore() is deprecated: use nb_condense.CondensationExplorer(session).",
                   DeprecationWarning, stacklevel=2)
-    from .widget import CondensationExplorer
+    from .widgets.explorer import CondensationExplorer
 
     return CondensationExplorer(self, **options)
 
@@ -94,8 +94,8 @@ def _install_shims() -> None:
     if _shims_installed:
         return
     _shims_installed = True
-    from .result import CondensationResult
-    from .session import CondensationSession
+    from .core.result import CondensationResult
+    from .explore.session import CondensationSession
 
     CondensationResult.heatmap = _result_heatmap  # type: ignore[attr-defined]
     CondensationSession.explore = _session_explore  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .settings import MeasureSettings, TextSource
+from .measurement.settings import MeasureSettings, TextSource
 
 __all__ = ["main"]
 
@@ -116,9 +116,9 @@ def writable_path(path: str | Path, what: str) -> Path:
 def _measure(args: argparse.Namespace) -> int:
     from .charts import heatmap, save_chart
     from .charts.output import check_chart_path
-    from .engine import measure_texts
-    from .models import load_model
-    from .result import result_path
+    from .core.result import result_path
+    from .measurement.engine import measure_texts
+    from .measurement.models import load_model
 
     settings = MeasureSettings(**dataclass_values(args, MeasureSettings))
     source = TextSource(**dataclass_values(args, TextSource))
@@ -146,9 +146,9 @@ def _measure(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from .charts import heatmap, save_chart
-    from .engine import measure
-    from .files import write_text
-    from .models import load_model
+    from .core.files import write_text
+    from .measurement.engine import measure
+    from .measurement.models import load_model
 
     out = Path(args.out_dir)
     writable_path(out / "result.npz", "--out-dir")
@@ -164,8 +164,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _page(args: argparse.Namespace) -> int:
-    from .page import save_explorer
-    from .result import CondensationResult
+    from .core.result import CondensationResult
+    from .widgets.page import save_explorer
 
     out = writable_path(args.out, "--out")
     if out.suffix.lower() != ".html":
@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nb-condense``; returns the exit status."""
-    from .corpus import CorpusUnavailableError
+    from .measurement.corpus import CorpusUnavailableError
 
     args = build_parser().parse_args(argv)
     try:

@@ -16,10 +16,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .engine import measure_texts
-from .result import CondensationResult
-from .settings import MeasureSettings, TextSource, check_texts, positive_int, split_options, with_options_signature
-from .summaries import matrix_density
+from .core.result import CondensationResult
+from .core.summaries import matrix_density
+from .measurement.engine import measure_texts
+from .measurement.settings import (
+    MeasureSettings,
+    TextSource,
+    check_texts,
+    positive_int,
+    split_options,
+    with_options_signature,
+)
 
 __all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
 
@@ -48,7 +55,8 @@ def plot_similarity_heatmap(
         raise ValueError("cossim_matrix_by_layer is empty.")
     denominator = max(len(matrices) - 1, 1)
     chosen = list(range(0, len(matrices), step))
-    density = matrix_density([matrices[i] for i in chosen], bins)  # numpy.histogram(density=True), as the reference
+    # numpy.histogram(density=True), as the reference
+    density = matrix_density(np.stack([matrices[i] for i in chosen]), bins)
     chart = density_heatmap(density, np.array(chosen) / denominator, layers=np.array(chosen),
                             title="Position-averaged cosine matrices",
                             subtitle="every entry, diagonal included: the reference's heatmap").chart
@@ -118,6 +126,6 @@ def measure_embedding_condensation(
                                **{**extra, **FIXED})
     result = measure_texts(model, tokenizer, chosen, settings, show_progress=show_progress,
                            metadata={**corpus, "layer_means": "position_average"})
-    if plot:
+    if plot and result.cossim_by_layer is not None:
         result.chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
     return result

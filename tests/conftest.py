@@ -35,7 +35,7 @@ class Failing(torch.nn.Module):
 def tiny_model(kind: str, lm_head: bool = False, seed: int = 0) -> torch.nn.Module:
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     values = dict(TINY_CONFIGS[kind])
     config = AutoConfig.for_model(values.pop("model_type"), **values)
@@ -45,7 +45,7 @@ def tiny_model(kind: str, lm_head: bool = False, seed: int = 0) -> torch.nn.Modu
 @pytest.fixture(scope="session")
 def tokenizer():
     """The embedded MiniLM WordPiece tokenizer (adds [CLS]/[SEP], has a pad token)."""
-    from nb_condense.models import load_tokenizer
+    from nb_condense.measurement.models import load_tokenizer
 
     return load_tokenizer("embedded")
 
@@ -56,7 +56,7 @@ def bare_tokenizer():
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    from nb_condense.corpus import load_rows
+    from nb_condense.measurement.corpus import load_rows
 
     words = sorted({w for row in load_rows("builtin")[:400] for w in row.split()})[: VOCAB - 1]
     vocab = {"[UNK]": 0, **{w: i + 1 for i, w in enumerate(words)}}
@@ -68,7 +68,7 @@ def bare_tokenizer():
 @pytest.fixture(scope="session")
 def mixed_texts():
     """Texts of clearly different token lengths (some longer than max_length=64, some short)."""
-    from nb_condense.corpus import sample_texts
+    from nb_condense.measurement.corpus import sample_texts
 
     long = sample_texts("builtin", 3, min_word_count=120, max_word_count=200)
     return [long[0], "A short sentence about cosine similarity.", long[1],

@@ -20,7 +20,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..specs import heatmap_frame
+from ..explore.specs import heatmap_frame
 from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
 from .heatmaps import density_heatmap, heatmap_figure
 from .lines import (

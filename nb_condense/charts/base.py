@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import altair as alt
 import pandas as pd
 
-from ..result import CondensationResult, MeasuredSource
-from ..specs import data_values
+from ..core.result import CondensationResult, MeasuredSource
+from ..explore.specs import data_values
 
 __all__ = ["DENSITY_CLIP", "Figure", "LAYER_SELECTION", "as_result", "as_results", "data_values", "returns_chart",
            "with_data"]

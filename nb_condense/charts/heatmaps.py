@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import numpy as np
 
-from ..specs import caption, heatmap_frame, x_range
+from ..explore.specs import caption, heatmap_frame, x_range
 from .base import (
     COSINE_TITLE,
     DENSITY_CLIP,

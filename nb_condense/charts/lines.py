@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..specs import DISTRIBUTION_COLUMNS, layer_means_frame
+from ..explore.specs import DISTRIBUTION_COLUMNS, layer_means_frame
 from .base import (
     COSINE_TITLE,
     LAYER_SELECTION,

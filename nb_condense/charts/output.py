@@ -7,7 +7,7 @@ from typing import Any
 
 import altair as alt
 
-from ..files import to_bytes, write_bytes
+from ..core.files import to_bytes, write_bytes
 
 __all__ = ["check_chart_path", "enable_offline_charts", "save_chart"]
 
@@ -40,7 +40,7 @@ def enable_offline_charts(renderer: str = "svg") -> Any:
     """Render Altair charts in notebooks as static images without any CDN (``"svg"`` or ``"png"``, vl-convert).
 
     For interactive charts (tooltips, selections) that stay offline, use ``nb_condense.enable_offline_charts()``
-    (:mod:`nb_condense.chart_widget`), which falls back to this function for ``"svg"`` and ``"png"``.
+    (:mod:`nb_condense.widgets.chart`), which falls back to this function for ``"svg"`` and ``"png"``.
     """
     if renderer not in ("svg", "png"):
         raise ValueError(f"renderer must be 'svg' or 'png' (offline), got {renderer!r}.")

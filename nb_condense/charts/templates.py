@@ -1,6 +1,6 @@
 """Make the explorer's spec templates from the charts here: ``python -m nb_condense.charts.templates``.
 
-Each template is an Altair chart of this module's look, made with placeholders (:mod:`nb_condense.specs`)
+Each template is an Altair chart of this module's look, made with placeholders (:mod:`nb_condense.explore.specs`)
 where a spec's own title, caption, x range or height go, and with no data. The JSON written to
 ``nb_condense/static/spec_templates.json`` is committed; a test checks it equals what this makes now.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..files import write_text
-from ..specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
+from ..core.files import write_text
+from ..explore.specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
 from .base import DENSITY_CLIP
 from .heatmaps import _heatmap_template
 from .lines import _distributions_template, _layer_trend_template

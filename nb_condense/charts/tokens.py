@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..specs import TOKENS_PER_ROW, token_cells
+from ..explore.specs import TOKENS_PER_ROW, token_cells
 from .base import Figure, as_result, with_data
 
 __all__ = ["token_strip_figure"]

@@ -8,7 +8,7 @@ import nb_condense as nbc
 def tiny_session(texts, name="tiny-gpt2", seed=0, n_layer=2):
     from transformers import AutoConfig
 
-    from nb_condense.models import load_tokenizer, random_model
+    from nb_condense.measurement.models import load_tokenizer, random_model
 
     config = AutoConfig.for_model("gpt2", n_layer=n_layer, n_embd=32, n_head=2, n_positions=128, vocab_size=30522,
                                  bos_token_id=0, eos_token_id=0)

@@ -22,9 +22,9 @@ BUILD = f'''\
 import json, pathlib
 import ipywidgets
 import nb_condense as nbc
-from nb_condense import frontend
+from nb_condense.widgets import _bundle as frontend
 from transformers import AutoConfig
-from nb_condense.models import load_tokenizer, random_model
+from nb_condense.measurement.models import load_tokenizer, random_model
 
 tokenizer = load_tokenizer("embedded")
 config = AutoConfig.for_model("gpt2", n_layer=1, n_embd=8, n_head=2, n_positions=16, vocab_size=30522,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nb_condense import charts
-from nb_condense.explorer_views import VIEWS
+from nb_condense.widgets._views import VIEWS
 
 from .conftest import ARTIFACTS
 from .harness import open_harness

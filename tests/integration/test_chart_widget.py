@@ -14,7 +14,7 @@ from ipywidgets.widgets.widget import _instances as live_widgets
 
 import nb_condense as nbc
 from nb_condense import charts
-from nb_condense.chart_widget import RENDERER, WIDGET_VIEW, ChartWidget, chart_mimebundle
+from nb_condense.widgets.chart import RENDERER, WIDGET_VIEW, ChartWidget, chart_mimebundle
 
 FRAME = pd.DataFrame({"layer": [0, 1, 2], "mean": [0.1, 0.4, 0.9]})
 

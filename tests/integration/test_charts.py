@@ -106,7 +106,7 @@ def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
     texts = nbc.sample_texts("builtin", 100, min_word_count=40, max_word_count=60)
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=32, n_head=2, n_positions=64, vocab_size=30522)
     big = nbc.CondensationSession(random_model(config), tokenizer, texts=texts, max_length=48, show_progress=False)

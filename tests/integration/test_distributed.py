@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 def setup():
-    from nb_condense.models import load_tokenizer
+    from nb_condense.measurement.models import load_tokenizer
     from nb_condense.training import tiny_gpt2
 
     texts = nbc.sample_texts("builtin", 7, min_word_count=30, max_word_count=60)

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from conftest import tiny_model
-from nb_condense.extract import iter_hidden_states, tokenize_texts
-from nb_condense.layer_selection import resolve_layers
+from nb_condense.core.layer_selection import resolve_layers
+from nb_condense.measurement.extract import iter_hidden_states, tokenize_texts
 
 
 def per_text(model, encodings, batch_size, **kwargs):
@@ -92,7 +92,7 @@ def test_logits_layer_is_appended(tokenizer, mixed_texts):
 def test_encoder_decoder_measures_its_encoder(tokenizer, mixed_texts):
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     config = AutoConfig.for_model("t5", vocab_size=30522, d_model=32, d_ff=64, d_kv=8, num_layers=2, num_heads=2)
     model = random_model(config)
@@ -117,7 +117,7 @@ def test_a_model_without_hidden_states_is_refused(tokenizer):
 
 def test_a_forward_replaced_later_is_read_again():
     """Which arguments a forward takes is cached per module and per forward function (hooks may swap it)."""
-    from nb_condense.extract import _accepts
+    from nb_condense.measurement.extract import _accepts
 
     class Plain(torch.nn.Module):
         def forward(self, input_ids):  # type: ignore[no-untyped-def]

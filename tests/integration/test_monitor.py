@@ -12,7 +12,7 @@ from test_trainer import BLOCK, Blocks, tiny_lm
 from transformers import Trainer, TrainingArguments
 
 import nb_condense as nbc
-from nb_condense import monitor as monitor_module
+from nb_condense.widgets import monitor as monitor_module
 
 
 def train(tmp_path, tokenizer, callback, *, dispersion: bool, steps: int = 6):  # type: ignore[no-untyped-def]
@@ -65,10 +65,10 @@ def test_the_monitor_holds_what_the_callback_measured_and_the_trainer_logged(tmp
 def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
     callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=3, max_length=BLOCK, live=True)
-    with caplog.at_level(logging.INFO, logger="nb_condense.trainer"):
+    with caplog.at_level(logging.INFO, logger="nb_condense.training.trainer"):
         train(tmp_path, tokenizer, callback, dispersion=True)
     assert callback.monitor is None  # pytest is no notebook: nothing displayed
-    lines = [r.getMessage() for r in caplog.records if r.name == "nb_condense.trainer"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "nb_condense.training.trainer"]
     assert sum("condensation rho" in line for line in lines) == 3  # steps 0, 3, 6
     assert sum("dispersion_loss" in line for line in lines) == 6  # one per logging step
 
@@ -76,9 +76,9 @@ def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
 def test_only_the_main_process_reports(tokenizer, caplog, shown):
     callback = nbc.CondensationCallback(["a few words of text here"], tokenizer, every_n_steps=1, live=True)
     other = SimpleNamespace(is_world_process_zero=False, global_step=1, max_steps=4, log_history=[])
-    with caplog.at_level(logging.INFO, logger="nb_condense.trainer"):
+    with caplog.at_level(logging.INFO, logger="nb_condense.training.trainer"):
         callback.on_train_begin(None, other, None, model=tiny_lm())
         callback.on_log(None, other, None, logs={"loss": 1.0})
         callback.on_step_end(None, other, None, model=tiny_lm())
     assert shown == [] and callback.monitor is None and callback.history.empty
-    assert not [r for r in caplog.records if r.name == "nb_condense.trainer"]
+    assert not [r for r in caplog.records if r.name == "nb_condense.training.trainer"]

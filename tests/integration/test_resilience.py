@@ -9,8 +9,8 @@ import torch
 
 import nb_condense as nbc
 from conftest import tiny_model
-from nb_condense import extract
-from nb_condense.extract import auto_batch_size
+from nb_condense.measurement import extract
+from nb_condense.measurement.extract import auto_batch_size
 
 
 @pytest.fixture(scope="module")

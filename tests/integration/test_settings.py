@@ -9,8 +9,10 @@ import pytest
 
 import nb_condense as nbc
 from conftest import tiny_model
-from nb_condense import cli, compat, corpus, engine, trainer
-from nb_condense.settings import MeasureSettings, TextSource, split_options
+from nb_condense import cli, compat
+from nb_condense.measurement import corpus, engine
+from nb_condense.measurement.settings import MeasureSettings, TextSource, split_options
+from nb_condense.training import trainer
 
 # A valid non-default value for every field; a new field without one here fails test_every_field_has_a_probe.
 SETTING_PROBES = {

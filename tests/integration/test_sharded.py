@@ -12,7 +12,7 @@ import pandas as pd
 from transformers import AutoModel
 
 import nb_condense as nbc
-from nb_condense.models import embedded_model_path
+from nb_condense.measurement.models import embedded_model_path
 
 
 def test_disk_offloaded_layers_give_the_same_result(tokenizer, tmp_path):

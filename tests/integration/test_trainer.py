@@ -7,7 +7,7 @@ import torch
 from transformers import AutoConfig, TrainingArguments
 
 import nb_condense as nbc
-from nb_condense.models import random_model
+from nb_condense.measurement.models import random_model
 
 BLOCK = 24
 

@@ -191,7 +191,7 @@ def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer, caplo
     STEPS = 300, FORGET_EVERY = 150 scored a model whose embeddings had just been reset). It is said, not silent."""
     model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     callback, recorder = training.ActiveForgettingCallback(every_k_steps=2), Recorder()
-    with caplog.at_level("INFO", logger="nb_condense.forgetting"):
+    with caplog.at_level("INFO", logger="nb_condense.training.forgetting"):
         trained, _ = training.pretrain(model, tokenizer, texts, steps=4, block_size=32,
                                        callbacks=[callback, recorder])
     assert callback.resets == [2]

@@ -151,7 +151,7 @@ def test_errors_are_shown_logged_and_the_widget_stays_usable(session, caplog):
                          keep_texts=False, show_progress=False)  # keeps no tokens
     explorer = nbc.CondensationExplorer({"saved": result}, background=False)
     revision = explorer._revision
-    with caplog.at_level(logging.ERROR, logger="nb_condense.widget"):
+    with caplog.at_level(logging.ERROR, logger="nb_condense.widgets.explorer"):
         explorer.view = "tokens"  # needs per-token data, which this result lacks
     assert explorer.status == "error"
     assert explorer.error.startswith("TokensUnavailableError: This result has no per-token data")
@@ -183,7 +183,7 @@ def test_bad_layers_for_an_unmeasured_session_show_an_error(session):
 def test_a_failing_measurement_is_shown_and_other_models_still_work(session, tokenizer, caplog):
     broken = nbc.CondensationSession(Failing(), tokenizer, texts=["one two three", "four five six"],
                                      name="broken", show_progress=False)
-    with caplog.at_level(logging.ERROR, logger="nb_condense.widget"):
+    with caplog.at_level(logging.ERROR, logger="nb_condense.widgets.explorer"):
         explorer = nbc.CondensationExplorer([broken, session], view="distributions").wait(60)
     assert explorer.status == "error"
     assert explorer.error == "Measuring 'broken' failed: RuntimeError: the GPU caught fire"
@@ -250,7 +250,7 @@ def test_deprecated_session_explore_still_returns_an_explorer(session):
 
 # ----- the bundle ----------------------------------------------------------------------------------
 def bundle_of_the_page() -> bytes:
-    from nb_condense.frontend import bundle
+    from nb_condense.widgets._bundle import bundle
 
     return bundle()[1]
 
@@ -299,7 +299,7 @@ def test_a_background_measurement_can_be_cancelled(tokenizer):
 
 
 def test_each_explorer_carries_a_small_loader_not_the_bundle(explorer):
-    from nb_condense.frontend import bundle
+    from nb_condense.widgets._bundle import bundle
 
     digest, code = bundle()
     assert len(explorer._esm) < 2_000 and len(code) > 500_000  # ~870 KB is asked for once per page

@@ -245,7 +245,7 @@ def test_configs_named_in_exercises_build():
     """A model an exercise asks for can be built (03: n_embd=128 with GPT-2's 12 heads could not)."""
     from transformers import AutoConfig
 
-    from nb_condense.models import random_model
+    from nb_condense.measurement.models import random_model
 
     markdown = [c.source for p in PATHS for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown"]
     snippets = [s for text in markdown for s in re.findall(r"`(?:transformers\.)?(AutoConfig\.for_model\(.*?\))`",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from nb_condense.chart_widget import WIDGET_VIEW
+from nb_condense.widgets.chart import WIDGET_VIEW
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"

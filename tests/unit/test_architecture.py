@@ -33,21 +33,46 @@ def copy_package(target: Path) -> None:
 def test_the_layers_contract_is_kept():
     run = lint_imports(ROOT, ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "1 kept, 0 broken" in run.stdout
+    assert "2 kept, 0 broken" in run.stdout
+
+
+def test_the_contract_has_at_most_eight_tiers_and_they_are_the_folders():
+    tomllib = pytest.importorskip("tomllib")
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["id"] == "layers")["layers"]
+    assert len(layers) <= 8
+    named = {name.strip() for layer in layers for name in layer.split("|")}
+    on_disk = {p.name for p in (ROOT / "nb_condense").iterdir() if (p / "__init__.py").exists()}
+    on_disk |= {p.stem for p in (ROOT / "nb_condense").glob("*.py") if p.stem != "__init__"}
+    assert named == on_disk
+
+
+def inject(tmp_path: Path, module: str, body: str) -> subprocess.CompletedProcess[str]:
+    """Copy the package, append a function holding ``body`` to ``module`` (a path under nb_condense/), lint."""
+    copy_package(tmp_path)
+    with open(tmp_path / "nb_condense" / module, "a") as handle:
+        handle.write(f"\n\ndef _sneaky() -> None:\n{body}")
+    return lint_imports(tmp_path, tmp_path)
 
 
 @pytest.mark.parametrize(("module", "upward"), [
-    ("metrics", "    from .widget import CondensationExplorer  # an upward import, hidden in a function\n"),
-    ("session", "    from . import charts\n"),
-    ("result", "    from .engine import measure\n"),
+    ("measurement/metrics.py", "    from ..widgets.explorer import CondensationExplorer  # hidden in a function\n"),
+    ("explore/session.py", "    from .. import charts\n"),
+    ("core/result.py", "    from ..measurement.engine import measure\n"),
+    ("charts/lines.py", "    from ..widgets import page\n"),
 ])
 def test_the_contract_fails_on_an_upward_import_even_inside_a_function(tmp_path, module, upward):
-    copy_package(tmp_path)
-    with open(tmp_path / "nb_condense" / f"{module}.py", "a") as handle:
-        handle.write(f"\n\ndef _sneaky() -> None:\n{upward}")
-    run = lint_imports(tmp_path, tmp_path)
+    run = inject(tmp_path, module, upward)
     assert run.returncode == 1, run.stdout
-    assert "BROKEN" in run.stdout and f"nb_condense.{module}" in run.stdout
+    dotted = "nb_condense." + module.removesuffix(".py").replace("/", ".")
+    assert "BROKEN" in run.stdout and dotted in run.stdout
+
+
+@pytest.mark.parametrize("module", ["core/summaries.py", "explore/specs.py", "charts/base.py"])
+def test_the_light_tiers_may_not_import_torch(tmp_path, module):
+    run = inject(tmp_path, module, "    import torch  # noqa\n")
+    assert run.returncode == 1, run.stdout
+    assert "core, explore and charts import neither torch nor transformers BROKEN" in run.stdout
 
 
 def test_every_module_sits_in_a_layer(tmp_path):
@@ -67,40 +92,6 @@ def loaded_after(code: str) -> list[str]:
 
 def test_import_is_light():
     assert loaded_after("import nb_condense; nb_condense.__version__; dir(nb_condense)") == []
-
-
-@pytest.fixture(scope="module")
-def saved(tmp_path_factory, tokenizer, mixed_texts) -> Path:
-    """A small result saved to a file."""
-    import nb_condense as nbc
-    from conftest import tiny_model
-
-    return nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts, max_length=32, show_progress=False,
-                       ).save(tmp_path_factory.mktemp("saved") / "r.npz")
-
-
-def test_a_saved_result_is_explored_without_torch_or_transformers(saved):
-    path = saved
-    code = (
-        "import nb_condense as nbc\n"
-        f"session = nbc.CondensationSession.from_file({str(path)!r})\n"
-        "nbc.charts.heatmap(session).to_dict(); nbc.charts.token_strip(session, 0, -1).to_dict()\n"
-        "session.distribution(layers=[-1]); session.tokens(1, 0); nbc.compare([session])\n"
-        "explorer = nbc.CondensationExplorer(session, view='tokens')\n"
-        "assert explorer.status == 'idle' and explorer._spec, explorer.error\n"
-    )
-    assert set(loaded_after(code)) == {"altair", "anywidget"}
-
-
-def test_the_explorers_first_chart_needs_no_altair(saved):
-    path = saved
-    code = (
-        "import nb_condense as nbc\n"
-        f"explorer = nbc.CondensationExplorer(nbc.CondensationSession.from_file({str(path)!r}))\n"
-        "explorer.samples = [1]; explorer.view = 'tokens'; explorer.view = 'distributions'\n"
-        "assert explorer.status == 'idle' and explorer._spec and explorer._data, explorer.error\n"
-    )
-    assert loaded_after(code) == ["anywidget"]  # specs come from templates: Altair loads only when asked for
 
 
 def test_no_module_is_shadowed_by_a_name_of_the_package():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nb_condense import corpus
+from nb_condense.measurement import corpus
 
 
 @pytest.mark.parametrize(

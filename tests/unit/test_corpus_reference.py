@@ -15,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from nb_condense import corpus
+from nb_condense.measurement import corpus
 
 # The field each hub corpus reads, from the paper (docs/paper.md section 3).
 PAPER_FIELDS = {"wikipedia": "text", "pubmed": "long_answer", "imdb": "text", "squad": "context"}

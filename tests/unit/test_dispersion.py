@@ -11,7 +11,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from nb_condense.dispersion import (
+from nb_condense.training.dispersion import (
     DISPERSION_VARIANTS,
     DispersionLoss,
     _straight_through_clamp,

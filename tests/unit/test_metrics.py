@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nb_condense import binning as binning_module
-from nb_condense import metrics
+from nb_condense.measurement import binning as binning_module
+from nb_condense.measurement import metrics
 
 
 def np_cosine(x: np.ndarray, eps: float = 1e-3) -> np.ndarray:

@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nb_condense import charts, specs
+from nb_condense import charts
 from nb_condense.charts.templates import render_templates
-from nb_condense.explorer_views import VIEWS, Choice
-from nb_condense.result import CondensationResult
-from nb_condense.session import CondensationSession
+from nb_condense.core.result import CondensationResult
+from nb_condense.explore import specs
+from nb_condense.explore.session import CondensationSession
+from nb_condense.widgets._views import VIEWS, Choice
 
 
 def synthetic_result(seed: int, n_texts: int = 4, n_entries: int = 5, bins: int = 16) -> CondensationResult:

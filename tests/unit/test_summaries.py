@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from nb_condense import summaries
+from nb_condense.core import summaries
 
 
 def brute_kendall_tau_b(x, y):

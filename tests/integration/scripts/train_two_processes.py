@@ -9,7 +9,7 @@ from transformers import TrainingArguments
 
 import nb_condense as nbc
 from nb_condense import training
-from nb_condense.models import load_tokenizer
+from nb_condense.measurement.models import load_tokenizer
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Two lines in a training script::
     from nb_condense import DispersionTrainer
     trainer = DispersionTrainer(model=model, args=args, train_dataset=ds, dispersion_coeff=0.1)
 
-Total loss = language-model loss + ``dispersion_coeff`` x :func:`~nb_condense.dispersion.dispersion_penalty`
+Total loss = language-model loss + ``dispersion_coeff`` x :func:`~nb_condense.training.dispersion.dispersion_penalty`
 (training mode only). Both parts are logged at every logging step as ``ce_loss`` and ``dispersion_loss``.
 Nothing assumes one device: the Trainer (and ``accelerate launch``) place the model and batches.
 NEFTune-style embedding noise is the Trainer's own ``TrainingArguments(neftune_noise_alpha=...)``.
@@ -21,9 +21,8 @@ import pandas as pd
 import torch
 from transformers import Trainer, TrainerCallback
 
-from .dispersion import DISPERSION_LOCATIONS, DispersionLoss, dispersion_penalty
-from .engine import measure_texts
-from .settings import (
+from ..measurement.engine import measure_texts
+from ..measurement.settings import (
     SETTINGS_FIELDS,
     MeasureSettings,
     check_texts,
@@ -31,6 +30,7 @@ from .settings import (
     split_options,
     with_options_signature,
 )
+from .dispersion import DISPERSION_LOCATIONS, DispersionLoss, dispersion_penalty
 
 __all__ = ["CondensationCallback", "DispersionTrainer"]
 
@@ -46,7 +46,7 @@ class DispersionTrainer(Trainer):
         Weight of the penalty (the paper's recipe: 0.1; 0 trains with the LM loss alone but still logs it).
     dispersion_variant, dispersion_loc
         Loss variant (``"angular_spread"`` ...) and layers (``"all"``, ``"last"``, ``"early_half"``,
-        ``"late_half"``); see :class:`~nb_condense.dispersion.DispersionLoss`.
+        ``"late_half"``); see :class:`~nb_condense.training.dispersion.DispersionLoss`.
     dispersion_options
         Further :class:`DispersionLoss` arguments: ``tau``, ``eps``, ``clamp_threshold`` (0.1 in the
         GPT-2 recipe), ``margin``, ``max_tokens``, ``generator``.
@@ -131,7 +131,8 @@ class DispersionTrainer(Trainer):
 
 
 CALLBACK_DEFAULTS = {"max_length": 128}
-"""Where the callback's settings differ from :class:`~nb_condense.settings.MeasureSettings` (short held-out texts)."""
+"""Where the callback's settings differ from :class:`~nb_condense.measurement.settings.MeasureSettings`
+(short held-out texts)."""
 
 
 class CondensationCallback(TrainerCallback):
@@ -142,12 +143,12 @@ class CondensationCallback(TrainerCallback):
     measurement (``step, spearman_rho, kendall_tau, last_layer_mean``). The same numbers go into the
     Trainer's ``log_history`` (keys ``condensation/...``). Measures on the main process only.
 
-    ``live=True`` shows a :class:`~nb_condense.monitor.TrainingMonitor` when training starts in a notebook:
+    ``live=True`` shows a :class:`~nb_condense.widgets.monitor.TrainingMonitor` when training starts in a notebook:
     the losses, the mean cosine per layer vs step and the latest heatmap, redrawn at every log and measurement
     while ``trainer.train()`` runs. Outside a notebook (scripts, ``accelerate launch``) it logs the same
-    numbers instead (logger ``nb_condense.trainer``), on the main process only.
+    numbers instead (logger ``nb_condense.training.trainer``), on the main process only.
 
-    ``settings`` / ``**options``: any :class:`~nb_condense.settings.MeasureSettings` field (``max_length``
+    ``settings`` / ``**options``: any :class:`~nb_condense.measurement.settings.MeasureSettings` field (``max_length``
     defaults to 128 here).
     """
 
@@ -166,7 +167,7 @@ class CondensationCallback(TrainerCallback):
         self._measured_steps: set[int] = set()
         self.live = bool(live)
         self.monitor: Any = None
-        """The :class:`~nb_condense.monitor.TrainingMonitor` shown during training (``live=True`` in a notebook)."""
+        """The :class:`~nb_condense.widgets.monitor.TrainingMonitor` shown during training (``live=True``, notebook)."""
         self.latest: Any = None
         """The latest :class:`~nb_condense.CondensationResult` measured."""
 
@@ -204,7 +205,7 @@ class CondensationCallback(TrainerCallback):
                        **kwargs: Any) -> None:
         """Open the live view (``live=True`` in a notebook), then measure the model before training (step 0)."""
         if self.live and state.is_world_process_zero and self.monitor is None:
-            from .monitor import TrainingMonitor, in_notebook
+            from ..widgets.monitor import TrainingMonitor, in_notebook
 
             if in_notebook():
                 from IPython.display import display

@@ -3,7 +3,7 @@
 Four panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
 mean cosine per layer vs step, and the latest measurement's heatmap. Python sends each panel's spec once,
 then only new rows (the page swaps them into the drawn view), so an update costs a few milliseconds in the
-kernel. :class:`~nb_condense.trainer.CondensationCallback` with ``live=True`` opens one in a notebook.
+kernel. :class:`~nb_condense.training.trainer.CondensationCallback` with ``live=True`` opens one in a notebook.
 
 Example
 -------
@@ -27,11 +27,11 @@ import anywidget
 import pandas as pd
 import traitlets
 
-from . import charts
-from .charts.lines import LOSS_SERIES
-from .frontend import BUNDLE, STYLES, answer_page, bundle
-from .result import CondensationResult
-from .specs import data_values, heatmap_frame
+from .. import charts
+from ..charts.lines import LOSS_SERIES
+from ..core.result import CondensationResult
+from ..explore.specs import data_values, heatmap_frame
+from ._bundle import BUNDLE, STYLES, answer_page, bundle
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 

@@ -2,7 +2,7 @@
 
 The front end receives this list (labels and tooltips) from Python and builds its buttons from it, so a view
 is added here and nowhere else (see docs/architecture.md, "Adding a view"). Specs come from templates
-(:mod:`nb_condense.specs`, no Altair import); the same figures as Altair charts come from
+(:mod:`nb_condense.explore.specs`, no Altair import); the same figures as Altair charts come from
 :mod:`nb_condense.charts`, imported only when asked for.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import specs
-from .session import CondensationSession
+from ..explore import specs
+from ..explore.session import CondensationSession
 
 __all__ = ["VIEWS", "Choice", "View", "build_view", "view"]
 
@@ -38,7 +38,8 @@ class Choice:
 
     def without(self, fields: tuple[str, ...]) -> Choice:
         """The same choice with ``fields`` (``"layers"``, ``"samples"``) emptied."""
-        return dataclasses.replace(self, **{name: [] for name in fields})
+        emptied: dict[str, Any] = {name: [] for name in fields}
+        return dataclasses.replace(self, **emptied)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _heatmap_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _heatmap_chart(c: Choice) -> Any:
-    from . import charts
+    from .. import charts
 
     return charts.heatmap(c.session, c.samples or None, selected=c.layers, title=c.model)
 
@@ -89,7 +90,7 @@ def _distributions_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _distributions_chart(c: Choice) -> Any:
-    from . import charts
+    from .. import charts
 
     return charts.distributions(c.session, c.layers or None, c.samples or None)
 
@@ -100,7 +101,7 @@ def _trend_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _trend_chart(c: Choice) -> Any:
-    from . import charts
+    from .. import charts
 
     return charts.layer_trend(dict(c.sessions))
 
@@ -121,7 +122,7 @@ def _tokens_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
 
 
 def _tokens_chart(c: Choice) -> Any:
-    from . import charts
+    from .. import charts
 
     return charts.token_strip(c.session, *_token_choice(c))
 

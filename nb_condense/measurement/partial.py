@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .files import read_archive, save_archive
+from ..core.files import read_archive, save_archive
 
 __all__ = ["PartialMeasurement", "check_identity", "identity", "merge_position_states"]
 
@@ -89,7 +89,7 @@ class PartialMeasurement:
         """Read a checkpoint written by :meth:`save` for the measurement identified by ``key``.
 
         Refuses (ValueError) a checkpoint of other texts, settings or model, naming both models; raises
-        :class:`~nb_condense.files.FileFormatError` for a file that is not a checkpoint or is damaged.
+        :class:`~nb_condense.core.files.FileFormatError` for a file that is not a checkpoint or is damaged.
         """
         header, data = read_archive(path, expected="checkpoint", readable=(2,),
                                     required=("histograms", "done", "offsets", "token_means"))

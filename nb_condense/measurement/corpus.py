@@ -24,7 +24,7 @@ truncate to ``max_length`` tokens). At the end of the corpus a text stops short 
 
 Example
 -------
->>> from nb_condense.corpus import sample_texts
+>>> from nb_condense.measurement.corpus import sample_texts
 >>> texts = sample_texts("builtin", 3, min_word_count=50, max_word_count=80)
 >>> len(texts), all(count_words(t) >= 50 for t in texts)
 (3, True)

@@ -2,8 +2,9 @@
 
 Everything runs on a laptop CPU in minutes on the builtin corpus, and on the paper's settings when given them
 (:data:`PAPER_GPT2`, :data:`PAPER_PRETRAINING`, :data:`PAPER_MIDTRAINING`). All training goes through
-:class:`~nb_condense.trainer.DispersionTrainer` (a ``transformers.Trainer``); the active-forgetting baseline
-lives in :mod:`nb_condense.forgetting`. The experiments return :class:`~nb_condense.result.CondensationResult`
+:class:`~nb_condense.training.trainer.DispersionTrainer` (a ``transformers.Trainer``); the active-forgetting baseline
+lives in :mod:`nb_condense.training.forgetting`. The experiments return
+:class:`~nb_condense.core.result.CondensationResult`
 objects (explore one with ``CondensationSession.from_result``).
 
 Example
@@ -23,18 +24,18 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import torch
 import transformers
 from transformers import AutoConfig, PreTrainedTokenizerFast, TrainerCallback, TrainingArguments
 
-from .engine import measure_texts
+from ..core.result import CondensationResult
+from ..measurement.engine import measure_texts
+from ..measurement.models import random_model
+from ..measurement.settings import MeasureSettings
 from .forgetting import ActiveForgettingCallback, ActiveForgettingTrainer
-from .models import random_model
-from .result import CondensationResult
-from .settings import MeasureSettings
 from .trainer import DispersionTrainer
 
 __all__ = [
@@ -186,8 +187,8 @@ def pretrain(
     laptop-sized learning rate, multiplied by sqrt(world size) in a multi-process run as in the recipe;
     any ``TrainingArguments`` field can be overridden by keyword (e.g. ``neftune_noise_alpha=``
     :data:`NEFTUNE_ALPHA_GPT2` for the NEFTune baseline). An
-    :class:`~nb_condense.forgetting.ActiveForgettingCallback` among ``callbacks`` trains with
-    :class:`~nb_condense.forgetting.ActiveForgettingTrainer` (the embedding's own schedule).
+    :class:`~nb_condense.training.forgetting.ActiveForgettingCallback` among ``callbacks`` trains with
+    :class:`~nb_condense.training.forgetting.ActiveForgettingTrainer` (the embedding's own schedule).
     """
     args = _training_arguments(steps, batch_size, learning_rate, seed, output_dir, training_args)
     forgetting = [c for c in callbacks if isinstance(c, ActiveForgettingCallback)]
@@ -201,7 +202,7 @@ def pretrain(
         callbacks=list(callbacks), **extra,
     )
     trainer.train()
-    return trainer.model, _history(trainer)
+    return cast(torch.nn.Module, trainer.model), _history(trainer)
 
 
 def continue_training(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], **kwargs: Any
@@ -268,22 +269,23 @@ def distill(
         raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}.")
-    if teacher.config.vocab_size != student.config.vocab_size:
-        raise ValueError(f"Teacher vocabulary {teacher.config.vocab_size} != student {student.config.vocab_size}.")
+    teacher_vocab, student_vocab = cast(Any, teacher).config.vocab_size, cast(Any, student).config.vocab_size
+    if teacher_vocab != student_vocab:
+        raise ValueError(f"Teacher vocabulary {teacher_vocab} != student {student_vocab}.")
     dispersion = {k: training_args.pop(k) for k in list(training_args) if k.startswith("dispersion_")}
     args = _training_arguments(steps, batch_size, learning_rate, seed, None, training_args)
     trainer = _DistillationTrainer(model=student, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
                                    teacher=teacher, temperature=temperature, alpha=alpha,
                                    **{"dispersion_coeff": 0.0, **dispersion})
     trainer.train()
-    return trainer.model, _history(trainer)
+    return cast(torch.nn.Module, trainer.model), _history(trainer)
 
 
 def perplexity(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], block_size: int = 128,
                batch_size: int = 8) -> float:
     """Perplexity of ``model`` on packed blocks of held-out ``texts`` (exp of the mean token cross-entropy)."""
     blocks = lm_blocks(texts, tokenizer, block_size)
-    device = model.get_input_embeddings().weight.device
+    device = cast(Any, model).get_input_embeddings().weight.device
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -302,7 +304,7 @@ def perplexity(model: torch.nn.Module, tokenizer: Any, texts: Sequence[str], blo
 
 def _lab_data(n_texts: int, measure_texts: int, vocab_size: int, seed: int) -> tuple[list[str], list[str], Any]:
     """Builtin training texts, disjoint-seed held-out texts, and a BPE tokenizer trained on the former."""
-    from .corpus import sample_texts
+    from ..measurement.corpus import sample_texts
 
     train_texts = sample_texts("builtin", n_texts, min_word_count=200, max_word_count=400, seed=seed)
     held_out = sample_texts("builtin", measure_texts, min_word_count=200, max_word_count=400, seed=seed + 10_000)
@@ -338,12 +340,13 @@ def controlled_width_experiment(
     Each width is measured at initialisation and after ``steps`` training steps on the builtin corpus
     (held-out builtin texts for the measurement). Returns a table (``width, n_parameters, stage,
     spearman_rho, kendall_tau, last_layer_mean, perplexity``) and the measurements
-    (:class:`~nb_condense.result.CondensationResult`, named ``"n_inner=<width> (<stage>)"``) per width and
+    (:class:`~nb_condense.core.result.CondensationResult`, named ``"n_inner=<width> (<stage>)"``) per width and
     stage. The paper's setting (``PAPER_GPT2``, n_inner 64..4096, fineweb-edu) is a GPU job: build
     ``tiny_gpt2(n_inner=width, **PAPER_GPT2)`` and train it on your own texts with :func:`pretrain`.
     """
     train_texts, held_out, tokenizer = _lab_data(n_texts, measure_texts, vocab_size, seed)
-    rows, results = [], {}
+    rows: list[dict[str, Any]] = []
+    results: dict[Any, dict[str, CondensationResult]] = {}
     for width in widths:
         model = tiny_gpt2(n_layer=n_layer, n_embd=n_embd, n_head=n_head, n_inner=width, vocab_size=len(tokenizer),
                           n_positions=max(block_size, 128), seed=seed)

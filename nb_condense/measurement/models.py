@@ -154,7 +154,7 @@ def load_model(
                          "for a random model pass device= instead.")
     if name_or_path.startswith(RANDOM_PREFIX):
         config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
-        model = random_model(config, seed=seed, lm_head=lm_head)
+        model: Any = random_model(config, seed=seed, lm_head=lm_head)
         if torch_dtype != "auto":
             model = model.to(torch_dtype)
     else:

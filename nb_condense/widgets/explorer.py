@@ -2,7 +2,7 @@
 
 The front end (``js/``, bundled into ``static/widget.js``; no CDN) only draws: every chart is a Vega-Lite
 spec made here by :mod:`nb_condense.charts` from a session's cached measurement, and the list of views
-comes from :data:`VIEWS`. Unmeasured sessions are measured by a :class:`~nb_condense.jobs.MeasuringJob`.
+comes from :data:`VIEWS`. Unmeasured sessions are measured by a :class:`~nb_condense.explore.jobs.MeasuringJob`.
 
 Example
 -------
@@ -26,12 +26,12 @@ import anywidget
 import pandas as pd
 import traitlets
 
-from .explorer_views import VIEWS, Choice
-from .explorer_views import view as explorer_view
-from .frontend import LOADER, STYLES, answer_page, bundle
-from .jobs import MeasuringJob, describe
-from .session import CondensationSession, named_sessions
-from .specs import data_values
+from ..explore.jobs import MeasuringJob, describe
+from ..explore.session import CondensationSession, named_sessions
+from ..explore.specs import data_values
+from ._bundle import LOADER, STYLES, answer_page, bundle
+from ._views import VIEWS, Choice
+from ._views import view as explorer_view
 
 __all__ = ["CondensationExplorer", "VIEWS"]
 
@@ -178,7 +178,7 @@ class CondensationExplorer(anywidget.AnyWidget):
         if path.suffix.lower() != ".html":
             raise ValueError(f"to_html writes an .html file, got {path.name!r}.")
         self.data()  # raises when nothing is drawn yet
-        from .charts import save_chart
+        from ..charts import save_chart
 
         return save_chart(self.chart(), path)
 

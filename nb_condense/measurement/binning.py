@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from .summaries import bin_edges
+from ..core.summaries import bin_edges
 
 __all__ = ["avoids_sync", "bin_index", "check_bins", "fused_counts", "histogram_counts"]
 

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .result import CondensationResult
-from .summaries import bin_edges
+from ..core.result import CondensationResult
+from ..core.summaries import bin_edges
 
 __all__ = [
     "DISTRIBUTION_COLUMNS",
@@ -35,7 +35,7 @@ __all__ = [
     "token_cells",
 ]
 
-TEMPLATES = Path(__file__).parent / "static" / "spec_templates.json"
+TEMPLATES = Path(__file__).parents[1] / "static" / "spec_templates.json"
 TITLE, SUBTITLE = "__nbc_title__", "__nbc_subtitle__"
 X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
 """Placeholders that the templates carry where a spec's own title, caption, x range or height go."""

@@ -2,7 +2,7 @@
 
 Every function works on any device and does its arithmetic in float32 (float64 for sums), whatever
 dtype the hidden states come in. Shapes are written ``[layer, token, token]`` etc. in the docstrings.
-Summaries that need no torch (densities, quantiles, depth trends) live in :mod:`nb_condense.summaries`.
+Summaries that need no torch (densities, quantiles, depth trends) live in :mod:`nb_condense.core.summaries`.
 
 A text's cosine matrices are symmetric: the measurement multiplies and reads only their upper triangle,
 as row strips (:class:`CosineStrips`), and bins every layer through one count of a fused index

@@ -1,7 +1,7 @@
 """A measurement session: measure once, then answer questions from the stored result.
 
 The session holds a model (optional), the texts and the settings; its first question measures, every later one
-reads the cached :class:`~nb_condense.result.CondensationResult` (no model runs, tokens included).
+reads the cached :class:`~nb_condense.core.result.CondensationResult` (no model runs, tokens included).
 
 Example
 -------
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .result import CondensationResult
-from .settings import (
+from ..core.result import CondensationResult
+from ..measurement.settings import (
     MeasureSettings,
     TextSource,
     check_texts,
@@ -123,7 +123,7 @@ class CondensationSession:
 
     @staticmethod
     def _resolve_model(model: Any, tokenizer: Any) -> tuple[Any, Any]:
-        from .engine import resolve_model
+        from ..measurement.engine import resolve_model
 
         return resolve_model(model, tokenizer)
 
@@ -206,7 +206,7 @@ class CondensationSession:
                  checkpoint: str | Path | None = None) -> CondensationResult:
         if self.model is None:
             raise ValueError("This session has no model (it was built from a saved result): cannot measure texts.")
-        from .engine import measure_texts
+        from ..measurement.engine import measure_texts
 
         return measure_texts(self.model, self.tokenizer, texts, self.settings, show_progress=self.show_progress,
                              progress=progress, metadata=self._corpus, checkpoint=checkpoint,

@@ -322,7 +322,7 @@ class CondensationResult:
     def load(cls, path: str | Path) -> CondensationResult:
         """Read a file written by :meth:`save` (files of nb_condense 0.1 load too, without per-token data).
 
-        Raises :class:`~nb_condense.files.FileFormatError` naming the file when it is not a saved result, is
+        Raises :class:`~nb_condense.core.files.FileFormatError` naming the file when it is not a saved result, is
         truncated or damaged, lacks an entry, or was written by a newer version.
         """
         header, data = read_archive(path, expected="result", required=("histograms", "layers", "token_counts"))

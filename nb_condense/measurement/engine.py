@@ -27,7 +27,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ._version import __version__
+from .._version import __version__
+from ..core.result import STAT_COLUMNS, CondensationResult
+from ..core.summaries import QUANTILES, histogram_quantiles
 from .binning import avoids_sync
 from .extract import (
     auto_batch_size,
@@ -40,7 +42,6 @@ from .extract import (
 from .metrics import CosineStrips, PositionAverage, cosine_strips, text_layer_statistics
 from .models import describe_identity, model_identity
 from .partial import PartialMeasurement, identity
-from .result import STAT_COLUMNS, CondensationResult
 from .settings import (
     MeasureSettings,
     TextSource,
@@ -50,7 +51,6 @@ from .settings import (
     split_options,
     with_options_signature,
 )
-from .summaries import QUANTILES, histogram_quantiles
 
 __all__ = ["measure", "measure_texts", "resolve_model"]
 
@@ -324,7 +324,7 @@ def measure_texts(
 
 
 def resolve_model(model: Any, tokenizer: Any) -> tuple[torch.nn.Module, Any]:
-    """Accept a loaded model + tokenizer, or a name for :func:`nb_condense.models.load_model`."""
+    """Accept a loaded model + tokenizer, or a name for :func:`nb_condense.measurement.models.load_model`."""
     from .models import load_model, load_tokenizer
 
     if isinstance(model, str):
@@ -354,10 +354,10 @@ def measure(
     ----------
     model, tokenizer
         A Hugging Face model and its tokenizer, or a name (hub id, folder, ``"embedded"``,
-        ``"random:<spec>"``; see :func:`nb_condense.models.load_model`) with ``tokenizer=None``.
+        ``"random:<spec>"``; see :func:`nb_condense.measurement.models.load_model`) with ``tokenizer=None``.
     settings, source
-        A :class:`~nb_condense.settings.MeasureSettings` (how texts become histograms) and a
-        :class:`~nb_condense.settings.TextSource` (which texts); keyword ``options`` override their fields.
+        A :class:`~nb_condense.measurement.settings.MeasureSettings` (how texts become histograms) and a
+        :class:`~nb_condense.measurement.settings.TextSource` (which texts); keyword ``options`` override their fields.
     keep_texts
         Keep the texts and their tokens in the result (needed by ``tokens()`` and the Tokens view).
     show_progress, progress

@@ -26,16 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from . import specs
-from .charts.base import DENSITY_CLIP
-from .charts.heatmaps import _heatmap_template
-from .charts.lines import _distributions_template
-from .charts.tokens import _token_template
-from .explorer_views import VIEWS
-from .files import write_text
-from .frontend import STYLES, bundle
-from .result import CondensationResult
-from .session import named_sessions
+from ..charts.base import DENSITY_CLIP
+from ..charts.heatmaps import _heatmap_template
+from ..charts.lines import _distributions_template
+from ..charts.tokens import _token_template
+from ..core.files import write_text
+from ..core.result import CondensationResult
+from ..explore import specs
+from ..explore.session import named_sessions
+from ._bundle import STYLES, bundle
+from ._views import VIEWS
 
 __all__ = ["page_payload", "save_explorer"]
 
@@ -186,7 +186,7 @@ def save_explorer(sessions: Any, path: str | Path, *, title: str = "Embedding co
     ``sessions``: measured sessions or results, a list of them or a ``{name: session}`` dict, as the explorer
     takes. The page has every model, layer and sample, the four views and the same controls.
     """
-    from ._version import __version__
+    from .._version import __version__
 
     path = Path(path)
     if path.suffix.lower() != ".html":

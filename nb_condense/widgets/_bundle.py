@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["BUNDLE", "LOADER", "SENT", "STATIC", "STYLES", "answer_page", "bundle"]
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parents[1] / "static"
 BUNDLE = STATIC / "widget.js"
 LOADER = STATIC / "loader.js"
 STYLES = STATIC / "widget.css"

@@ -15,7 +15,7 @@ Three parts work together, as in the paper's GPT-2 recipe:
 
 Example
 -------
->>> from nb_condense.forgetting import EmbeddingSchedule
+>>> from nb_condense.training.forgetting import EmbeddingSchedule
 >>> schedule = EmbeddingSchedule(total_steps=100, every_k_steps=50)   # replayed twice: index = 2 n mod 100
 >>> [round(schedule.multiplier(step), 3) for step in (1, 4, 8, 25, 49, 50, 51)]
 [0.25, 1.0, 0.913, 0.543, 0.022, 0.0, 0.25]
@@ -149,7 +149,7 @@ class ActiveForgettingCallback(TrainerCallback):
         if EMBEDDING_GROUP not in groups:
             raise ValueError("ActiveForgettingCallback needs the embedding learning-rate schedule of the recipe, and "
                              "this Trainer's optimizer has no input-embedding group: train with "
-                             "nb_condense.training.pretrain(..., callbacks=[...]) or nb_condense.forgetting."
+                             "nb_condense.training.pretrain(..., callbacks=[...]) or nb_condense.training.forgetting."
                              "ActiveForgettingTrainer.")
         self._pad = pad
         max_steps = int(getattr(state, "max_steps", 0) or 0)
@@ -181,7 +181,7 @@ class ActiveForgettingCallback(TrainerCallback):
 
 
 class ActiveForgettingTrainer(DispersionTrainer):
-    """A :class:`~nb_condense.trainer.DispersionTrainer` whose input embedding has the forgetting schedule.
+    """A :class:`~nb_condense.training.trainer.DispersionTrainer` whose input embedding has the forgetting schedule.
 
     ``forgetting`` is the :class:`ActiveForgettingCallback` (added to the callbacks if absent). The
     optimizer is the Trainer's own (``optim``, weight decay, betas) with the input embedding moved to

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .layer_selection import resolve_layers
+from ..core.layer_selection import resolve_layers
 
 logger = logging.getLogger("nb_condense")
 

@@ -9,7 +9,7 @@ show instead, since they run no widgets.
 Example
 -------
 >>> import altair as alt, pandas as pd
->>> from nb_condense.chart_widget import chart_mimebundle
+>>> from nb_condense.widgets.chart import chart_mimebundle
 >>> chart = alt.Chart(pd.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q", tooltip=["x:Q"])
 >>> bundle = chart_mimebundle(chart.to_dict())
 >>> sorted(bundle)
@@ -27,8 +27,8 @@ import altair as alt
 import anywidget
 import traitlets
 
-from .charts import enable_offline_charts as enable_static_charts
-from .frontend import LOADER, STYLES, answer_page, bundle
+from ..charts import enable_offline_charts as enable_static_charts
+from ._bundle import LOADER, STYLES, answer_page, bundle
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]
 
@@ -83,7 +83,8 @@ def _static_copy(spec: dict[str, Any], fallback: str) -> dict[str, str]:
     """The chart as ``image/svg+xml`` or ``image/png`` (base64), rendered offline by vl-convert."""
     from altair.utils.mimebundle import spec_to_mimebundle
 
-    copy = spec_to_mimebundle(spec, format=fallback, mode="vega-lite", vegalite_version=alt.VEGALITE_VERSION)
+    copy: Any = spec_to_mimebundle(spec, format=fallback, mode="vega-lite",  # type: ignore[call-overload]
+                                   vegalite_version=alt.VEGALITE_VERSION)
     data = copy[0] if isinstance(copy, tuple) else copy  # png comes with (width, height) metadata
     if fallback == "png":
         return {"image/png": base64.b64encode(data["image/png"]).decode("ascii")}
