@@ -35,7 +35,7 @@ from ..core.result import CondensationResult
 from ..explore import specs
 from ..explore.session import named_sessions
 from ._bundle import STYLES, bundle
-from ._views import VIEWS
+from ._views import VIEWS, trend_spec
 
 __all__ = ["page_payload", "save_explorer"]
 
@@ -144,7 +144,7 @@ def page_payload(sessions: Any) -> dict[str, Any]:
             "specs": _model_specs(name, result),
             "data": _model_data(result),
         })
-    trend = specs.spec("trend", specs.layer_means_frame(results.items()))
+    trend, _ = trend_spec(results)
     views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
     return {"models": models, "trend": trend, "views": views}
 
