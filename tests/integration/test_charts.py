@@ -35,6 +35,8 @@ def test_every_chart_validates_against_the_schema(session):
         charts.layer_trend([session]),
         charts.layer_trend({"a": session.result, "b": session}),
         charts.trend_chart([session]),
+        charts.layer_trend({"a": session.result, "b": session}, ci=0.95),
+        charts.trend_chart([session], ci=0.9),
         charts.token_strip(session, 1, 2),
     ]
     for chart in made:
