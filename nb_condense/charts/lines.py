@@ -97,7 +97,7 @@ def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None 
     frame = layer_means_frame(results, ci, n_boot, seed)
     if ci is None:
         return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
-    caption = interval_caption(ci, [r.n_texts for _, r in results], "shaded")
+    caption = interval_caption(ci, results, "shaded")
     return Figure(with_data(_layer_band_template(title or BAND_TITLE, caption), frame), frame)
 
 
@@ -172,7 +172,7 @@ def trend_figure(data: Any, *, title: str | None = None, ci: float | None = None
         layers.append(bars)
     chart = alt.layer(*layers)
     if ci is not None:
-        caption = interval_caption(ci, [r.n_texts for _, r in results], "bars")
+        caption = interval_caption(ci, results, "bars")
         return Figure(chart.properties(title=alt.TitleParams(text=title or BARS_TITLE, subtitle=caption, anchor="start",
                                                              subtitleFontStyle="italic")), frame)
     return Figure(chart.properties(title=title) if title else chart, frame)

@@ -230,6 +230,14 @@ class CondensationResult:
         pairs = self.stats["n_pairs"].to_numpy().reshape(self.n_texts, -1)
         return (means * pairs).sum(axis=0) / pairs.sum(axis=0)
 
+    @property
+    def resamplable(self) -> bool:
+        """Whether the layer means are pooled from per-text means, so that intervals over texts exist.
+
+        False for the drop-in's results: the reference's position-averaged matrices keep no per-text share.
+        """
+        return not (self.metadata.get("layer_means") == "position_average" and self.cossim_by_layer is not None)
+
     def summary(self) -> pd.DataFrame:
         """One row per layer: pooled mean and std (exact), quartiles (q25, q50, q75) of the pooled histogram."""
         n = self.n_texts
@@ -267,7 +275,7 @@ class CondensationResult:
         trend = trend_statistics(self.layer_means, last_n)
         if ci is None:
             return trend
-        if self.metadata.get("layer_means") == "position_average" and self.cossim_by_layer is not None:
+        if not self.resamplable:
             raise ValueError("This result's layer means are the reference's position averages (the drop-in), which "
                              "keep no per-text share: intervals over texts need pair-pooled means. Measure with "
                              "nbc.measure(...) to get intervals.")

@@ -91,7 +91,7 @@ def _runs(item: Any, where: str, name: str | None = None) -> Runs:
         raise ValueError(f"{where}: an empty list of results; give at least one result per model.")
     named = [_one(x, where) for x in items]
     for _, result in named:
-        if result.metadata.get("layer_means") == "position_average" and result.cossim_by_layer is not None:
+        if not result.resamplable:
             raise ValueError(f"{where}: {named[0][0]!r} holds the reference's position-averaged layer means (the "
                              "drop-in), which keep no per-text share; measure with nbc.measure(...) for intervals.")
     return name or named[0][0], [result for _, result in named]

@@ -102,13 +102,16 @@ def layer_means_frame(results: Iterable[tuple[str, CondensationResult]], ci: flo
     """``model, layer, layer_fraction, mean``: each model's mean cosine per measured layer.
 
     With ``ci`` (e.g. 0.95), ``low`` and ``high`` follow: each layer mean's bootstrap interval over the model's
-    texts (:meth:`CondensationResult.trend`, ``n_boot`` resamples drawn with ``seed``).
+    texts (:meth:`CondensationResult.trend`, ``n_boot`` resamples drawn with ``seed``); NaN (no band) for a
+    drop-in result, whose position-averaged means cannot be resampled (:func:`interval_caption` says so).
     """
     frames = []
     for name, r in results:
         frame = pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
                               "mean": r.layer_means})
-        if ci is not None:
+        if ci is not None and not r.resamplable:
+            frame["low"] = frame["high"] = np.nan
+        elif ci is not None:
             bands = r.trend(ci=ci, n_boot=n_boot, seed=seed).layer_mean_intervals
             assert bands is not None
             frame["low"], frame["high"] = bands[:, 0], bands[:, 1]
@@ -116,11 +119,20 @@ def layer_means_frame(results: Iterable[tuple[str, CondensationResult]], ci: flo
     return pd.concat(frames, ignore_index=True)
 
 
-def interval_caption(ci: float, n_texts: Iterable[int], mark: str = "shaded") -> str:
-    """What a band or error bar is: "shaded: 95 % bootstrap interval over the 100 texts" (or each model's texts)."""
-    counts = list(dict.fromkeys(int(n) for n in n_texts))
+def interval_caption(ci: float, results: Iterable[tuple[str, CondensationResult]], mark: str = "shaded") -> str:
+    """What a band or error bar is: "shaded: 95 % bootstrap interval over the 100 texts" (or each model's texts).
+
+    Models whose layer means cannot be resampled (the drop-in's) are named: they have no band.
+    """
+    pairs = list(results)
+    counts = list(dict.fromkeys(r.n_texts for _, r in pairs if r.resamplable))
     over = f"the {counts[0]} texts" if len(counts) == 1 else f"each model's texts ({', '.join(map(str, counts))})"
-    return f"{mark}: {ci * 100:g} % bootstrap interval over {over}"
+    unbanded = [name for name, r in pairs if not r.resamplable]
+    why = f"{', '.join(unbanded)} (position-averaged means keep no per-text share)"
+    if not counts:
+        return f"{mark}: no bootstrap interval for {why}"
+    text = f"{mark}: {ci * 100:g} % bootstrap interval over {over}"
+    return text + f"; none for {why}" if unbanded else text
 
 
 def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:

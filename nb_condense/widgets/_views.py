@@ -103,7 +103,7 @@ def _trend_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
 def trend_spec(results: Mapping[str, CondensationResult]) -> tuple[dict[str, Any], pd.DataFrame]:
     """The Trend view's spec and frame: each model's layer means with a band (computed here, in Python)."""
     frame = specs.layer_means_frame(results.items(), specs.BAND_CI)
-    caption = specs.interval_caption(specs.BAND_CI, [r.n_texts for r in results.values()], "shaded")
+    caption = specs.interval_caption(specs.BAND_CI, results.items(), "shaded")
     return specs.spec("trend", frame, title=specs.BAND_TITLE, subtitle=caption), frame
 
 

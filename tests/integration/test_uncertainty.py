@@ -5,6 +5,7 @@ The embedded MiniLM (trained) and the same architecture with random weights, on 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -173,6 +174,21 @@ def test_the_explorer_and_the_page_embed_the_bands(trained, untrained):
             _, layers = bootstrap_oracle(*per_text(result), resample_indices(N_TEXTS, 1000, 0), 0.95)
             np.testing.assert_allclose(rows.loc[rows["model"] == name, ["low", "high"]].to_numpy(), layers,
                                        rtol=0, atol=1e-12)
+
+
+def test_a_drop_in_result_gets_no_band_and_the_caption_says_why(trained):
+    from nb_condense.widgets._views import trend_spec
+
+    drop_in = dataclasses.replace(trained, metadata={**trained.metadata, "layer_means": "position_average"},
+                                  cossim_by_layer=np.ones((len(trained.layers), 4, 4)))
+    spec, frame = trend_spec({"trained": trained, "drop-in": drop_in})
+    assert spec["title"]["subtitle"] == ("shaded: 95 % bootstrap interval over the 30 texts; none for drop-in "
+                                         "(position-averaged means keep no per-text share)")
+    rows = pd.DataFrame(spec_rows(spec))
+    assert rows.loc[rows["model"] == "drop-in", ["low", "high"]].isna().all().all()
+    assert rows.loc[rows["model"] == "trained", ["low", "high"]].notna().all().all()
+    with pytest.raises(ValueError, match="position-averaged layer means"):
+        nbc.difference(trained, drop_in)
 
 
 def test_difference_refuses_what_it_cannot_compare(trained, untrained):
