@@ -1,6 +1,6 @@
 """The closing note of issue 20: every trend statistic of the embedded MiniLM with its 95 % interval over texts.
 
-Run: ``python benchmarks/uncertainty_note.py`` (about two minutes on two CPU cores; no network). Prints
+Run: ``python benchmarks/uncertainty_note.py [--cache DIR]`` (2-10 minutes on two CPU cores; no network). Prints
 
 1. the table of each statistic with its interval, for the embedded MiniLM on 100 builtin texts (128 tokens);
 2. ``difference`` readings: the trained MiniLM vs the same architecture with random weights, on the same texts;
@@ -11,7 +11,9 @@ and saves the band chart to docs/uncertainty_bands.png.
 
 from __future__ import annotations
 
+import argparse
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +24,11 @@ from nb_condense import charts
 from nb_condense.core.result import CondensationResult
 from nb_condense.measurement.models import embedded_model_path
 
-N_TEXTS, MAX_LENGTH = 100, 128
+N_TEXTS, MAX_LENGTH, SUBSETS = 100, 128, 20
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def part(result: CondensationResult, rows: range) -> CondensationResult:
+def part(result: CondensationResult, rows: Iterable[int]) -> CondensationResult:
     """The measurement of only these texts (each text is measured on its own, so this is what measuring them gives)."""
     chosen = list(rows)
     stats = result.stats[result.stats["text"].isin(chosen)].copy()
@@ -38,12 +40,23 @@ def part(result: CondensationResult, rows: range) -> CondensationResult:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, help="keep the two measurements here (reused when present)")
+    args = parser.parse_args()
     texts = nbc.sample_texts("builtin", N_TEXTS)
     start = time.perf_counter()
-    trained = nbc.measure("embedded", texts=texts, max_length=MAX_LENGTH, show_progress=False)
-    untrained = nbc.measure(f"random:{embedded_model_path()}", texts=texts, max_length=MAX_LENGTH,
-                            show_progress=False)
-    print(f"measured 2 x {N_TEXTS} texts in {time.perf_counter() - start:.0f} s (max_length={MAX_LENGTH})\n")
+    measured = {}
+    for name, model in (("trained", "embedded"), ("random", f"random:{embedded_model_path()}")):
+        path = args.cache / f"{name}.npz" if args.cache else None
+        if path is not None and path.exists():
+            measured[name] = CondensationResult.load(path)
+            continue
+        measured[name] = nbc.measure(model, texts=texts, max_length=MAX_LENGTH, show_progress=False)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            measured[name].save(path)
+    trained, untrained = measured["trained"], measured["random"]
+    print(f"2 x {N_TEXTS} texts measured or loaded in {time.perf_counter() - start:.0f} s (max_length={MAX_LENGTH})\n")
 
     trend = trained.trend(ci=0.95)
     assert trend.intervals is not None
@@ -60,15 +73,23 @@ def main() -> None:
                          names=("MiniLM on texts 0-49", "MiniLM on texts 50-99")).reading)
     print()
 
-    print("width of the 95 % interval of last_half_mean vs number of texts (the first n of the 100)")
+    print(f"interval width vs number of texts: {SUBSETS} random subsets of n of the 100 texts (all 100 once);")
+    print("width: mean width of the 95 % interval of the trained model's last_half_mean; told apart: share of subsets")
+    print("where difference(random, trained, 'last_half_mean') excludes 0 (paired: the same texts for both)")
     rows = []
+    rng = np.random.default_rng(0)
     for n in (10, 25, 50, 100):
-        a, b = part(trained, range(n)), part(untrained, range(n))
-        low, high = a.trend(ci=0.95).intervals["last_half_mean"]
-        answer = nbc.difference(b, a, "last_half_mean", names=("random", "trained"))
-        rows.append({"n_texts": n, "width": high - low, "width * sqrt(n)": (high - low) * np.sqrt(n),
-                     "random - trained": answer.estimate, "low": answer.interval[0], "high": answer.interval[1],
-                     "verdict": answer.verdict})
+        widths, diff_widths, apart = [], [], []
+        for _ in range(SUBSETS if n < N_TEXTS else 1):
+            chosen = range(N_TEXTS) if n == N_TEXTS else sorted(rng.choice(N_TEXTS, n, replace=False).tolist())
+            a, b = part(trained, chosen), part(untrained, chosen)
+            low, high = a.trend(ci=0.95).intervals["last_half_mean"]
+            answer = nbc.difference(b, a, "last_half_mean", names=("random", "trained"))
+            widths.append(high - low)
+            diff_widths.append(answer.interval[1] - answer.interval[0])
+            apart.append(answer.verdict != "cannot_tell")
+        rows.append({"n_texts": n, "width": np.mean(widths), "width * sqrt(n)": np.mean(widths) * np.sqrt(n),
+                     "difference width": np.mean(diff_widths), "told apart": f"{np.mean(apart):.0%}"})
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
 
     chart = charts.layer_trend({"trained MiniLM": trained, "random MiniLM": untrained}, ci=0.95)

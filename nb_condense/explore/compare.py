@@ -272,9 +272,11 @@ def _reading(verdict: str, names: tuple[str, str], statistic: str, estimate: flo
     if verdict == "b_more":  # say it the natural way round: the one that condenses more first, a positive number
         names, estimate, low, high = (names[1], names[0]), -estimate, -high, -low
     digits = interval_digits(high - low)
+    while digits < 4 and any(x != 0 and round(x, digits) == 0 for x in (estimate, low, high)):
+        digits += 1  # a number that is not 0 is not written 0.00
 
     def number(x: float) -> str:
-        return f"{x:.{digits}f}"
+        return f"{round(x, digits) + 0.0:.{digits}f}"  # + 0.0: never "-0.00"
 
     numbers = f"(difference {number(estimate)}, {ci * 100:g} % interval {number(low)} to {number(high)})"
     seeds = ""
