@@ -22,6 +22,7 @@ from nb_condense.core.bootstrap import resample_indices
 from nb_condense.core.result import CondensationResult
 
 N_TEXTS = 30
+pytestmark = pytest.mark.slow  # measures the pretrained MiniLM (and its random twin) on 30 texts
 
 
 @pytest.fixture(scope="module")

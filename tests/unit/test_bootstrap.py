@@ -98,7 +98,7 @@ def test_the_interval_for_25_texts_is_about_twice_as_wide_as_for_100():
     widths = {25: [], 100: []}
     for n_texts in widths:
         for _ in range(60):
-            tokens, means, pairs = per_text(rng, n_texts, 13)
+            tokens, means, pairs = per_text(rng, n_texts, 3)
             intervals, _ = bootstrap.trend_intervals(means, pairs, n_boot=1000, seed=rng)
             widths[n_texts].append(np.subtract(*intervals["last_half_mean"][::-1]))
     ratio = np.mean(widths[25]) / np.mean(widths[100])
