@@ -187,10 +187,14 @@ def _bca_levels(values: np.ndarray, estimate: float, jackknife: np.ndarray, leve
 
 
 def interval_digits(width: float) -> int:
-    """Decimals that show an interval of this ``width`` to about two significant figures (at least 2)."""
+    """Decimals that show half an interval's ``width`` (its margin) to one significant figure, at least 2.
+
+    >>> interval_digits(0.06), interval_digits(0.0144), interval_digits(0.0)
+    (2, 3, 2)
+    """
     if not math.isfinite(width) or width <= 0:
         return 2
-    return max(2, -math.floor(math.log10(width)))
+    return max(2, -math.floor(math.log10(width / 2)))
 
 
 def trend_intervals(means: np.ndarray, pairs: np.ndarray, *, ci: float = 0.95, n_boot: int = 1000,

@@ -262,7 +262,7 @@ def _where(statistic: str) -> str:
         return "in the last layer"
     if statistic.startswith("last_"):
         return f"in the last {statistic.split('_')[1]} layers"
-    return "with depth (" + ("Spearman's rho" if statistic == "spearman_rho" else "Kendall's tau") + ")"
+    return "with depth by " + ("Spearman's rho" if statistic == "spearman_rho" else "Kendall's tau")
 
 
 def _reading(verdict: str, names: tuple[str, str], statistic: str, estimate: float, bounds: tuple[float, float],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -56,6 +57,16 @@ def subset(result: CondensationResult, rows: list[int]) -> CondensationResult:
                               metadata=dict(result.metadata), texts=[result.texts[i] for i in rows])
 
 
+def assert_reads(answer, pattern: str, numbers: tuple[float, ...]) -> None:
+    """The reading has this shape and its numbers are these, rounded to the decimals written (and not -0.00)."""
+    match = re.fullmatch(pattern, answer.reading)
+    assert match, answer.reading
+    for written, value in zip(match.groups(), numbers):
+        decimals = len(written.split(".")[1])
+        assert decimals >= 2 and abs(float(written) - value) <= 0.5 * 10**-decimals + 1e-15, (written, value)
+        assert float(written) != 0 or value == 0, written  # a number that is not 0 is not written 0.00
+
+
 def test_trend_intervals_of_a_measurement_equal_the_oracle(trained):
     trend = trained.trend(ci=0.95, n_boot=400, seed=5)
     means, pairs = per_text(trained)
@@ -71,10 +82,8 @@ def test_two_halves_of_one_corpus_on_one_model_cannot_be_told_apart(trained):
     low, high = answer.interval
     assert not answer.paired and low < 0 < high and answer.verdict == "cannot_tell"
     assert answer.estimate == pytest.approx(first.trend().last_half_mean - second.trend().last_half_mean)
-    digits = 2 if high - low >= 0.01 else 3
-    assert answer.reading == (
-        f"cannot tell first half and second half apart in the last half at 15 texts (difference "
-        f"{answer.estimate:.{digits}f}, 95 % interval {low:.{digits}f} to {high:.{digits}f}): measure more texts")
+    assert_reads(answer, r"cannot tell first half and second half apart in the last half at 15 texts \(difference "
+                 r"(\S+), 95 % interval (\S+) to (\S+)\): measure more texts", (answer.estimate, low, high))
 
 
 def test_a_trained_and_a_random_model_differ_and_pairing_narrows_the_interval(trained, untrained):
@@ -93,7 +102,8 @@ def test_a_trained_and_a_random_model_differ_and_pairing_narrows_the_interval(tr
 
     differences = [last_half(ma, pa, rows) - last_half(mb, pb, rows) for rows in indices]
     np.testing.assert_allclose(paired.interval, np.percentile(differences, [2.5, 97.5]), rtol=0, atol=1e-12)
-    assert paired.reading.startswith("random condenses more than trained in the last half (difference ")
+    assert_reads(paired, r"random condenses more than trained in the last half \(difference (\S+), 95 % interval "
+                         r"(\S+) to (\S+)\)", (paired.estimate, *paired.interval))
     flipped = nbc.difference(trained, untrained, names=("trained", "random"))
     assert flipped.verdict == "b_more" and flipped.reading == paired.reading  # said the natural way round
 

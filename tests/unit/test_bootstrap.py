@@ -150,3 +150,23 @@ def test_bad_arguments_say_what_to_do():
     result.cossim_by_layer = np.ones((7, 3, 3))
     with pytest.raises(ValueError, match="position averages .* Measure with nbc.measure"):
         result.trend(ci=0.95)
+
+
+@pytest.mark.parametrize(("verdict", "numbers", "texts", "seeds", "expected"), [
+    ("a_more", (0.12, 0.09, 0.15), (100, 100), (1, 1),
+     "gpt2 condenses more than gpt2-large in the last half (difference 0.12, 95 % interval 0.09 to 0.15)"),
+    ("b_more", (-0.12, -0.15, -0.09), (100, 100), (1, 1),  # said the natural way round, with a positive number
+     "gpt2-large condenses more than gpt2 in the last half (difference 0.12, 95 % interval 0.09 to 0.15)"),
+    ("cannot_tell", (0.01, -0.02, 0.04), (30, 30), (1, 1),
+     "cannot tell gpt2 and gpt2-large apart in the last half at 30 texts (difference 0.01, 95 % interval -0.02 to "
+     "0.04): measure more texts"),
+    ("cannot_tell", (0.01, -0.004, 0.024), (30, 40), (3, 3),  # 0.028 wide: margin 0.014 -> 3 decimals
+     "cannot tell gpt2 and gpt2-large apart in the last half at 30 and 40 texts over 3 seeds each (difference "
+     "0.010, 95 % interval -0.004 to 0.024): measure more texts or seeds"),
+])
+def test_readings_have_the_issues_shape(verdict, numbers, texts, seeds, expected):
+    from nb_condense.explore.compare import _reading
+
+    estimate, low, high = numbers
+    assert _reading(verdict, ("gpt2", "gpt2-large"), "last_half_mean", estimate, (low, high), 0.95, texts,
+                    seeds) == expected
