@@ -84,16 +84,20 @@ def _one(item: Any, where: str) -> tuple[str, CondensationResult]:
                     f"seed), got {type(item).__name__}.")
 
 
-def _runs(item: Any, where: str, name: str | None = None) -> Runs:
-    """A model's name and its results: one, or one per seed when ``item`` is a list or tuple."""
+def _runs(item: Any, where: str, name: str | None = None, *, resampled: bool = True) -> Runs:
+    """A model's name and its results: one, or one per seed when ``item`` is a list or tuple.
+
+    ``resampled``: the texts will be resampled, so results without per-text layer means (the drop-in's) are refused.
+    """
     items = list(item) if isinstance(item, (list, tuple)) else [item]
     if not items:
         raise ValueError(f"{where}: an empty list of results; give at least one result per model.")
     named = [_one(x, where) for x in items]
     for _, result in named:
-        if not result.resamplable:
-            raise ValueError(f"{where}: {named[0][0]!r} holds the reference's position-averaged layer means (the "
-                             "drop-in), which keep no per-text share; measure with nbc.measure(...) for intervals.")
+        if resampled and not result.resamplable:
+            raise ValueError(f"{where}: {name or named[0][0]!r} holds the reference's position-averaged layer means "
+                             "(the drop-in), which keep no per-text share; measure with nbc.measure(...) for "
+                             "intervals.")
     return name or named[0][0], [result for _, result in named]
 
 
@@ -166,12 +170,12 @@ def compare(sessions: Any, ci: float | None = None, *, n_boot: int = 1000, seed:
     Sessions must share ``bins`` and ``include_diagonal`` (their numbers are not comparable otherwise).
     """
     if isinstance(sessions, Mapping):
-        models = [_runs(item, "compare()", str(name)) for name, item in sessions.items()]
+        models = [_runs(item, "compare()", str(name), resampled=ci is not None) for name, item in sessions.items()]
     else:
         items = list(sessions) if isinstance(sessions, (list, tuple)) else [sessions]
         if not items:
             raise ValueError("compare() needs at least one session.")
-        models = [_runs(item, "compare()") for item in items]
+        models = [_runs(item, "compare()", resampled=ci is not None) for item in items]
     _check_comparable(models)
     if ci is not None:
         check_ci(ci, n_boot)

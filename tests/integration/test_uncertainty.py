@@ -200,6 +200,10 @@ def test_a_drop_in_result_gets_no_band_and_the_caption_says_why(trained):
     assert rows.loc[rows["model"] == "trained", ["low", "high"]].notna().all().all()
     with pytest.raises(ValueError, match="position-averaged layer means"):
         nbc.difference(trained, drop_in)
+    table = nbc.compare({"trained": trained, "drop-in": drop_in})  # without intervals, as before
+    assert table.loc[1, "last_half_mean"] == pytest.approx(drop_in.trend().last_half_mean)
+    with pytest.raises(ValueError, match="compare\\(\\): 'drop-in' holds the reference's position-averaged"):
+        nbc.compare({"trained": trained, "drop-in": drop_in}, ci=0.95)
 
 
 def test_difference_refuses_what_it_cannot_compare(trained, untrained):
