@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are
     from .widgets.chart import enable_offline_charts as enable_offline_charts
     from .widgets.explorer import CondensationExplorer as CondensationExplorer
     from .widgets.monitor import TrainingMonitor as TrainingMonitor
-    from .widgets.page import save_explorer as save_explorer
+    from .widgets.page import save_page as save_page
 
 _EXPORTS = {
     "CondensationCallback": "training.trainer",
@@ -53,7 +53,7 @@ _EXPORTS = {
     "measure": "measurement.engine",
     "measure_embedding_condensation": "compat",
     "plot_similarity_heatmap": "compat",
-    "save_explorer": "widgets.page",
+    "save_page": "widgets.page",
     "TrainingMonitor": "widgets.monitor",
     "sample_texts": "measurement.corpus",
     "save_chart": "charts",
