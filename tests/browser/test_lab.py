@@ -147,7 +147,10 @@ def test_charts_draw_while_their_cell_still_runs(lab, guarded):
     write_notebook(folder, "sleeping.ipynb", [SLEEPING_CELL])
     page = guarded.page
     frames = big_frames(page)
-    open_and_run_first_cell(page, server.url, "sleeping.ipynb")
+    page.goto(f"{server.url}/lab/tree/sleeping.ipynb?reset", timeout=PAGE_LOAD)  # only this notebook open
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_kernel_idle(page, server.url, "sleeping.ipynb")
+    run_cell(page, 0)
     page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=PAGE_LOAD)
     page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
     drawn_at = time.time()
