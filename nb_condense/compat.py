@@ -59,7 +59,8 @@ def plot_similarity_heatmap(
     Returns the Altair chart; with ``save_path`` it is also written (PNG, SVG, PDF or HTML by suffix).
     Every ``step``-th layer is drawn, at x = layer / (n_layers - 1).
     """
-    from .charts import density_heatmap, save_chart
+    from .charts import save_chart
+    from .charts.heatmaps import density_heatmap
 
     step = positive_int("step", step)
     bins = positive_int("bins", bins)

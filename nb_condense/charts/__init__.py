@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..explore.specs import heatmap_frame
 from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
-from .heatmaps import density_heatmap, heatmap_figure
+from .heatmaps import heatmap_figure
 from .lines import (
     distributions_figure,
     heatmap_with_curves_figure,
