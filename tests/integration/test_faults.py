@@ -356,3 +356,22 @@ def test_no_write_path_bypasses_the_atomic_writer():
             if WRITES.search(line) and not SAFE.search(line) and not line.lstrip().startswith(("#", "def ")):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_file_the_demo_writes_survives_a_failed_rewrite(tmp_path, monkeypatch, capsys):
+    """The CLI writes through the atomic writer: when the final rename fails, each previous file is intact."""
+    out = tmp_path / "demo"
+    def args(n_texts: int) -> list[str]:
+        return ["demo", "--out-dir", str(out), "--n-texts", str(n_texts), "--max-length", "32", "--no-progress"]
+
+    assert cli.main(args(2)) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"summary.csv", "result.npz", "heatmap.png"}
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert cli.main(args(3)) == 2  # 3 texts: every file would differ
+    assert "error:" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing half-written, no temporary left
