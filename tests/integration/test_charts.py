@@ -102,6 +102,7 @@ def test_offline_renderer():
         alt.renderers.enable(previous)
 
 
+@pytest.mark.slow
 def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
     texts = nbc.sample_texts("builtin", 100, min_word_count=40, max_word_count=60)
     from transformers import AutoConfig

@@ -70,6 +70,7 @@ nbc.measure(model, load_tokenizer("embedded"), texts={texts!r}, max_length=32, b
 '''
 
 
+@pytest.mark.slow
 def test_kill_9_during_measurement_then_resume_is_exact(tokenizer, tmp_path):
     path = tmp_path / "run.npz"
     script = KILLED.format(tests=str(ROOT / "tests"), texts=TEXTS, path=str(path))
@@ -134,6 +135,7 @@ for line in failures:
 '''
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_saving_keeps_the_old_file(tokenizer, tmp_path):
     model = tiny_model("gpt2")
     small = measure(model, tokenizer, texts=TEXTS[:1]).save(tmp_path / "kept.npz")
@@ -157,6 +159,7 @@ def test_a_full_disk_while_saving_keeps_the_old_file(tokenizer, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tokenizer, tmp_path):
     path = tmp_path / "run.npz"
     interrupted(tiny_model("gpt2"), tokenizer, path, after=2)
