@@ -25,7 +25,7 @@ from typing import Any
 import altair as alt
 import traitlets
 
-from ..charts import enable_offline_charts as enable_static_charts
+from ..charts import enable_static_charts
 from ._protocol import CHART_STATE, BundledWidget
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]

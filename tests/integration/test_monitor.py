@@ -69,6 +69,7 @@ def page_view(updates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
     return state, {name: pd.DataFrame(rows) for name, rows in drawn.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dispersion", [True, False], ids=["DispersionTrainer", "plain Trainer"])
 def test_the_monitor_sends_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown, sent,
                                                                              dispersion):
@@ -109,6 +110,7 @@ def test_the_monitor_sends_what_the_callback_measured_and_the_trainer_logged(tmp
     assert repr(monitor).startswith("TrainingMonitor(done, step 6 of 6")
 
 
+@pytest.mark.slow
 def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
     callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=3, max_length=BLOCK, live=True)
