@@ -173,7 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _page(args: argparse.Namespace) -> int:
     from .core.result import CondensationResult
-    from .widgets.page import save_explorer
+    from .widgets.page import save_page
 
     out = writable_path(args.out, "--out")
     if out.suffix.lower() != ".html":
@@ -183,7 +183,7 @@ def _page(args: argparse.Namespace) -> int:
         result = CondensationResult.load(path)
         name = str(result.metadata.get("model_name") or Path(path).stem)
         results[name if name not in results else Path(path).stem] = result
-    print(f"saved {save_explorer(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
+    print(f"saved {save_page(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
     return 0
 
 

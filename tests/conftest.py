@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -178,3 +180,18 @@ def bootstrap_oracle(means, pairs, indices, ci: float):
     tail = 100 * (1 - ci) / 2
     intervals = {name: tuple(np.percentile([r[name] for r in rows], [tail, 100 - tail])) for name in rows[0]}
     return intervals, np.percentile(np.array(layer_rows), [tail, 100 - tail], axis=0).T
+
+
+def invoke(widget: Any, name: str, msg: Any = None) -> tuple[Any, list[Any]]:
+    """Play the front end invoking ``widget``'s command ``name`` (nb_condense.widgets._protocol.COMMANDS) through
+    anywidget's own message handler, as ``experimental.invoke`` sends it; return the answer and its buffers."""
+    from nb_condense.widgets._protocol import COMMANDS
+
+    sent: list[tuple[Any, Any]] = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))
+    request = {"id": "r1", "kind": "anywidget-command", "name": COMMANDS[name], "msg": msg or {}}
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": request}}, "buffers": []})
+    del widget.send
+    answers = [(c, b) for c, b in sent if isinstance(c, dict) and c.get("kind") == "anywidget-command-response"]
+    assert len(answers) == 1 and answers[0][0]["id"] == "r1", f"{name} was not answered once: {sent}"
+    return answers[0][0]["response"], list(answers[0][1] or [])

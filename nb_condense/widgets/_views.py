@@ -19,7 +19,7 @@ from ..core.result import CondensationResult
 from ..explore import specs
 from ..explore.session import CondensationSession
 
-__all__ = ["VIEWS", "Choice", "View", "build_view", "trend_spec", "view"]
+__all__ = ["VIEWS", "Choice", "View", "token_default", "trend_spec", "view"]
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,20 @@ def _trend_chart(c: Choice) -> Any:
     return charts.layer_trend(dict(c.sessions), ci=specs.BAND_CI)
 
 
+def token_default(layers: Any) -> dict[str, int]:
+    """The text and hidden-state index the tokens view shows when none is chosen: text 0, the last layer.
+
+    ``layers`` are a result's hidden-state indices. The offline page embeds this default (it has no Python).
+    """
+    return {"sample": 0, "layer": int(layers[-1])}
+
+
 def _token_choice(c: Choice) -> tuple[int, int]:
-    """The sample and hidden-state index the tokens view shows: the first chosen (text 0, the last layer)."""
+    """The sample and hidden-state index the tokens view shows: the first chosen, else :func:`token_default`."""
     result = c.session.measured_result()
-    layer = c.layers[0] if c.layers else int(result.layers[-1])
-    return (c.samples[0] if c.samples else 0), int(result.layers[result.layer_positions(layer)[0]])
+    default = token_default(result.layers)
+    layer = c.layers[0] if c.layers else default["layer"]
+    return (c.samples[0] if c.samples else default["sample"]), int(result.layers[result.layer_positions(layer)[0]])
 
 
 def _tokens_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -154,8 +163,3 @@ def view(value: str) -> View:
         if candidate.value == value:
             return candidate
     raise ValueError(f"Unknown view {value!r}; the views are {[v.value for v in VIEWS]}.")
-
-
-def build_view(choice: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The spec and frame of ``choice.view`` for the current choice (the sessions it needs must be measured)."""
-    return view(choice.view).spec(choice)

@@ -121,6 +121,13 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     tokens = a.tokens(2, 1)
     assert page.locator(".nbc-chart .mark-text.role-mark text").count() == len(tokens)
     assert "Sample 2, layer 1" in page.inner_text(".nbc-chart")
+    # nothing chosen: the default Python declared (text 0, the last layer), as the notebook's explorer shows
+    page.click(".nbc-all-samples")
+    page.click(".nbc-chip.nbc-all")
+    last = int(a.result.layers[-1])
+    page.wait_for_function(f"document.querySelector('.nbc-chart').textContent.includes('Sample 0, layer {last}')",
+                           timeout=RENDER)
+    assert page.locator(".nbc-chart .mark-text.role-mark text").count() == len(a.tokens(0, last))
 
     # a second model: its own heatmap (4 layers)
     page.click("button.nbc-view[data-view='heatmap']")
