@@ -35,6 +35,7 @@ __all__ = [
     "heatmap_frame",
     "interval_caption",
     "layer_means_frame",
+    "no_band_reason",
     "spec",
     "token_cells",
 ]
@@ -102,14 +103,14 @@ def layer_means_frame(results: Iterable[tuple[str, CondensationResult]], ci: flo
     """``model, layer, layer_fraction, mean``: each model's mean cosine per measured layer.
 
     With ``ci`` (e.g. 0.95), ``low`` and ``high`` follow: each layer mean's bootstrap interval over the model's
-    texts (:meth:`CondensationResult.trend`, ``n_boot`` resamples drawn with ``seed``); NaN (no band) for a
-    drop-in result, whose position-averaged means cannot be resampled (:func:`interval_caption` says so).
+    texts (:meth:`CondensationResult.trend`, ``n_boot`` resamples drawn with ``seed``); NaN (no band) for a result
+    that cannot be resampled (:func:`no_band_reason`), which :func:`interval_caption` names.
     """
     frames = []
     for name, r in results:
         frame = pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
                               "mean": r.layer_means})
-        if ci is not None and not r.resamplable:
+        if ci is not None and no_band_reason(r):
             frame["low"] = frame["high"] = np.nan
         elif ci is not None:
             bands = r.trend(ci=ci, n_boot=n_boot, seed=seed).layer_mean_intervals
@@ -119,20 +120,28 @@ def layer_means_frame(results: Iterable[tuple[str, CondensationResult]], ci: flo
     return pd.concat(frames, ignore_index=True)
 
 
+def no_band_reason(result: CondensationResult) -> str | None:
+    """Why a result gets no interval over texts (``None`` when it gets one)."""
+    if not result.resamplable:
+        return "position-averaged means keep no per-text share"
+    if result.n_texts < 2:
+        return "one text: nothing to resample"
+    return None
+
+
 def interval_caption(ci: float, results: Iterable[tuple[str, CondensationResult]], mark: str = "shaded") -> str:
     """What a band or error bar is: "shaded: 95 % bootstrap interval over the 100 texts" (or each model's texts).
 
-    Models whose layer means cannot be resampled (the drop-in's) are named: they have no band.
+    Models that get no band (:func:`no_band_reason`) are named, with the reason.
     """
     pairs = list(results)
-    counts = list(dict.fromkeys(r.n_texts for _, r in pairs if r.resamplable))
+    counts = list(dict.fromkeys(r.n_texts for _, r in pairs if not no_band_reason(r)))
     over = f"the {counts[0]} texts" if len(counts) == 1 else f"each model's texts ({', '.join(map(str, counts))})"
-    unbanded = [name for name, r in pairs if not r.resamplable]
-    why = f"{', '.join(unbanded)} (position-averaged means keep no per-text share)"
+    why = "; ".join(f"{name} ({reason})" for name, r in pairs if (reason := no_band_reason(r)))
     if not counts:
         return f"{mark}: no bootstrap interval for {why}"
     text = f"{mark}: {ci * 100:g} % bootstrap interval over {over}"
-    return text + f"; none for {why}" if unbanded else text
+    return f"{text}; none for {why}" if why else text
 
 
 def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:

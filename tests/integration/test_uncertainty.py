@@ -200,6 +200,11 @@ def test_a_drop_in_result_gets_no_band_and_the_caption_says_why(trained):
     assert rows.loc[rows["model"] == "trained", ["low", "high"]].notna().all().all()
     with pytest.raises(ValueError, match="position-averaged layer means"):
         nbc.difference(trained, drop_in)
+    one = subset(trained, [3])  # one text: nothing to resample, so no band (and the view still draws)
+    spec, _ = trend_spec({"drop-in": drop_in, "one": one})
+    assert spec["title"]["subtitle"] == ("shaded: no bootstrap interval for drop-in (position-averaged means keep no "
+                                         "per-text share); one (one text: nothing to resample)")
+    assert pd.DataFrame(spec_rows(spec))[["low", "high"]].isna().all().all()
     table = nbc.compare({"trained": trained, "drop-in": drop_in})  # without intervals, as before
     assert table.loc[1, "last_half_mean"] == pytest.approx(drop_in.trend().last_half_mean)
     with pytest.raises(ValueError, match="compare\\(\\): 'drop-in' holds the reference's position-averaged"):
