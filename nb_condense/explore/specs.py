@@ -46,6 +46,9 @@ X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
 """Placeholders that the templates carry where a spec's own title, caption, x range or height go."""
 DISTRIBUTION_COLUMNS = ["layer", "layer_fraction", "cosine", "density"]
 TOKENS_PER_ROW = 12
+LAYER_SELECTION = "layer_pick"
+"""Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer); the front end
+reads it from the widget protocol (``js/src/protocol.js``, checked against this value)."""
 BAND_CI = 0.95
 """The coverage of the bands the explorer's Trend view and the offline page draw."""
 BAND_TITLE = "Mean cosine per layer"
