@@ -28,7 +28,7 @@ import traitlets
 
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
-from ..explore.specs import data_values
+from ..explore.specs import TITLE_PARAM, data_values
 from ._bundle import LOADER, STYLES, answer_page, bundle
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
 SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
-          "_layer_options", "_sample_options", "_spec", "_data", "_revision", "_answered", "_progress")
+          "_layer_options", "_sample_options", "_spec", "_data", "_params", "_revision", "_answered", "_progress")
 SPEC_FIELDS = ("layers", "samples")
 """The choices a view's spec may depend on (besides the model and the view)."""
 """The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
@@ -107,6 +107,7 @@ class CondensationExplorer(anywidget.AnyWidget):
     _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
     _spec = traitlets.Dict().tag(sync=True)
     _data = traitlets.Dict().tag(sync=True)
+    _params = traitlets.Dict().tag(sync=True)
     _revision = traitlets.Int(0).tag(sync=True)
     _request = traitlets.Int(0).tag(sync=True)
     _answered = traitlets.Int(0).tag(sync=True)
@@ -134,7 +135,7 @@ class CondensationExplorer(anywidget.AnyWidget):
         self._key: tuple[Any, ...] | None = None
         self._frame: pd.DataFrame | None = None
         self._data_key: tuple[Any, ...] | None = None
-        views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
+        views = [v.describe() for v in VIEWS]
         self._ready = False  # trait changes made while constructing answer nothing yet
         super().__init__(_models=names, _views=views, _bundle_hash=bundle()[0], model=model, samples=samples,
                          **options)
@@ -285,13 +286,16 @@ class CondensationExplorer(anywidget.AnyWidget):
         choice = self._choice()
         view = explorer_view(self.view)
         spec_key = (self.model, self.view, *[tuple(getattr(choice, f)) for f in SPEC_FIELDS
-                                           if f not in view.data_fields + view.page_fields])
+                                           if f not in view.data_fields + view.page_fields],
+                    view.variant(choice) if view.variant is not None else None)
         data_key = tuple(tuple(getattr(choice, f)) for f in view.data_fields)
         if spec_key == self._key and data_key == self._data_key:
             return  # nothing Python draws changed (the page applies page_fields itself)
         try:  # specs come from templates that the test suite checks against the Altair charts
             if spec_key == self._key and view.frame is not None:
-                self._send_data(view.frame(choice))
+                with self.hold_sync():  # the new rows and the title naming them arrive together
+                    self._params = {TITLE_PARAM: view.heading(choice)}
+                    self._send_data(view.frame(choice))
             else:
                 spec, frame = view.spec(choice.without(view.page_fields))
                 with self.hold_sync():
