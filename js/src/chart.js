@@ -5,23 +5,134 @@ import embed from "vega-embed";
 /** The heatmap's click selection (charts.LAYER_SELECTION); the page writes its store to highlight layers. */
 export const SELECTION = "layer_pick";
 
-/** Vega config that follows the notebook theme (JupyterLab CSS variables), transparent background. */
-export function themeConfig(el) {
+/**
+ * The host's colours, in the order hosts define them: JupyterLab (`--jp-*`), marimo (`--background`,
+ * `--foreground`, given as colours or as shadcn-style HSL components), VS Code (`--vscode-*`), then the CSS
+ * system colours `Canvas` / `CanvasText` (which follow `color-scheme: light dark`).
+ */
+const HOST_COLOURS = {
+  fg: [["--jp-ui-font-color1", "--foreground", "--vscode-editor-foreground"], "CanvasText"],
+  muted: [["--jp-ui-font-color2", "--muted-foreground", "--vscode-descriptionForeground"], "GrayText"],
+  bg: [["--jp-layout-color0", "--background", "--vscode-editor-background"], "Canvas"],
+  bg2: [["--jp-layout-color2", "--muted", "--vscode-editorWidget-background"], "ButtonFace"],
+  border: [["--jp-border-color1", "--border", "--vscode-panel-border"], "GrayText"],
+  grid: [["--jp-border-color2", "--border", "--vscode-panel-border"], "GrayText"],
+  accent: [["--jp-brand-color1", "--primary", "--vscode-focusBorder"], "Highlight"],
+  font: [["--jp-ui-font-family", "--marimo-text-font", "--vscode-font-family"], "system-ui, sans-serif"],
+};
+
+/** `value` as a CSS colour, or null: a colour as is, or HSL components ("0 0% 100%") as hsl(...). */
+function asColour(value) {
+  if (!value) return null;
+  if (CSS.supports("color", value)) return value;
+  if (CSS.supports("color", `hsl(${value})`)) return `hsl(${value})`;
+  return null;
+}
+
+/** A CSS colour resolved by the browser (rgb()/rgba()), in the context of `el`. */
+function resolved(el, colour) {
+  const probe = document.createElement("span");
+  probe.style.color = colour;
+  probe.style.display = "none";
+  el.append(probe);
+  const value = getComputedStyle(probe).color;
+  probe.remove();
+  return value;
+}
+
+/** The host's palette as seen from `el`: {fg, muted, bg, bg2, border, grid, accent, font}, resolved. */
+export function hostPalette(el) {
   const css = getComputedStyle(el);
-  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const text = v("--jp-ui-font-color1", "#333");
-  const muted = v("--jp-ui-font-color2", "#666");
-  const grid = v("--jp-border-color2", "#ddd");
-  const font = v("--jp-ui-font-family", "sans-serif");
+  const palette = {};
+  for (const [key, [names, fallback]] of Object.entries(HOST_COLOURS)) {
+    const values = names.map((name) => css.getPropertyValue(name).trim());
+    if (key === "font") {
+      palette.font = values.find(Boolean) || fallback;
+      continue;
+    }
+    palette[key] = resolved(el, values.map(asColour).find(Boolean) ?? fallback);
+  }
+  return palette;
+}
+
+/** Set the palette as the `--nbc-*` variables of `root` (the controls' CSS reads them). */
+export function applyPalette(root, palette) {
+  for (const [key, value] of Object.entries(palette)) root.style.setProperty(`--nbc-${key}`, value);
+}
+
+/** Keep `root`'s `--nbc-*` colours on the host's theme (now and after each change). Returns the stop function. */
+export function followTheme(root) {
+  const apply = () => {
+    if (!root.isConnected) return;
+    for (const key of Object.keys(HOST_COLOURS)) root.style.removeProperty(`--nbc-${key}`); // read the host's, not ours
+    applyPalette(root, hostPalette(root));
+  };
+  queueMicrotask(apply);
+  requestAnimationFrame?.(apply); // once attached to the page
+  return onThemeChange(apply);
+}
+
+/** Vega config that follows the host theme (see hostPalette), transparent background. */
+export function themeConfig(el, palette = hostPalette(el)) {
+  const { fg: text, muted, grid, font } = palette;
   return {
     background: "transparent",
     font,
     title: { color: text, subtitleColor: muted },
-    axis: { labelColor: muted, titleColor: text, domainColor: muted, tickColor: muted, gridColor: grid },
-    legend: { labelColor: muted, titleColor: text },
-    header: { labelColor: muted, titleColor: text },
+    axis: { labelColor: text, titleColor: text, domainColor: muted, tickColor: muted, gridColor: grid },
+    legend: { labelColor: text, titleColor: text },
+    header: { labelColor: text, titleColor: text },
     view: { stroke: grid },
+    text: { color: text },
   };
+}
+
+const themeWatchers = new Set();
+let themeObserved = false;
+
+/** Call `callback` when the host's theme may have changed (theme attributes, style sheets, OS preference);
+ * again shortly after, since a host's new style sheet may load after it flips its attributes. Returns the
+ * function that stops watching. */
+export function onThemeChange(callback) {
+  themeWatchers.add(callback);
+  if (!themeObserved) {
+    themeObserved = true;
+    let timers = [];
+    const notify = () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers = [0, 150, 600].map((wait) => setTimeout(() => themeWatchers.forEach((watcher) => watcher()), wait));
+    };
+    const observer = new MutationObserver(notify);
+    const attributes = ["class", "style", "data-theme", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"];
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: attributes });
+    if (document.body) observer.observe(document.body, { attributes: true, attributeFilter: attributes });
+    if (document.head) observer.observe(document.head, { childList: true });
+    globalThis.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", notify);
+  }
+  return () => themeWatchers.delete(callback);
+}
+
+/** Extra room beside a chart's plot for its axes and legend when it is fitted to its container. */
+const FIT_ALLOWANCE = 240;
+
+/**
+ * A single-view spec (a unit or layer chart with a numeric width) made to fit its container: Vega-Lite's
+ * `width: "container"` with autosize fit-x, at most its own width plus room for axes and legend; titles are
+ * limited to the width (an ellipsis, never clipped). Concatenations and facets stay as made (they wrap in
+ * Python, see charts.grid) and scroll if they must. Returns [spec, maxWidth or null].
+ */
+export function fitted(spec) {
+  const single = !["hconcat", "vconcat", "concat", "facet", "repeat"].some((key) => key in spec);
+  if (!single || typeof spec.width !== "number") return [spec, null];
+  const title = spec.title && typeof spec.title === "object" && !Array.isArray(spec.title) ? spec.title : spec.title ? { text: spec.title } : null;
+  const out = { ...spec, width: "container", autosize: { type: "fit-x", contains: "padding" } };
+  if (title) out.title = { ...title, limit: { expr: "max(width, 120)" } };
+  return [out, spec.width + FIT_ALLOWANCE];
+}
+
+/** The renderer a spec asks for (`usermeta.renderer`: "canvas" for charts with many marks), else SVG. */
+export function rendererFor(spec) {
+  return spec?.usermeta?.renderer === "canvas" ? "canvas" : "svg";
 }
 
 export class ChartPane {
@@ -35,26 +146,83 @@ export class ChartPane {
     this.generation = 0;
     this.embeds = 0;
     this.updates = 0;
+    this.drawn = null; // {spec, revision, options}: what to re-embed when the theme changes
+    this.datasets = {}; // rows swapped into the drawn view since its embed (replayed after a restyle)
+    this.params = {};
+    this.layers = null;
+    this.palette = "";
+    this.stopWatching = onThemeChange(() => this.restyle());
+    this.resizer = globalThis.ResizeObserver ? new ResizeObserver(() => this.fit()) : null;
+    this.resizer?.observe(container);
+  }
+
+  /** Re-embed the drawn chart with the host's new colours (no kernel round trip), if they changed. */
+  async restyle() {
+    if (!this.drawn || !this.container.isConnected) return false;
+    if (JSON.stringify(hostPalette(this.container)) === this.palette) return false;
+    const { spec, revision, options } = this.drawn;
+    const replay = { datasets: this.datasets, params: this.params, layers: this.layers };
+    const shown = await this.show(spec, revision, { ...options, layers: replay.layers }, "theme");
+    if (!shown) return false;
+    const view = this.view?.view;
+    for (const [name, rows] of Object.entries(replay.datasets)) view.data(name, rows);
+    for (const [name, value] of Object.entries(replay.params)) {
+      try {
+        view.signal(name, value);
+      } catch {
+        // not a param of this chart
+      }
+    }
+    this.datasets = replay.datasets;
+    this.params = replay.params;
+    await view.resize().runAsync();
+    this.rendered("theme");
+    return true;
+  }
+
+  /** Follow the container's width (Vega-Lite's "container" width only listens to the window). */
+  fit() {
+    const view = this.view?.view;
+    if (!view || !this.fits) return;
+    const width = this.container.firstElementChild?.clientWidth;
+    if (!width) return;
+    try {
+      if (view.signal("width") === width) return;
+      view.signal("width", width).resize().runAsync();
+    } catch {
+      // a chart without a width signal
+    }
   }
 
   /** Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded. */
-  async show(spec, revision, { clickable, layers }) {
+  async show(spec, revision, { clickable, layers }, kind = "embed") {
     const generation = ++this.generation;
     const target = document.createElement("div");
+    target.className = "nbc-vega";
+    const [drawnSpec, maxWidth] = fitted(spec);
+    if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
+    // measured in place: a container width exists before the embed (Vega-Lite reads it once)
+    target.style.visibility = "hidden";
+    target.style.position = "absolute";
+    target.style.width = `${Math.min(maxWidth ?? Infinity, this.container.clientWidth || maxWidth || 420)}px`;
+    this.container.append(target);
+    const palette = hostPalette(this.container);
     let result;
     try {
-      result = await embed(target, spec, {
+      result = await embed(target, drawnSpec, {
         actions: false,
-        renderer: "svg",
-        config: themeConfig(this.container),
+        renderer: rendererFor(spec),
+        config: themeConfig(this.container, palette),
         tooltip: { theme: "custom" },
       });
     } catch (error) {
+      target.remove();
       if (generation === this.generation) this.onError(`Could not draw the chart: ${error.message ?? error}`);
       return false;
     }
     if (generation !== this.generation) {
       result.finalize();
+      target.remove();
       return false;
     }
     if (clickable) {
@@ -65,13 +233,24 @@ export class ChartPane {
     }
     this.finalize();
     this.view = result;
+    this.fits = Boolean(maxWidth);
+    this.palette = JSON.stringify(palette);
+    this.drawn = { spec, revision, options: { clickable } };
+    this.datasets = {};
+    this.params = {};
     this.container.vegaView = result.view; // for tests and the curious: the drawn Vega view
     this.revision = revision;
+    target.style.visibility = "";
+    target.style.position = "";
+    target.style.width = "";
     this.container.replaceChildren(target);
     this.container.dataset.revision = String(revision);
     this.container.dataset.embeds = String(++this.embeds);
+    this.container.dataset.renderer = rendererFor(spec);
+    if (maxWidth) await result.view.resize().runAsync();
+    this.fit();
     if (layers) await this.highlight(layers, false);
-    this.rendered("embed");
+    if (kind === "embed") this.rendered("embed");
     return true;
   }
 
@@ -79,6 +258,7 @@ export class ChartPane {
   async highlight(layers, notify = true) {
     const view = this.view?.view;
     if (!view) return false;
+    this.layers = layers;
     let fields;
     try {
       fields = view.signal(`${SELECTION}_tuple_fields`);
@@ -96,8 +276,9 @@ export class ChartPane {
   async setData(name, rows) {
     const view = this.view?.view;
     if (!view) return false;
+    this.datasets[name] = rows;
     view.data(name, rows);
-    await view.runAsync();
+    await view.resize().runAsync(); // new rows may need new axis room: lay the chart out again
     this.rendered("data");
     return true;
   }
@@ -116,10 +297,11 @@ export class ChartPane {
       }
       if (JSON.stringify(current) === JSON.stringify(value)) continue;
       view.signal(name, value);
+      this.params[name] = value;
       changed = true;
     }
     if (!changed) return false;
-    await view.runAsync();
+    await view.resize().runAsync();
     this.rendered("params");
     return true;
   }
@@ -137,5 +319,12 @@ export class ChartPane {
   finalize() {
     if (this.view) this.view.finalize();
     this.view = null;
+  }
+
+  /** Stop following the theme and the container's size (the pane is gone). */
+  close() {
+    this.stopWatching();
+    this.resizer?.disconnect();
+    this.finalize();
   }
 }

@@ -4,12 +4,12 @@
 // only the heatmap's highlighted layers changed (the page writes the selection itself). Answers to superseded
 // requests are dropped.
 import "./widget.css";
-import { ChartPane } from "./chart.js";
+import { ChartPane, followTheme } from "./chart.js";
 import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
-import { debounce, download, h, requestId } from "./util.js";
+import { debounce, download, exportName, h, requestId } from "./util.js";
 
 const CHOICES = ["model", "layers", "samples", "view"];
 const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered",
@@ -69,7 +69,8 @@ function render({ model, el }) {
     localError = message;
     refresh();
   };
-  const baseName = () => `${current("model") || "chart"}-${current("view")}`.replace(/[^\w.-]+/g, "_");
+  const baseName = () => exportName({ model: current("model"), view: current("view"), layers: current("layers"),
+    samples: current("samples"), layerOptions: model.get("_layer_options") ?? [], views: model.get("_views") ?? [] });
   async function act(action) {
     try {
       if (action === "dismiss") {
@@ -101,6 +102,7 @@ function render({ model, el }) {
     h("div", { className: "nbc-body" }, [controls.side, chartBox]),
   ]);
   el.replaceChildren(root);
+  const stopTheme = followTheme(root);
 
   const chart = new ChartPane(chartBox, {
     onLayerClick: (layer, additive) => {
@@ -185,7 +187,8 @@ function render({ model, el }) {
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
     model.off("msg:custom", onMessage);
-    chart.finalize();
+    stopTheme();
+    chart.close();
   };
 }
 

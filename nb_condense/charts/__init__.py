@@ -21,7 +21,7 @@ import warnings
 from typing import Any
 
 from ..explore.specs import heatmap_frame
-from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
+from .base import DENSITY_CLIP, LAYER_SELECTION, OKABE_ITO, Figure, grid, returns_chart
 from .heatmaps import density_heatmap, heatmap_figure
 from .lines import (
     distributions_figure,
@@ -38,8 +38,10 @@ __all__ = [
     "DENSITY_CLIP",
     "Figure",
     "LAYER_SELECTION",
+    "OKABE_ITO",
     "distributions",
     "enable_offline_charts",
+    "grid",
     "heatmap",
     "heatmap_frame",
     "heatmap_with_curves",

@@ -113,8 +113,17 @@ def grid(*charts: Any, columns: int = 2, title: str | None = None) -> Any:
         raise ValueError(f"columns must be at least 1, got {columns}.")
     if not charts:
         raise ValueError("grid() needs at least one chart.")
-    figure = alt.concat(*charts, columns=columns).resolve_scale(color="independent").resolve_legend(
+    parts, meta = [], {}
+    for chart in charts:  # usermeta (the renderer a chart asks for) is only allowed at the top
+        part = chart.copy(deep=False)
+        if isinstance(getattr(part, "usermeta", alt.Undefined), dict):
+            meta.update(part.usermeta)
+            part.usermeta = alt.Undefined
+        parts.append(part)
+    figure = alt.concat(*parts, columns=columns).resolve_scale(color="independent").resolve_legend(
         color="independent")
+    if meta:
+        figure = figure.properties(usermeta=meta)
     return figure.properties(title=title) if title else figure
 
 

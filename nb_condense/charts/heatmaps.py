@@ -21,7 +21,10 @@ from .base import (
     with_data,
 )
 
-__all__ = ["KINDS", "density_heatmap", "heatmap_figure"]
+__all__ = ["CANVAS", "KINDS", "density_heatmap", "heatmap_figure"]
+
+CANVAS = {"renderer": "canvas"}
+"""``usermeta`` of charts with many marks: the bundle draws them on a canvas (faster redraws; SVG export stays)."""
 
 KINDS = ("pooled", "paper")
 """``pooled``: per-text histograms summed over the chosen texts; ``paper``: the histogram of the position-averaged
@@ -84,7 +87,7 @@ def density_heatmap(
     chosen = tuple(int(k) for k in selected) if selected else ()
     template = _heatmap_template(x_domain, float(clip), title or "", subtitle or "", chosen, bool(select),
                                  int(width), int(height))
-    chart = with_data(template, frame)
+    chart = with_data(template, frame).properties(usermeta=CANVAS)
     return Figure(chart, frame)
 
 
