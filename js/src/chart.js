@@ -100,7 +100,7 @@ export function onThemeChange(callback) {
     let timers = [];
     const notify = () => {
       for (const timer of timers) clearTimeout(timer);
-      timers = [0, 150, 600].map((wait) => setTimeout(() => themeWatchers.forEach((watcher) => watcher()), wait));
+      timers = [0, 150, 600, 1500, 3000].map((wait) => setTimeout(() => themeWatchers.forEach((watcher) => watcher()), wait));
     };
     const observer = new MutationObserver(notify);
     const attributes = ["class", "style", "data-theme", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"];
@@ -114,20 +114,64 @@ export function onThemeChange(callback) {
 
 /** Extra room beside a chart's plot for its axes and legend when it is fitted to its container. */
 const FIT_ALLOWANCE = 240;
+/** Room a chart of a figure needs beside its plot (y axis, legend), and the narrowest plot worth drawing. */
+const PART_ALLOWANCE = 190;
+const PART_MIN = 120;
 
 /**
- * A single-view spec (a unit or layer chart with a numeric width) made to fit its container: Vega-Lite's
- * `width: "container"` with autosize fit-x, at most its own width plus room for axes and legend; titles are
- * limited to the width (an ellipsis, never clipped). Concatenations and facets stay as made (they wrap in
- * Python, see charts.grid) and scroll if they must. Returns [spec, maxWidth or null].
+ * A spec made to fit a container `available` px wide. A single view (a unit or layer chart with a numeric
+ * width) gets Vega-Lite's `width: "container"` with autosize fit-x, at most its own width plus room for axes
+ * and legend, and titles limited to the width. A figure of several charts (hconcat, or concat/facet with
+ * `columns`) keeps its charts' own widths where they fit and otherwise narrows them, down to one column.
+ * Returns [spec, maxWidth of a single view or null].
  */
-export function fitted(spec) {
-  const single = !["hconcat", "vconcat", "concat", "facet", "repeat"].some((key) => key in spec);
-  if (!single || typeof spec.width !== "number") return [spec, null];
-  const title = spec.title && typeof spec.title === "object" && !Array.isArray(spec.title) ? spec.title : spec.title ? { text: spec.title } : null;
+export function fitted(spec, available, extra = 0) {
+  const compound = ["hconcat", "vconcat", "concat", "facet", "repeat"].some((key) => key in spec);
+  if (compound) return [fittedFigure(spec, available, extra), null];
+  if (typeof spec.width !== "number") return [spec, null];
+  const title = asTitle(spec.title);
   const out = { ...spec, width: "container", autosize: { type: "fit-x", contains: "padding" } };
-  if (title) out.title = { ...title, limit: { expr: "max(width, 120)" } };
+  if (title) out.title = { ...title, limit: { expr: "max(120, containerSize()[0] - 16)" } };
   return [out, spec.width + FIT_ALLOWANCE];
+}
+
+/** A spec's title as an object (Vega-Lite accepts a string, a list of lines, or an object), or null. */
+function asTitle(title) {
+  if (!title) return null;
+  return typeof title === "object" && !Array.isArray(title) ? title : { text: title };
+}
+
+function fittedFigure(spec, available, extra) {
+  if (!available) return spec;
+  const wrap = (parts, columns) => {
+    let n = Math.max(1, columns);
+    const widest = Math.max(...parts.map((part) => (typeof part.width === "number" ? part.width : 0)));
+    if (!widest) return { parts, n };
+    while (n > 1 && available / n - PART_ALLOWANCE - extra < PART_MIN) n -= 1;
+    const room = Math.max(PART_MIN, Math.floor(available / n - PART_ALLOWANCE - extra / n));
+    const fit = (part) => {
+      const out = typeof part.width === "number" && part.width > room ? { ...part, width: room } : { ...part };
+      const title = asTitle(part.title);
+      if (title) out.title = { ...title, limit: Math.floor(available / n) - 24 }; // an ellipsis, never clipped
+      return out;
+    };
+    return { parts: parts.map(fit), n };
+  };
+  if (spec.hconcat) {
+    const { parts, n } = wrap(spec.hconcat, spec.hconcat.length);
+    const { hconcat, ...rest } = spec;
+    return n === hconcat.length ? { ...rest, hconcat: parts } : { ...rest, concat: parts, columns: n };
+  }
+  if (spec.concat) {
+    const { parts, n } = wrap(spec.concat, spec.columns ?? spec.concat.length);
+    return { ...spec, concat: parts, columns: n };
+  }
+  if (spec.facet && spec.spec && !spec.facet.row && !spec.facet.column) {
+    const columns = spec.columns ?? 1;
+    const { parts, n } = wrap([spec.spec], columns);
+    return { ...spec, spec: parts[0], columns: n };
+  }
+  return spec;
 }
 
 /** The renderer a spec asks for (`usermeta.renderer`: "canvas" for charts with many marks), else SVG. */
@@ -156,10 +200,11 @@ export class ChartPane {
     this.resizer?.observe(container);
   }
 
-  /** Re-embed the drawn chart with the host's new colours (no kernel round trip), if they changed. */
-  async restyle() {
+  /** Re-embed the drawn chart with the host's new colours (no kernel round trip), if they changed, or
+   * (`force`) to lay a figure of several charts out for a new width. */
+  async restyle(force = false) {
     if (!this.drawn || !this.container.isConnected) return false;
-    if (JSON.stringify(hostPalette(this.container)) === this.palette) return false;
+    if (!force && JSON.stringify(hostPalette(this.container)) === this.palette) return false;
     const { spec, revision, options } = this.drawn;
     const replay = { datasets: this.datasets, params: this.params, layers: this.layers };
     const shown = await this.show(spec, revision, { ...options, layers: replay.layers }, "theme");
@@ -183,7 +228,17 @@ export class ChartPane {
   /** Follow the container's width (Vega-Lite's "container" width only listens to the window). */
   fit() {
     const view = this.view?.view;
-    if (!view || !this.fits) return;
+    if (!view) return;
+    if (!this.fits) {
+      // a figure of several charts: laid out again (re-embedded) when its container's width changed much
+      const width = this.container.clientWidth;
+      if (width && Math.abs(width - (this.fittedTo ?? width)) > 40) {
+        this.fittedTo = width;
+        clearTimeout(this.refit);
+        this.refit = setTimeout(() => this.restyle(true), 100);
+      }
+      return;
+    }
     const width = this.container.firstElementChild?.clientWidth;
     if (!width) return;
     try {
@@ -199,7 +254,8 @@ export class ChartPane {
     const generation = ++this.generation;
     const target = document.createElement("div");
     target.className = "nbc-vega";
-    const [drawnSpec, maxWidth] = fitted(spec);
+    const available = this.container.clientWidth;
+    const [drawnSpec, maxWidth] = fitted(spec, available, 0);
     if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
     // measured in place: a container width exists before the embed (Vega-Lite reads it once)
     target.style.visibility = "hidden";
@@ -208,13 +264,17 @@ export class ChartPane {
     this.container.append(target);
     const palette = hostPalette(this.container);
     let result;
+    const options = { actions: false, renderer: rendererFor(spec), config: themeConfig(this.container, palette),
+      tooltip: { theme: "custom" } };
     try {
-      result = await embed(target, drawnSpec, {
-        actions: false,
-        renderer: rendererFor(spec),
-        config: themeConfig(this.container, palette),
-        tooltip: { theme: "custom" },
-      });
+      result = await embed(target, drawnSpec, options);
+      // a figure of several charts whose axes and legends turned out wider than allowed: narrow it once more
+      const drawnWidth = maxWidth ? 0 : target.firstElementChild?.getBoundingClientRect().width ?? 0;
+      if (available && drawnWidth > available + 1 && generation === this.generation) {
+        result.finalize();
+        target.replaceChildren();
+        result = await embed(target, fitted(spec, available, Math.ceil(drawnWidth - available) + 4)[0], options);
+      }
     } catch (error) {
       target.remove();
       if (generation === this.generation) this.onError(`Could not draw the chart: ${error.message ?? error}`);
@@ -234,6 +294,7 @@ export class ChartPane {
     this.finalize();
     this.view = result;
     this.fits = Boolean(maxWidth);
+    this.fittedTo = available;
     this.palette = JSON.stringify(palette);
     this.drawn = { spec, revision, options: { clickable } };
     this.datasets = {};

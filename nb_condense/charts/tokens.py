@@ -58,7 +58,8 @@ def _token_template(per_row: int, height: Any, title: str) -> Any:
     cells = base.mark_rect(stroke="transparent", strokeWidth=2).encode(
         x=x, y=y,
         color=alt.Color("mean_cosine:Q", scale=alt.Scale(scheme="reds", domain=[-0.2, 1]),
-                        legend=alt.Legend(title=["Mean cosine", "to the others"], titleLimit=200)),
+                        legend=alt.Legend(title="Mean cosine to the other tokens", orient="bottom",
+                                          direction="horizontal", titleLimit=300, gradientLength=160)),
         tooltip=TOKEN_TOOLTIP,
     )
     words = base.mark_text(fontSize=11, limit=alt.expr(f"max(8, width / {per_row} - 4)"),

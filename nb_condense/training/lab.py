@@ -94,7 +94,18 @@ def tiny_gpt2(n_layer: int = 4, n_embd: int = 64, n_head: int = 4, n_inner: int 
         n_positions=n_positions, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
         bos_token_id=0, eos_token_id=0, pad_token_id=0,
     )
-    return random_model(config, seed=seed, lm_head=True)
+    return _with_loss_type(random_model(config, seed=seed, lm_head=True))
+
+
+def _with_loss_type(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with its loss named (causal LM).
+
+    transformers guesses the loss from the class name, which for GPT2LMHeadModel names none: a
+    "loss_type=None ... unrecognized" warning on the first training step.
+    """
+    model.loss_type = "ForCausalLM"
+    model.config.loss_type = "ForCausalLM"
+    return model
 
 
 def tiny_llama(n_layer: int = 4, hidden_size: int = 64, n_head: int = 4, intermediate_size: int | None = None,
@@ -105,7 +116,7 @@ def tiny_llama(n_layer: int = 4, hidden_size: int = 64, n_head: int = 4, interme
         num_key_value_heads=n_head, intermediate_size=intermediate_size or 4 * hidden_size, vocab_size=vocab_size,
         max_position_embeddings=max_positions, bos_token_id=0, eos_token_id=0, pad_token_id=0,
     )
-    return random_model(config, seed=seed, lm_head=True)
+    return _with_loss_type(random_model(config, seed=seed, lm_head=True))
 
 
 def train_tokenizer(texts: Sequence[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 import torch
 from transformers import Trainer, TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
+from transformers.utils.notebook import NotebookProgressCallback
 
 from ..measurement.engine import measure_texts
 from ..measurement.settings import (
@@ -75,6 +77,16 @@ class DispersionTrainer(Trainer):
         self.dispersion_loc = dispersion_loc
         self._reset_parts()
         super().__init__(*args, **kwargs)
+        self._quiet_when_watched()
+
+    def _quiet_when_watched(self) -> None:
+        """Drop the Trainer's own progress bars and loss tables when a live view in a notebook shows the same."""
+        from ..widgets.monitor import in_notebook
+
+        live = [c for c in self.callback_handler.callbacks if isinstance(c, CondensationCallback) and c.live]
+        if live and in_notebook():
+            for progress in (ProgressCallback, NotebookProgressCallback, PrinterCallback):
+                self.remove_callback(progress)
 
     def _reset_parts(self) -> None:
         # running sums since the last log, kept as tensors: no device sync on the training hot path
