@@ -146,7 +146,8 @@ def main() -> None:
                 guarded = GuardedPage(page)
                 start = time.perf_counter()
                 page.goto(server.url, timeout=120_000)
-                page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=120_000)
+                page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > :is(svg, canvas)",
+                                       timeout=120_000)
                 first_render_s = time.perf_counter() - start
                 # warm-up: one of each control
                 page.evaluate(TIME_CLICK, ".nbc-chip[data-layer='1']")

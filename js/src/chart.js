@@ -268,12 +268,15 @@ export class ChartPane {
       tooltip: { theme: "custom" } };
     try {
       result = await embed(target, drawnSpec, options);
+      this.container.vegaSpec = drawnSpec; // for tests and the curious: the spec as drawn (fitted)
       // a figure of several charts whose axes and legends turned out wider than allowed: narrow it once more
       const drawnWidth = maxWidth ? 0 : target.firstElementChild?.getBoundingClientRect().width ?? 0;
       if (available && drawnWidth > available + 1 && generation === this.generation) {
         result.finalize();
         target.replaceChildren();
-        result = await embed(target, fitted(spec, available, Math.ceil(drawnWidth - available) + 4)[0], options);
+        const narrower = fitted(spec, available, Math.ceil(drawnWidth - available) + 4)[0];
+        result = await embed(target, narrower, options);
+        this.container.vegaSpec = narrower;
       }
     } catch (error) {
       target.remove();

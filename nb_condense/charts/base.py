@@ -107,7 +107,7 @@ def live_title(chart: Any, title: str, subtitle: str = "") -> Any:
 def grid(*charts: Any, columns: int = 2, title: str | None = None) -> Any:
     """Charts side by side, wrapping after ``columns`` (at most 2 a row fits a notebook's output area).
 
-    Colour scales and legends stay each chart's own.
+    Colour, dash and shape scales and their legends stay each chart's own.
     """
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}.")
@@ -120,8 +120,8 @@ def grid(*charts: Any, columns: int = 2, title: str | None = None) -> Any:
             meta.update(part.usermeta)
             part.usermeta = alt.Undefined
         parts.append(part)
-    figure = alt.concat(*parts, columns=columns).resolve_scale(color="independent").resolve_legend(
-        color="independent")
+    own = {"color": "independent", "strokeDash": "independent", "shape": "independent"}
+    figure = alt.concat(*parts, columns=columns).resolve_scale(**own).resolve_legend(**own)
     if meta:
         figure = figure.properties(usermeta=meta)
     return figure.properties(title=title) if title else figure

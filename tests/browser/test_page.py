@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 
 import nb_condense as nbc
+from nb_condense.explore import specs
 
 from .conftest import ARTIFACTS
+from .harness import vega_items
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
+VIEW = "document.querySelector('.nbc-chart').vegaView"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 # the data of every drawn mark item (the scenegraph of the Vega view) that carries all of `fields`
@@ -63,13 +66,12 @@ def wait_update(page, before: int) -> None:
 def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guarded):
     page = guarded.page
     page.goto(page_path.as_uri())
-    page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=RENDER)
-    page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-rect.role-mark path').length > 0",
-                           timeout=RENDER)
+    page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > canvas", timeout=RENDER)
+    page.wait_for_function(f"{VIEW}.data('histograms').length > 0", timeout=RENDER)
     a = sessions["tiny-a"]
-    # the heatmap: as many cells as the kernel's heatmap of all texts has
+    # the heatmap: as many cells as the kernel's heatmap of all texts has (read from the drawn view)
     expected = nbc.charts.heatmap.figure(a).data
-    assert page.locator(".nbc-chart .mark-rect.role-mark path").count() == len(expected)
+    assert len(vega_items(page, ".nbc-chart", "rect")) == len(expected)
 
     # a layer click highlights that column
     before = updates(page)
@@ -93,6 +95,7 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     page.click("button.nbc-view[data-view='distributions']")
     page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-line.role-mark path').length === 1",
                            timeout=RENDER)
+    assert page.evaluate(f"{VIEW}.signal('nbc_title')") == "tiny-a · layer 1 · sample #2"
     rows = page.evaluate(DATASET, ["layer", "cosine", "density"])
     frame = a.distribution(layers=[1], samples=[2])
     assert len(rows) == len(frame)
@@ -105,16 +108,19 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-line.role-mark path').length === 2",
                            timeout=RENDER)
     page.click("button.nbc-view[data-view='tokens']")
-    page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-text.role-mark text').length > 0",
-                           timeout=RENDER)
+    page.wait_for_function(f"{VIEW}?.signal('nbc_title')?.includes('sample #')", timeout=RENDER)
+    page.wait_for_timeout(200)
     tokens = a.tokens(2, 1)
-    assert page.locator(".nbc-chart .mark-text.role-mark text").count() == len(tokens)
-    assert "Sample 2, layer 1" in page.inner_text(".nbc-chart")
+    words = vega_items(page, ".nbc-chart", "text")
+    assert len(words) == len(tokens)
+    shown = [w["text"] for w in sorted(words, key=lambda w: w["datum"]["position"])]
+    assert shown == list(specs.readable_tokens(tokens["token"]))  # readable markers, as in the kernel's view
+    assert page.evaluate(f"{VIEW}.signal('nbc_title')") == "tiny-a · sample #2 · layer 1"
 
     # a second model: its own heatmap (4 layers)
     page.click("button.nbc-view[data-view='heatmap']")
     page.select_option(".nbc-model", "tiny-b")
-    page.wait_for_function("document.querySelector('.nbc-chart').textContent.includes('tiny-b')", timeout=RENDER)
+    page.wait_for_function(f"{VIEW}?.signal('nbc_title')?.startsWith('tiny-b')", timeout=RENDER)
     assert page.locator(".nbc-chips .nbc-chip").count() == 4
     assert guarded.blocked == [] and guarded.page_errors == []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
