@@ -174,8 +174,11 @@ function fittedFigure(spec, available, extra) {
   return spec;
 }
 
-/** The renderer a spec asks for (`usermeta.renderer`: "canvas" for charts with many marks), else SVG. */
+/** The renderer a spec asks for (`usermeta.renderer`: "canvas" for charts with many marks), else SVG.
+ * `globalThis.nbcRenderer` ("svg" or "canvas") overrides it everywhere (benchmarks compare the two). */
 export function rendererFor(spec) {
+  const forced = globalThis.nbcRenderer;
+  if (forced === "svg" || forced === "canvas") return forced;
   return spec?.usermeta?.renderer === "canvas" ? "canvas" : "svg";
 }
 
