@@ -21,13 +21,14 @@ pytestmark = pytest.mark.browser
 VIEW = "document.querySelector('.nbc-chart').vegaView"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
-# the data of every drawn mark item (the scenegraph of the Vega view) that carries all of `fields`
+# the data of every drawn mark item (the scenegraph of the Vega view) that carries all of `fields` (not the
+# distributions' invisible hover points, which repeat the curves' rows)
 DATASET = """(fields) => {
     const out = [];
     const visit = (node) => {
         if (!node) return;
         const datum = node.datum;
-        if (datum && node.mark?.marktype !== 'group' && fields.every((f) => f in datum)) {
+        if (datum && !['group', 'symbol'].includes(node.mark?.marktype) && fields.every((f) => f in datum)) {
             out.push(Object.fromEntries(fields.map((f) => [f, datum[f]])));
         }
         for (const child of node.items ?? []) visit(child);
