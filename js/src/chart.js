@@ -166,9 +166,15 @@ function fittedFigure(spec, available, extra) {
     const { parts, n } = wrap(spec.concat, spec.columns ?? spec.concat.length);
     return { ...spec, concat: parts, columns: n };
   }
-  if (spec.facet && spec.spec && !spec.facet.row && !spec.facet.column) {
-    const columns = spec.columns ?? 1;
-    const { parts, n } = wrap([spec.spec], columns);
+  if (spec.facet && spec.spec && !spec.facet.row) {
+    // a wrapped facet; a facet in columns only (`facet(column=...)`) becomes one, so that it can wrap too
+    const column = spec.facet.column;
+    if (column && spec.facet.field === undefined && Object.keys(spec.facet).length === 1) {
+      const { parts, n } = wrap([spec.spec], 64);
+      return { ...spec, facet: column, spec: parts[0], columns: n };
+    }
+    if (column) return spec;
+    const { parts, n } = wrap([spec.spec], spec.columns ?? 1);
     return { ...spec, spec: parts[0], columns: n };
   }
   return spec;

@@ -104,10 +104,12 @@ def live_title(chart: Any, title: str, subtitle: str = "") -> Any:
                                                   anchor="start", subtitleFontStyle="italic"))
 
 
-def grid(*charts: Any, columns: int = 2, title: str | None = None) -> Any:
+def grid(*charts: Any, columns: int = 2, title: str | None = None, shared_colour: bool = False) -> Any:
     """Charts side by side, wrapping after ``columns`` (at most 2 a row fits a notebook's output area).
 
-    Colour, dash and shape scales and their legends stay each chart's own.
+    Colour, dash and shape scales and their legends stay each chart's own, unless ``shared_colour=True`` (one
+    colour scale and legend, e.g. heatmaps compared on the same density scale). In the notebook's front end a
+    figure wider than its output area wraps to fewer columns and narrows its charts.
     """
     if columns < 1:
         raise ValueError(f"columns must be at least 1, got {columns}.")
@@ -120,7 +122,8 @@ def grid(*charts: Any, columns: int = 2, title: str | None = None) -> Any:
             meta.update(part.usermeta)
             part.usermeta = alt.Undefined
         parts.append(part)
-    own = {"color": "independent", "strokeDash": "independent", "shape": "independent"}
+    own = {"color": "shared" if shared_colour else "independent", "strokeDash": "independent",
+           "shape": "independent"}
     figure = alt.concat(*parts, columns=columns).resolve_scale(**own).resolve_legend(**own)
     if meta:
         figure = figure.properties(usermeta=meta)

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 import vl_convert as vlc
 from test_spec_templates import synthetic_result  # tests/unit is on the path (rootdir conftest)
 
@@ -183,3 +184,21 @@ def test_tokens_show_readable_markers_and_text_that_contrasts_with_its_cell():
         other = "#ffffff" if text == "#000000" else "#000000"
         assert contrast(cell, text) >= contrast(cell, other), (cell, text)
     assert set(text_fills) == {"#000000", "#ffffff"}  # light cells get black words, dark ones white
+
+
+def test_grid_wraps_after_two_and_keeps_or_shares_colour():
+    result = synthetic_result(8)
+    parts = [charts.heatmap(result, select=False, title=f"h{k}") for k in range(4)]
+    spec = charts.grid(*parts).to_dict()
+    assert spec["columns"] == 2 and len(spec["concat"]) == 4
+    assert spec["resolve"]["scale"]["color"] == "independent"
+    assert spec["usermeta"] == {"renderer": "canvas"} and all("usermeta" not in p for p in spec["concat"])
+    shared = charts.grid(*parts, shared_colour=True)
+    assert shared.to_dict()["resolve"]["scale"]["color"] == "shared"
+    # rendered: four charts in two rows of two (the figure is about two charts wide, not four)
+    svg = vlc.vegalite_to_svg(shared.to_dict())
+    width = float(re.search(r'width="([\d.]+)"', svg).group(1))
+    single = float(re.search(r'width="([\d.]+)"', vlc.vegalite_to_svg(parts[0].to_dict())).group(1))
+    assert 1.5 * single < width < 2.6 * single
+    with pytest.raises(ValueError, match="columns must be at least 1"):
+        charts.grid(*parts, columns=0)
