@@ -97,6 +97,12 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-line.role-mark path').length === 1",
                            timeout=RENDER)
     assert page.evaluate(f"{VIEW}.signal('nbc_title')") == "tiny-a · layer 1 · sample #2"
+    # laid out again after its rows were swapped in: the y axis's title and labels are inside the drawn view
+    page.wait_for_timeout(200)
+    left = page.evaluate("document.querySelector('.nbc-chart .nbc-vega > *').getBoundingClientRect().left")
+    for role in ("axis-title", "axis-label"):
+        items = vega_items(page, ".nbc-chart", "text", role)
+        assert items and min(item["bounds"][0] for item in items) >= left - 1, role
     rows = page.evaluate(DATASET, ["layer", "cosine", "density"])
     frame = a.distribution(layers=[1], samples=[2])
     assert len(rows) == len(frame)
