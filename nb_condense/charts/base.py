@@ -6,7 +6,7 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -122,9 +122,10 @@ def grid(*charts: Any, columns: int = 2, title: str | None = None, shared_colour
             meta.update(part.usermeta)
             part.usermeta = alt.Undefined
         parts.append(part)
-    own = {"color": "shared" if shared_colour else "independent", "strokeDash": "independent",
-           "shape": "independent"}
-    figure = alt.concat(*parts, columns=columns).resolve_scale(**own).resolve_legend(**own)
+    colour: Literal["shared", "independent"] = "shared" if shared_colour else "independent"
+    figure = alt.concat(*parts, columns=columns).resolve_scale(
+        color=colour, strokeDash="independent", shape="independent").resolve_legend(
+        color=colour, strokeDash="independent", shape="independent")
     if meta:
         figure = figure.properties(usermeta=meta)
     return figure.properties(title=title) if title else figure

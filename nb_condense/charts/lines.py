@@ -93,8 +93,8 @@ def heatmap_with_curves_figure(data: ChartData, layers: Any = None, samples: Any
     frame = result.distribution(layers, samples)[DISTRIBUTION_COLUMNS]
     discrete = int(frame["layer"].nunique()) <= DISCRETE_LIMIT
     chart = alt.hconcat(left.chart, with_data(_linked_curves_template(discrete), frame))
-    own = {"color": "independent", "strokeDash": "independent"}
-    chart = chart.resolve_scale(**own).resolve_legend(**own)
+    chart = chart.resolve_scale(color="independent", strokeDash="independent").resolve_legend(
+        color="independent", strokeDash="independent")
     return Figure(chart.properties(usermeta=usermeta), frame)
 
 

@@ -103,8 +103,8 @@ def _with_loss_type(model: torch.nn.Module) -> torch.nn.Module:
     transformers guesses the loss from the class name, which for GPT2LMHeadModel names none: a
     "loss_type=None ... unrecognized" warning on the first training step.
     """
-    model.loss_type = "ForCausalLM"
-    model.config.loss_type = "ForCausalLM"
+    model.loss_type = "ForCausalLM"  # type: ignore[assignment]
+    model.config.loss_type = "ForCausalLM"  # type: ignore[union-attr]
     return model
 
 
