@@ -180,12 +180,21 @@ function fittedFigure(spec, available, extra) {
   return spec;
 }
 
-/** The renderer a spec asks for (`usermeta.renderer`: "canvas" for charts with many marks), else SVG.
- * `globalThis.nbcRenderer` ("svg" or "canvas") overrides it everywhere (benchmarks compare the two). */
+/** Whether a spec (or any chart inside it) draws rect marks: heatmaps and the token strip, thousands of them. */
+function drawsRects(spec) {
+  if (!spec || typeof spec !== "object") return false;
+  const mark = spec.mark?.type ?? spec.mark;
+  if (mark === "rect") return true;
+  return ["layer", "hconcat", "vconcat", "concat"].some((key) => (spec[key] ?? []).some(drawsRects)) || drawsRects(spec.spec);
+}
+
+/** The renderer for a spec: a canvas for charts of many rects (heatmaps, tokens: faster redraws), else SVG;
+ * `usermeta.renderer` in the spec, or `globalThis.nbcRenderer` ("svg" or "canvas", for benchmarks) decide
+ * instead. SVG export stays either way (`view.toSVG()`). */
 export function rendererFor(spec) {
-  const forced = globalThis.nbcRenderer;
+  const forced = globalThis.nbcRenderer ?? spec?.usermeta?.renderer;
   if (forced === "svg" || forced === "canvas") return forced;
-  return spec?.usermeta?.renderer === "canvas" ? "canvas" : "svg";
+  return drawsRects(spec) ? "canvas" : "svg";
 }
 
 export class ChartPane {

@@ -115,19 +115,10 @@ def grid(*charts: Any, columns: int = 2, title: str | None = None, shared_colour
         raise ValueError(f"columns must be at least 1, got {columns}.")
     if not charts:
         raise ValueError("grid() needs at least one chart.")
-    parts, meta = [], {}
-    for chart in charts:  # usermeta (the renderer a chart asks for) is only allowed at the top
-        part = chart.copy(deep=False)
-        if isinstance(getattr(part, "usermeta", alt.Undefined), dict):
-            meta.update(part.usermeta)
-            part.usermeta = alt.Undefined
-        parts.append(part)
     colour: Literal["shared", "independent"] = "shared" if shared_colour else "independent"
-    figure = alt.concat(*parts, columns=columns).resolve_scale(
+    figure = alt.concat(*charts, columns=columns).resolve_scale(
         color=colour, strokeDash="independent", shape="independent").resolve_legend(
         color=colour, strokeDash="independent", shape="independent")
-    if meta:
-        figure = figure.properties(usermeta=meta)
     return figure.properties(title=title) if title else figure
 
 

@@ -21,10 +21,7 @@ from .base import (
     with_data,
 )
 
-__all__ = ["CANVAS", "KINDS", "density_heatmap", "heatmap_figure"]
-
-CANVAS = {"renderer": "canvas"}
-"""``usermeta`` of charts with many marks: the bundle draws them on a canvas (faster redraws; SVG export stays)."""
+__all__ = ["KINDS", "density_heatmap", "heatmap_figure"]
 
 KINDS = ("pooled", "paper")
 """``pooled``: per-text histograms summed over the chosen texts; ``paper``: the histogram of the position-averaged
@@ -87,7 +84,7 @@ def density_heatmap(
     chosen = tuple(int(k) for k in selected) if selected else ()
     template = _heatmap_template(x_domain, float(clip), title or "", subtitle or "", chosen, bool(select),
                                  int(width), int(height))
-    chart = with_data(template, frame).properties(usermeta=CANVAS)
+    chart = with_data(template, frame)
     return Figure(chart, frame)
 
 

@@ -87,15 +87,13 @@ def _distributions_template(facet: bool, title: str, width: int, height: int, di
 def heatmap_with_curves_figure(data: ChartData, layers: Any = None, samples: Any = None) -> Figure:
     """Heatmap and distributions side by side; click a heatmap column to highlight that layer's curve."""
     left = heatmap_figure(data, samples, select=True)  # defines the click selection `layer_pick`
-    usermeta = left.chart.usermeta  # only allowed at the top
-    left.chart.usermeta = alt.Undefined
     _, result = as_result(data)
     frame = result.distribution(layers, samples)[DISTRIBUTION_COLUMNS]
     discrete = int(frame["layer"].nunique()) <= DISCRETE_LIMIT
     chart = alt.hconcat(left.chart, with_data(_linked_curves_template(discrete), frame))
     chart = chart.resolve_scale(color="independent", strokeDash="independent").resolve_legend(
         color="independent", strokeDash="independent")
-    return Figure(chart.properties(usermeta=usermeta), frame)
+    return Figure(chart, frame)
 
 
 @functools.lru_cache(maxsize=2)

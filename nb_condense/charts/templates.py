@@ -13,7 +13,7 @@ from typing import Any
 from ..core.files import write_text
 from ..explore.specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
 from .base import DENSITY_CLIP, live_title
-from .heatmaps import CANVAS, _heatmap_template
+from .heatmaps import _heatmap_template
 from .lines import _distributions_template, _layer_trend_template
 from .tokens import _token_template
 
@@ -27,8 +27,7 @@ def build_templates() -> dict[str, Any]:
     a sequential scale.
     """
     charts = {
-        "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, "", "", (), True, 420, 320).properties(
-            usermeta=CANVAS),
+        "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, "", "", (), True, 420, 320),
         "distributions": _distributions_template(False, "", 420, 240, True),
         "distributions_many": _distributions_template(False, "", 420, 240, False),
         "trend": _layer_trend_template(""),

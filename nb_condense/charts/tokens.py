@@ -10,7 +10,6 @@ import pandas as pd
 
 from ..explore.specs import TOKENS_PER_ROW, token_cells
 from .base import Figure, as_result, with_data
-from .heatmaps import CANVAS
 
 __all__ = ["token_strip_figure"]
 
@@ -64,5 +63,5 @@ def _token_template(per_row: int, height: Any, title: str) -> Any:
     )
     words = base.mark_text(fontSize=11, limit=alt.expr(f"max(8, width / {per_row} - 4)"),
                            color=alt.expr(TEXT_ON_CELL)).encode(x=x, y=y, text="label:N", tooltip=TOKEN_TOOLTIP)
-    chart = alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"}), usermeta=CANVAS)
+    chart = alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"}))
     return chart.properties(title=title) if title else chart

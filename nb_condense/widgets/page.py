@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..charts.base import DENSITY_CLIP, live_title
-from ..charts.heatmaps import CANVAS, _heatmap_template
+from ..charts.heatmaps import _heatmap_template
 from ..charts.lines import _distributions_template
 from ..charts.tokens import _token_template
 from ..core.files import write_text
@@ -112,8 +112,8 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
     diagonal = bool(result.metadata.get("include_diagonal"))
     n_layers, n_samples = len(result.layers), result.n_texts
     quoted = json.dumps(name).replace("'", "\\'")[1:-1]
-    heat = live_title(_heatmap_template(specs.x_range(frame), DENSITY_CLIP, "", "", (), True, 420, 320).properties(
-        usermeta=CANVAS), name, specs.caption("pooled", diagonal))
+    heat = live_title(_heatmap_template(specs.x_range(frame), DENSITY_CLIP, "", "", (), True, 420, 320), name,
+                      specs.caption("pooled", diagonal))
     heatmap = _live_title(_declared(heat, _pooling(result, layers=False), {"samples": []}, "histograms"),
                           f"'{quoted} · all {n_layers} layers · ' + {_samples_expr(n_samples)}")
     curves = live_title(_distributions_template(False, "", 420, 240, n_layers <= specs.DISCRETE_LIMIT), name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,7 +193,7 @@ def test_grid_wraps_after_two_and_keeps_or_shares_colour():
     spec = charts.grid(*parts).to_dict()
     assert spec["columns"] == 2 and len(spec["concat"]) == 4
     assert spec["resolve"]["scale"]["color"] == "independent"
-    assert spec["usermeta"] == {"renderer": "canvas"} and all("usermeta" not in p for p in spec["concat"])
+    alt.hconcat(*parts).to_dict(validate=True)  # the tutorials' own layout of these charts stays valid
     shared = charts.grid(*parts, shared_colour=True)
     assert shared.to_dict()["resolve"]["scale"]["color"] == "shared"
     # rendered: four charts in two rows of two (the figure is about two charts wide, not four)
