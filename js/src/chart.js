@@ -117,6 +117,8 @@ const FIT_ALLOWANCE = 240;
 /** Room a chart of a figure needs beside its plot (y axis, legend), and the narrowest plot worth drawing. */
 const PART_ALLOWANCE = 190;
 const PART_MIN = 120;
+/** A figure takes fewer columns rather than draw its charts narrower than this. */
+const PART_WRAP = 240;
 
 /**
  * A spec made to fit a container `available` px wide. A single view (a unit or layer chart with a numeric
@@ -147,7 +149,7 @@ function fittedFigure(spec, available, extra) {
     let n = Math.max(1, columns);
     const widest = Math.max(...parts.map((part) => (typeof part.width === "number" ? part.width : 0)));
     if (!widest) return { parts, n };
-    while (n > 1 && available / n - PART_ALLOWANCE - extra < PART_MIN) n -= 1;
+    while (n > 1 && available / n - PART_ALLOWANCE - extra < Math.min(PART_WRAP, widest)) n -= 1;
     const room = Math.max(PART_MIN, Math.floor(available / n - PART_ALLOWANCE - extra / n));
     const fit = (part) => {
       const out = typeof part.width === "number" && part.width > room ? { ...part, width: room } : { ...part };

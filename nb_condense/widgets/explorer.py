@@ -300,6 +300,7 @@ class CondensationExplorer(anywidget.AnyWidget):
                 spec, frame = view.spec(choice.without(view.page_fields))
                 with self.hold_sync():
                     self._frame, self._spec = frame, spec
+                    self._params = {TITLE_PARAM: view.heading(choice)}  # the page applies it to the new spec too
                     self._revision += 1
                     self.error, self.status = "", "idle"
         except Exception as exc:  # shown in the widget and logged; the widget stays usable

@@ -95,7 +95,8 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
     explorer.view = "trend"
     assert explorer._spec == titled(charts.layer_trend({"tiny-gpt2": session}),
                                     "Mean cosine per layer · 1 model · all samples", "trend")
-    explorer.view = "tokens"  # first chosen sample and layer
+    explorer.view = "tokens"  # first chosen sample and layer; the title param is the new view's, not the last swap's
+    assert explorer._params == {"nbc_title": "tiny-gpt2 · sample #0 · layer 1"}
     assert explorer._spec == titled(charts.token_strip(session, 0, 1, title=""), "tiny-gpt2 · sample #0 · layer 1",
                                     "tokens")
     explorer.samples = [4]  # the tokens view depends on the sample: a new spec
