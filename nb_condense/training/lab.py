@@ -174,6 +174,12 @@ def _training_arguments(steps: int, batch_size: int, learning_rate: float, seed:
     return args
 
 
+def run_header(run_name: str, steps: int, batch_size: int, learning_rate: float, dispersion_coeff: float) -> str:
+    """The one line printed before a named training run."""
+    penalty = f", dispersion coeff {dispersion_coeff:g}" if dispersion_coeff else ""
+    return f"── {run_name}: {steps} steps, batch {batch_size}, learning rate {learning_rate:g}{penalty}"
+
+
 def pretrain(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -190,9 +196,13 @@ def pretrain(
     callbacks: Sequence[TrainerCallback] = (),
     seed: int = 0,
     output_dir: str | None = None,
+    run_name: str | None = None,
     **training_args: Any,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
     """Train ``model`` on packed blocks of ``texts`` for ``steps`` steps; returns the model and its log frame.
+
+    ``run_name`` (e.g. the condition of a comparison) is printed as one header line before the run, so that the
+    Trainer's progress output under it says which run it is, and is the Trainer's ``run_name``.
 
     The optimiser follows the paper (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0) with a
     laptop-sized learning rate, multiplied by sqrt(world size) in a multi-process run as in the recipe;
@@ -201,6 +211,9 @@ def pretrain(
     :class:`~nb_condense.training.forgetting.ActiveForgettingCallback` among ``callbacks`` trains with
     :class:`~nb_condense.training.forgetting.ActiveForgettingTrainer` (the embedding's own schedule).
     """
+    if run_name is not None:
+        training_args = {**training_args, "run_name": run_name}
+        print(run_header(run_name, steps, batch_size, learning_rate, dispersion_coeff))
     args = _training_arguments(steps, batch_size, learning_rate, seed, output_dir, training_args)
     forgetting = [c for c in callbacks if isinstance(c, ActiveForgettingCallback)]
     if len(forgetting) > 1:
