@@ -94,18 +94,7 @@ def tiny_gpt2(n_layer: int = 4, n_embd: int = 64, n_head: int = 4, n_inner: int 
         n_positions=n_positions, resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout,
         bos_token_id=0, eos_token_id=0, pad_token_id=0,
     )
-    return _with_loss_type(random_model(config, seed=seed, lm_head=True))
-
-
-def _with_loss_type(model: torch.nn.Module) -> torch.nn.Module:
-    """``model`` with its loss named (causal LM).
-
-    transformers guesses the loss from the class name, which for GPT2LMHeadModel names none: a
-    "loss_type=None ... unrecognized" warning on the first training step.
-    """
-    model.loss_type = "ForCausalLM"  # type: ignore[assignment]
-    model.config.loss_type = "ForCausalLM"  # type: ignore[union-attr]
-    return model
+    return random_model(config, seed=seed, lm_head=True)
 
 
 def tiny_llama(n_layer: int = 4, hidden_size: int = 64, n_head: int = 4, intermediate_size: int | None = None,
@@ -116,7 +105,7 @@ def tiny_llama(n_layer: int = 4, hidden_size: int = 64, n_head: int = 4, interme
         num_key_value_heads=n_head, intermediate_size=intermediate_size or 4 * hidden_size, vocab_size=vocab_size,
         max_position_embeddings=max_positions, bos_token_id=0, eos_token_id=0, pad_token_id=0,
     )
-    return _with_loss_type(random_model(config, seed=seed, lm_head=True))
+    return random_model(config, seed=seed, lm_head=True)
 
 
 def train_tokenizer(texts: Sequence[str], vocab_size: int = 4096) -> PreTrainedTokenizerFast:
@@ -174,12 +163,6 @@ def _training_arguments(steps: int, batch_size: int, learning_rate: float, seed:
     return args
 
 
-def run_header(run_name: str, steps: int, batch_size: int, learning_rate: float, dispersion_coeff: float) -> str:
-    """The one line printed before a named training run."""
-    penalty = f", dispersion coeff {dispersion_coeff:g}" if dispersion_coeff else ""
-    return f"── {run_name}: {steps} steps, batch {batch_size}, learning rate {learning_rate:g}{penalty}"
-
-
 def pretrain(
     model: torch.nn.Module,
     tokenizer: Any,
@@ -196,13 +179,9 @@ def pretrain(
     callbacks: Sequence[TrainerCallback] = (),
     seed: int = 0,
     output_dir: str | None = None,
-    run_name: str | None = None,
     **training_args: Any,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
     """Train ``model`` on packed blocks of ``texts`` for ``steps`` steps; returns the model and its log frame.
-
-    ``run_name`` (e.g. the condition of a comparison) is printed as one header line before the run, so that the
-    Trainer's progress output under it says which run it is, and is the Trainer's ``run_name``.
 
     The optimiser follows the paper (AdamW (0.9, 0.95), wd 0.1, cosine, warmup 0.2, clip 1.0) with a
     laptop-sized learning rate, multiplied by sqrt(world size) in a multi-process run as in the recipe;
@@ -211,9 +190,6 @@ def pretrain(
     :class:`~nb_condense.training.forgetting.ActiveForgettingCallback` among ``callbacks`` trains with
     :class:`~nb_condense.training.forgetting.ActiveForgettingTrainer` (the embedding's own schedule).
     """
-    if run_name is not None:
-        training_args = {**training_args, "run_name": run_name}
-        print(run_header(run_name, steps, batch_size, learning_rate, dispersion_coeff))
     args = _training_arguments(steps, batch_size, learning_rate, seed, output_dir, training_args)
     forgetting = [c for c in callbacks if isinstance(c, ActiveForgettingCallback)]
     if len(forgetting) > 1:

@@ -65,7 +65,7 @@ class View:
     data_fields: tuple[str, ...] = ()
     page_fields: tuple[str, ...] = ()
     frame: Callable[[Choice], pd.DataFrame] | None = None
-    variant: Callable[[Choice], Any] | None = None
+    variant: Callable[[Choice], Any] = lambda _: None
     off: Mapping[str, str] = dataclasses.field(default_factory=dict)
     single: tuple[str, ...] = ()
 

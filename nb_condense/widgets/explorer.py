@@ -41,9 +41,9 @@ logger = logging.getLogger(__name__)
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
 SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
           "_layer_options", "_sample_options", "_spec", "_data", "_params", "_revision", "_answered", "_progress")
+"""The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
 SPEC_FIELDS = ("layers", "samples")
 """The choices a view's spec may depend on (besides the model and the view)."""
-"""The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
 
 
 class CondensationExplorer(anywidget.AnyWidget):
@@ -285,22 +285,18 @@ class CondensationExplorer(anywidget.AnyWidget):
             return
         choice = self._choice()
         view = explorer_view(self.view)
-        spec_key = (self.model, self.view, *[tuple(getattr(choice, f)) for f in SPEC_FIELDS
-                                           if f not in view.data_fields + view.page_fields],
-                    view.variant(choice) if view.variant is not None else None)
+        spec_key = (self.model, self.view, view.variant(choice), *[
+            tuple(getattr(choice, f)) for f in SPEC_FIELDS if f not in view.data_fields + view.page_fields])
         data_key = tuple(tuple(getattr(choice, f)) for f in view.data_fields)
         if spec_key == self._key and data_key == self._data_key:
             return  # nothing Python draws changed (the page applies page_fields itself)
         try:  # specs come from templates that the test suite checks against the Altair charts
             if spec_key == self._key and view.frame is not None:
-                with self.hold_sync():  # the new rows and the title naming them arrive together
-                    self._params = {TITLE_PARAM: view.heading(choice)}
-                    self._send_data(view.frame(choice))
+                self._send_data(view.frame(choice), {TITLE_PARAM: view.heading(choice)})
             else:
                 spec, frame = view.spec(choice.without(view.page_fields))
                 with self.hold_sync():
-                    self._frame, self._spec = frame, spec
-                    self._params = {TITLE_PARAM: view.heading(choice)}  # the page applies it to the new spec too
+                    self._frame, self._spec, self._params = frame, spec, {TITLE_PARAM: view.heading(choice)}
                     self._revision += 1
                     self.error, self.status = "", "idle"
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
@@ -311,13 +307,13 @@ class CondensationExplorer(anywidget.AnyWidget):
     def _choice(self) -> Choice:
         return Choice(self._sessions, self.model, list(self.layers), list(self.samples), self.view)
 
-    def _send_data(self, frame: pd.DataFrame) -> None:
-        """Swap the drawn chart's data: the page updates its Vega view in place (no new spec, no re-embed)."""
+    def _send_data(self, frame: pd.DataFrame, params: dict[str, Any]) -> None:
+        """Swap the drawn chart's data and ``params`` (its title): the page updates its Vega view in place."""
         name = self._spec.get("data", {}).get("name")
         if name is None:
             raise ValueError("The chart has no named dataset to update.")
         with self.hold_sync():
-            self._frame = frame
+            self._frame, self._params = frame, params
             self._data = {"revision": self._revision, "seq": self._data.get("seq", 0) + 1, "name": name,
                           "values": data_values(frame)}
             self.error, self.status = "", "idle"

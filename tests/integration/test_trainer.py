@@ -142,11 +142,13 @@ def test_the_trainers_own_bars_and_tables_are_off_under_a_live_view(tmp_path, to
 def test_the_tutorials_tiny_models_name_their_loss(caplog):
     """GPT2LMHeadModel's class name names no loss: transformers warns "loss_type=None ... unrecognized" once
     per process unless the model says which loss it uses."""
+    from transformers import AutoModelForCausalLM
     from transformers.loss.loss_utils import LOSS_MAPPING
 
     from nb_condense.training.lab import tiny_gpt2, tiny_llama
 
-    assert tiny_lm().loss_type not in LOSS_MAPPING  # what transformers does alone (the warning's cause)
-    for model in (tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=300),
+    config = AutoConfig.for_model("gpt2", n_layer=1, n_embd=16, n_head=2, vocab_size=300)
+    assert AutoModelForCausalLM.from_config(config).loss_type not in LOSS_MAPPING  # transformers alone: the warning
+    for model in (tiny_lm(), tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=300),
                   tiny_llama(n_layer=1, hidden_size=16, n_head=2, vocab_size=300)):
         assert model.loss_type in LOSS_MAPPING and model.loss_function is LOSS_MAPPING["ForCausalLM"]
