@@ -1,29 +1,14 @@
 // The chart pane: embeds Vega-Lite specs made in Python, keeps only the newest, and updates the drawn view in
 // place when only its data or its highlighted layers change (no re-embed). It never computes statistics.
 import embed from "vega-embed";
+import { fitted, rendererFor } from "./fit.js";
 import { PROTOCOL } from "./protocol.js";
+import { hostPalette, onThemeChange, themeConfig } from "./theme.js";
+
+export { followTheme } from "./theme.js";
 
 /** The heatmap's click selection (charts.LAYER_SELECTION); the page writes its store to highlight layers. */
 export const SELECTION = PROTOCOL.layerSelection;
-
-/** Vega config that follows the notebook theme (JupyterLab CSS variables), transparent background. */
-export function themeConfig(el) {
-  const css = getComputedStyle(el);
-  const v = (name, fallback) => css.getPropertyValue(name).trim() || fallback;
-  const text = v("--jp-ui-font-color1", "#333");
-  const muted = v("--jp-ui-font-color2", "#666");
-  const grid = v("--jp-border-color2", "#ddd");
-  const font = v("--jp-ui-font-family", "sans-serif");
-  return {
-    background: "transparent",
-    font,
-    title: { color: text, subtitleColor: muted },
-    axis: { labelColor: muted, titleColor: text, domainColor: muted, tickColor: muted, gridColor: grid },
-    legend: { labelColor: muted, titleColor: text },
-    header: { labelColor: muted, titleColor: text },
-    view: { stroke: grid },
-  };
-}
 
 export class ChartPane {
   constructor(container, { onLayerClick, onRendered, onError }) {
@@ -36,26 +21,102 @@ export class ChartPane {
     this.generation = 0;
     this.embeds = 0;
     this.updates = 0;
+    this.drawn = null; // {spec, revision, options}: what to re-embed when the theme changes
+    this.datasets = {}; // rows swapped into the drawn view since its embed (replayed after a restyle)
+    this.params = {};
+    this.layers = null;
+    this.palette = "";
+    this.stopWatching = onThemeChange(() => this.restyle());
+    this.resizer = globalThis.ResizeObserver ? new ResizeObserver(() => this.fit()) : null;
+    this.resizer?.observe(container);
+  }
+
+  /** Re-embed the drawn chart with the host's new colours (no kernel round trip), if they changed, or
+   * (`force`) to lay a figure of several charts out for a new width. */
+  async restyle(force = false) {
+    if (!this.drawn || !this.container.isConnected) return false;
+    if (!force && JSON.stringify(hostPalette(this.container)) === this.palette) return false;
+    const { spec, revision, options } = this.drawn;
+    const replay = { datasets: this.datasets, params: this.params, layers: this.layers };
+    const shown = await this.show(spec, revision, { ...options, layers: replay.layers }, "theme");
+    if (!shown) return false;
+    const view = this.view?.view;
+    for (const [name, rows] of Object.entries(replay.datasets)) view.data(name, rows);
+    for (const [name, value] of Object.entries(replay.params)) {
+      try {
+        view.signal(name, value);
+      } catch {
+        // not a param of this chart
+      }
+    }
+    this.datasets = replay.datasets;
+    this.params = replay.params;
+    await view.resize().runAsync();
+    this.rendered("theme");
+    return true;
+  }
+
+  /** Follow the container's width (Vega-Lite's "container" width only listens to the window). */
+  fit() {
+    const view = this.view?.view;
+    if (!view) return;
+    if (!this.fits) {
+      // a figure of several charts: laid out again (re-embedded) when its container's width changed much
+      const width = this.container.clientWidth;
+      if (width && Math.abs(width - (this.fittedTo ?? width)) > 40) {
+        this.fittedTo = width;
+        clearTimeout(this.refit);
+        this.refit = setTimeout(() => this.restyle(true), 100);
+      }
+      return;
+    }
+    const width = this.container.firstElementChild?.clientWidth;
+    if (!width) return;
+    try {
+      if (view.signal("width") === width) return;
+      view.signal("width", width).resize().runAsync();
+    } catch {
+      // a chart without a width signal
+    }
   }
 
   /** Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded. */
-  async show(spec, revision, { clickable, layers }) {
+  async show(spec, revision, { clickable, layers }, kind = "embed") {
     const generation = ++this.generation;
     const target = document.createElement("div");
+    target.className = "nbc-vega";
+    const available = this.container.clientWidth;
+    const [drawnSpec, maxWidth] = fitted(spec, available, 0);
+    if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
+    // measured in place: a container width exists before the embed (Vega-Lite reads it once)
+    target.style.visibility = "hidden";
+    target.style.position = "absolute";
+    target.style.width = `${Math.min(maxWidth ?? Infinity, this.container.clientWidth || maxWidth || 420)}px`;
+    this.container.append(target);
+    const palette = hostPalette(this.container);
     let result;
+    const options = { actions: false, renderer: rendererFor(spec), config: themeConfig(this.container, palette),
+      tooltip: { theme: "custom" } };
     try {
-      result = await embed(target, spec, {
-        actions: false,
-        renderer: "svg",
-        config: themeConfig(this.container),
-        tooltip: { theme: "custom" },
-      });
+      result = await embed(target, drawnSpec, options);
+      this.container.vegaSpec = drawnSpec; // for tests and the curious: the spec as drawn (fitted)
+      // a figure of several charts whose axes and legends turned out wider than allowed: narrow it once more
+      const drawnWidth = maxWidth ? 0 : target.firstElementChild?.getBoundingClientRect().width ?? 0;
+      if (available && drawnWidth > available + 1 && generation === this.generation) {
+        result.finalize();
+        target.replaceChildren();
+        const narrower = fitted(spec, available, Math.ceil(drawnWidth - available) + 4)[0];
+        result = await embed(target, narrower, options);
+        this.container.vegaSpec = narrower;
+      }
     } catch (error) {
+      target.remove();
       if (generation === this.generation) this.onError(`Could not draw the chart: ${error.message ?? error}`);
       return false;
     }
     if (generation !== this.generation) {
       result.finalize();
+      target.remove();
       return false;
     }
     if (clickable) {
@@ -66,13 +127,25 @@ export class ChartPane {
     }
     this.finalize();
     this.view = result;
+    this.fits = Boolean(maxWidth);
+    this.fittedTo = available;
+    this.palette = JSON.stringify(palette);
+    this.drawn = { spec, revision, options: { clickable } };
+    this.datasets = {};
+    this.params = {};
     this.container.vegaView = result.view; // for tests and the curious: the drawn Vega view
     this.revision = revision;
+    target.style.visibility = "";
+    target.style.position = "";
+    target.style.width = "";
     this.container.replaceChildren(target);
     this.container.dataset.revision = String(revision);
     this.container.dataset.embeds = String(++this.embeds);
+    this.container.dataset.renderer = rendererFor(spec);
+    if (maxWidth) await result.view.resize().runAsync();
+    this.fit();
     if (layers) await this.highlight(layers, false);
-    this.rendered("embed");
+    if (kind === "embed") this.rendered("embed");
     return true;
   }
 
@@ -80,6 +153,7 @@ export class ChartPane {
   async highlight(layers, notify = true) {
     const view = this.view?.view;
     if (!view) return false;
+    this.layers = layers;
     let fields;
     try {
       fields = view.signal(`${SELECTION}_tuple_fields`);
@@ -97,8 +171,9 @@ export class ChartPane {
   async setData(name, rows) {
     const view = this.view?.view;
     if (!view) return false;
+    this.datasets[name] = rows;
     view.data(name, rows);
-    await view.runAsync();
+    await view.resize().runAsync(); // new rows may need new axis room: lay the chart out again
     this.rendered("data");
     return true;
   }
@@ -117,10 +192,11 @@ export class ChartPane {
       }
       if (JSON.stringify(current) === JSON.stringify(value)) continue;
       view.signal(name, value);
+      this.params[name] = value;
       changed = true;
     }
     if (!changed) return false;
-    await view.runAsync();
+    await view.resize().runAsync();
     this.rendered("params");
     return true;
   }
@@ -138,5 +214,12 @@ export class ChartPane {
   finalize() {
     if (this.view) this.view.finalize();
     this.view = null;
+  }
+
+  /** Stop following the theme and the container's size (the pane is gone). */
+  close() {
+    this.stopWatching();
+    this.resizer?.disconnect();
+    this.finalize();
   }
 }

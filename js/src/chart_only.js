@@ -1,13 +1,14 @@
 // Chart-only mode of the bundle (ChartWidget, the offline notebook renderer): one Vega-Lite spec made in Python,
 // drawn by the explorer's ChartPane with the bundled vega-embed (no CDN). Tooltips and the spec's own selections
 // work as in any vega view.
-import { ChartPane } from "./chart.js";
+import { ChartPane, followTheme } from "./chart.js";
 
 /** Draw `model.get("spec")` into `el`; redraw when the spec changes. Returns the cleanup function. */
 export function renderChart({ model, el }) {
   const box = document.createElement("div");
   box.className = "nbc-chart-only";
   el.replaceChildren(box);
+  const stopTheme = followTheme(box);
   let revision = 0;
   const pane = new ChartPane(box, {
     onLayerClick: () => {},
@@ -29,6 +30,7 @@ export function renderChart({ model, el }) {
   return () => {
     model.off("change:spec", draw);
     pane.generation += 1; // a draw still embedding is discarded
-    pane.finalize();
+    stopTheme();
+    pane.close();
   };
 }

@@ -1,5 +1,5 @@
 // The explorer's controls: plain DOM, native focusable elements, state read through `current(name)`.
-import { h } from "./util.js";
+import { drawnOne, h } from "./util.js";
 
 /** Build the controls; `choose(name, value)` records a user choice, `act(name)` runs an action. */
 export function buildControls({ current, choose, act }) {
@@ -28,11 +28,17 @@ export function buildControls({ current, choose, act }) {
   const layerChips = h("div", { className: "nbc-chips", role: "group", "aria-label": "Layers" });
   const layerBox = h("fieldset", { className: "nbc-layers" }, [h("legend", { text: "Layers" }), allLayers, layerChips]);
 
+  const sampleGroup = `nbc-samples-${Math.random().toString(36).slice(2)}`; // radios of one explorer
   const allSamples = h("button", { type: "button", className: "nbc-all-samples", text: "all samples", onclick: () => choose("samples", []) });
   const sampleList = h("ul", { className: "nbc-sample-list", "aria-label": "Samples" });
   const sampleBox = h("fieldset", { className: "nbc-samples" }, [h("legend", { text: "Samples" }), allSamples, sampleList]);
 
+  let single = new Set(); // controls that pick exactly one item in the current view
   const toggle = (name, value) => {
+    if (single.has(name)) {
+      choose(name, [value]);
+      return;
+    }
     const chosen = new Set(current(name));
     if (chosen.has(value)) chosen.delete(value);
     else chosen.add(value);
@@ -74,7 +80,7 @@ export function buildControls({ current, choose, act }) {
       sampleKey = newSampleKey;
       sampleList.replaceChildren(
         ...sampleOptions.map(({ sample, words, n_tokens: n }) => {
-          const box = h("input", { type: "checkbox", value: sample, onchange: () => toggle("samples", sample) });
+          const box = h("input", { type: "checkbox", name: sampleGroup, value: sample, onchange: () => toggle("samples", sample) });
           return h("li", { "data-sample": sample }, [
             h("label", { title: words }, [box, h("span", { className: "nbc-sample-id", text: `#${sample}` }), h("span", { className: "nbc-words", text: words }), h("span", { className: "nbc-ntok", text: n == null ? "" : `${n} tok` })]),
           ]);
@@ -84,12 +90,31 @@ export function buildControls({ current, choose, act }) {
     // selections
     const view = current("view");
     for (const button of viewGroup.children) button.setAttribute("aria-pressed", String(button.dataset.view === view));
-    const layers = new Set(current("layers"));
+    const spec = views.find((v) => v.value === view) ?? {};
+    const off = spec.off ?? {};
+    single = new Set(spec.single ?? []);
+    // controls that do nothing in this view are disabled, their reason as the tooltip
+    for (const [name, box, what] of [["layers", layerBox, "Layers"], ["samples", sampleBox, "Samples"]]) {
+      box.disabled = Boolean(off[name]);
+      box.title = off[name] ?? (single.has(name) ? `${what}: this view draws one; pick it here` : "");
+      box.dataset.mode = off[name] ? "off" : single.has(name) ? "one" : "many";
+    }
+    const oneOnly = "This view draws one: pick it below";
+    allLayers.disabled = single.has("layers");
+    allLayers.title = single.has("layers") ? oneOnly : "All layers";
+    allSamples.disabled = single.has("samples");
+    allSamples.title = single.has("samples") ? oneOnly : "All samples";
+    const drawn = drawnOne({ layers: current("layers"), samples: current("samples"), layerOptions });
+    const layers = new Set(single.has("layers") ? [drawn.layer] : current("layers"));
     allLayers.setAttribute("aria-pressed", String(layers.size === 0));
     for (const chip of layerChips.children) chip.setAttribute("aria-pressed", String(layers.has(Number(chip.dataset.layer))));
-    const samples = new Set(current("samples"));
+    const samples = new Set(single.has("samples") ? [drawn.sample] : current("samples"));
     allSamples.setAttribute("aria-pressed", String(samples.size === 0));
-    for (const item of sampleList.children) item.querySelector("input").checked = samples.has(Number(item.dataset.sample));
+    for (const item of sampleList.children) {
+      const box = item.querySelector("input");
+      box.type = single.has("samples") ? "radio" : "checkbox";
+      box.checked = samples.has(Number(item.dataset.sample));
+    }
     // status and error
     statusText.textContent = state === "measuring" ? `Measuring… ${Math.round(100 * fraction)} %` : state === "error" ? "Error" : "";
     progress.value = fraction;

@@ -1,6 +1,6 @@
 // TrainingMonitor's front end: three chart panes fed by Python while a training runs in the same cell. Each
 // pane gets its spec once, then only new rows for its dataset (swapped into the drawn view). It never computes.
-import { ChartPane } from "./chart.js";
+import { ChartPane, followTheme } from "./chart.js";
 import { ask, PROTOCOL } from "./protocol.js";
 import { h } from "./util.js";
 
@@ -33,6 +33,7 @@ export function renderMonitor({ model, el, invoke }) {
   });
   root.replaceChildren(summary, h("div", { className: "nbc-panels" }, boxes));
   el.replaceChildren(root);
+  const stopTheme = followTheme(root);
 
   const shown = {}; // panel -> revision embedded (or being embedded)
   const latest = {}; // panel -> newest rows update from Python
@@ -78,6 +79,7 @@ export function renderMonitor({ model, el, invoke }) {
   });
   return () => {
     for (const [event, callback] of listeners) model.off(event, callback);
-    for (const pane of Object.values(panes)) pane.finalize();
+    stopTheme();
+    for (const pane of Object.values(panes)) pane.close();
   };
 }

@@ -45,3 +45,26 @@ export function download(filename, blobOrUrl) {
 export function sortedUnique(values) {
   return [...new Set(values)].sort((a, b) => a - b);
 }
+
+/** The layer and sample a view that shows one of each draws: the first chosen (the last layer, sample 0). */
+export function drawnOne({ layers, samples, layerOptions }) {
+  const last = layerOptions.length ? layerOptions[layerOptions.length - 1].layer : null;
+  return { layer: layers.length ? layers[0] : last, sample: samples.length ? samples[0] : 0 };
+}
+
+/** A download's file stem: model, view, samples and layers drawn (safe characters only). */
+export function exportName({ model, view, layers, samples, layerOptions, views }) {
+  const spec = views.find((v) => v.value === view) ?? {};
+  const off = spec.off ?? {};
+  const list = (values) => (values.length ? values.join("-") : "all");
+  let parts;
+  if ((spec.single ?? []).length) {
+    const one = drawnOne({ layers, samples, layerOptions });
+    parts = [`sample${one.sample}`, `layer${one.layer}`];
+  } else {
+    parts = [];
+    if (!off.samples) parts.push(`samples-${list(samples)}`);
+    if (!off.layers) parts.push(`layers-${list(layers)}`);
+  }
+  return [model || "chart", view, ...parts].join("_").replace(/[^\w.-]+/g, "_").replace(/_+/g, "_");
+}

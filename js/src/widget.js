@@ -5,13 +5,13 @@
 // the selection itself). Nothing is drawn while a newer answer is awaited, so answers to superseded choices are
 // dropped. The protocol (every trait and command) is described in nb_condense/widgets/_protocol.py.
 import "./widget.css";
-import { ChartPane } from "./chart.js";
+import { ChartPane, followTheme } from "./chart.js";
 import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
 import { ask, hostInvoke, PROTOCOL } from "./protocol.js";
-import { debounce, download, h } from "./util.js";
+import { debounce, download, exportName, h } from "./util.js";
 
 /**
  * Draw the widget that `model.get("_kind")` names into `el`; returns the cleanup function.
@@ -66,7 +66,8 @@ function render({ model, el, experimental }) {
     localError = message;
     refresh();
   };
-  const baseName = () => `${current("model") || "chart"}-${current("view")}`.replace(/[^\w.-]+/g, "_");
+  const baseName = () => exportName({ model: current("model"), view: current("view"), layers: current("layers"),
+    samples: current("samples"), layerOptions: model.get("_layer_options") ?? [], views: model.get("_views") ?? [] });
   async function act(action) {
     try {
       if (action === "dismiss") {
@@ -98,6 +99,7 @@ function render({ model, el, experimental }) {
     h("div", { className: "nbc-body" }, [controls.side, chartBox]),
   ]);
   el.replaceChildren(root);
+  const stopTheme = followTheme(root);
 
   const chart = new ChartPane(chartBox, {
     onLayerClick: (layer, additive) => {
@@ -185,7 +187,8 @@ function render({ model, el, experimental }) {
   return () => {
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
-    chart.finalize();
+    stopTheme();
+    chart.close();
   };
 }
 

@@ -18,7 +18,7 @@ Example
 from __future__ import annotations
 
 from ..explore.specs import heatmap_frame
-from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
+from .base import DENSITY_CLIP, LAYER_SELECTION, OKABE_ITO, Figure, grid, returns_chart
 from .heatmaps import heatmap_figure
 from .lines import (
     distributions_figure,
@@ -35,8 +35,10 @@ __all__ = [
     "DENSITY_CLIP",
     "Figure",
     "LAYER_SELECTION",
+    "OKABE_ITO",
     "distributions",
     "enable_static_charts",
+    "grid",
     "heatmap",
     "heatmap_frame",
     "heatmap_with_curves",

@@ -6,23 +6,33 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import altair as alt
 import pandas as pd
 
 from ..core.result import CondensationResult, MeasuredSource
-from ..explore.specs import LAYER_SELECTION, data_values
+from ..explore.specs import DISCRETE_LIMIT, LAYER_SELECTION, TITLE_PARAM, data_values
 
-__all__ = ["DENSITY_CLIP", "Figure", "LAYER_SELECTION", "as_result", "as_results", "data_values", "returns_chart",
-           "with_data"]
+__all__ = ["DENSITY_CLIP", "DISCRETE_LIMIT", "Figure", "LAYER_SELECTION", "OKABE_ITO", "TITLE_PARAM", "as_result",
+           "as_results", "data_values", "grid", "layer_colour", "live_title", "returns_chart", "with_data"]
 
 DENSITY_CLIP = 10.0
 """The paper's colour scale tops out at a density of 10 (about 15.6 % of a layer's mass in one bin)."""
 LAYER_TITLE = "Layer fraction"
 COSINE_TITLE = "Cosine similarity"
-# ColorBrewer "Reds" (matplotlib's Reds colormap interpolates the same nine colours).
+# ColorBrewer "Reds" (matplotlib's Reds colormap interpolates the same nine colours), except that density 0 is
+# transparent: the lowest stop is the first Reds colour with alpha 0, so empty and near-empty cells show the
+# host's background (a white slab on a dark theme otherwise).
 REDS = ["#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d"]
+ZERO_DENSITY = "rgba(255, 245, 240, 0)"
+"""The colour of density 0: fully transparent (the theme's background shows through)."""
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999",
+             "#882255"]
+"""Ten colour-blind-safe colours for categories (Okabe & Ito 2008, blue first; then Tol's wine and a grey)."""
+DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3], [10, 2], [3, 6], [6, 2, 2, 2], [12, 4]]
+"""Stroke dashes that go with :data:`OKABE_ITO` (colour plus dash: series stay apart without colour)."""
+
 
 ChartData = CondensationResult | MeasuredSource
 """What a single-model chart takes: a result, or anything holding a finished measurement under a name."""
@@ -59,9 +69,55 @@ def as_results(data: Any) -> list[tuple[str, CondensationResult]]:
 
 
 def reds_scale(top: float) -> alt.Scale:
-    """Linear Reds colour scale on ``[0, top]``, saturating above ``top`` (matplotlib's vmin/vmax)."""
+    """Linear Reds colour scale on ``[0, top]``, saturating above ``top`` (matplotlib's vmin/vmax); 0 is transparent."""
     stops = [top * k / (len(REDS) - 1) for k in range(len(REDS))]
-    return alt.Scale(domain=stops, range=REDS, clamp=True)
+    return alt.Scale(domain=stops, range=[ZERO_DENSITY, *REDS[1:]], clamp=True, interpolate="rgb")
+
+
+def layer_colour(n_layers: int, *, field: str = "layer", title: str = "Layer") -> tuple[Any, Any]:
+    """Colour and dash encodings for ``n_layers`` series keyed by ``field``, in layer order.
+
+    Up to :data:`DISCRETE_LIMIT` layers: the discrete colour-blind-safe :data:`OKABE_ITO` palette, a dash per
+    layer and a legend naming each layer by index. Beyond: a sequential scale (viridis) over the drawn layers'
+    range (the data's extent), and one solid dash.
+    """
+    if n_layers <= DISCRETE_LIMIT:
+        colour = alt.Color(f"{field}:O", title=title, scale=alt.Scale(range=OKABE_ITO),
+                           legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2))
+        dash = alt.StrokeDash(f"{field}:O", title=title, scale=alt.Scale(range=DASHES))
+        return colour, dash
+    colour = alt.Color(f"{field}:Q", title=title, scale=alt.Scale(scheme="viridis", zero=False, nice=False),
+                       legend=alt.Legend(format="d", tickMinStep=1))
+    return colour, alt.StrokeDash(value=[1, 0])
+
+
+def live_title(chart: Any, title: str, subtitle: str = "") -> Any:
+    """``chart`` titled by the param :data:`TITLE_PARAM` (starting at ``title``), with a fixed ``subtitle``.
+
+    The explorer sets the param when only the data changes (new layers or samples), so the title follows
+    without a new spec; the saved page defines it as an expression of its controls' params.
+    """
+    chart = chart.add_params(alt.param(name=TITLE_PARAM, value=title))
+    return chart.properties(title=alt.TitleParams(text=alt.expr(TITLE_PARAM), subtitle=subtitle or alt.Undefined,
+                                                  anchor="start", subtitleFontStyle="italic"))
+
+
+def grid(*charts: Any, columns: int = 2, title: str | None = None, shared_colour: bool = False) -> Any:
+    """Charts side by side, wrapping after ``columns`` (at most 2 a row fits a notebook's output area).
+
+    Colour, dash and shape scales and their legends stay each chart's own, unless ``shared_colour=True`` (one
+    colour scale and legend, e.g. heatmaps compared on the same density scale). In the notebook's front end a
+    figure wider than its output area wraps to fewer columns and narrows its charts.
+    """
+    if columns < 1:
+        raise ValueError(f"columns must be at least 1, got {columns}.")
+    if not charts:
+        raise ValueError("grid() needs at least one chart.")
+    colour: Literal["shared", "independent"] = "shared" if shared_colour else "independent"
+    figure = alt.concat(*charts, columns=columns).resolve_scale(
+        color=colour, strokeDash="independent", shape="independent").resolve_legend(
+        color=colour, strokeDash="independent", shape="independent")
+    return figure.properties(title=title) if title else figure
 
 
 JSON_FORMAT = {"type": "json"}

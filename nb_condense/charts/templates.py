@@ -12,7 +12,7 @@ from typing import Any
 
 from ..core.files import write_text
 from ..explore.specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
-from .base import DENSITY_CLIP
+from .base import DENSITY_CLIP, live_title
 from .heatmaps import _heatmap_template
 from .lines import _distributions_template, _layer_band_template
 from .tokens import _token_template
@@ -21,16 +21,21 @@ __all__ = ["build_templates", "main", "render_templates"]
 
 
 def build_templates() -> dict[str, Any]:
-    """The explorer's four views as spec templates (Vega-Lite dicts without data)."""
+    """The explorer's four views as spec templates (Vega-Lite dicts without data), each with a live title.
+
+    ``distributions`` colours up to ten layers with a discrete palette, ``distributions_many`` more layers with
+    a sequential scale.
+    """
     charts = {
-        "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, TITLE, SUBTITLE, (), True, 420, 320),
-        "distributions": _distributions_template(False, "", 420, 240),
-        "trend": _layer_band_template(TITLE, SUBTITLE),
-        "tokens": _token_template(TOKENS_PER_ROW, HEIGHT, TITLE),
+        "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, "", "", (), True, 420, 320),
+        "distributions": _distributions_template(False, "", 420, 240, True),
+        "distributions_many": _distributions_template(False, "", 420, 240, False),
+        "trend": _layer_band_template("", ""),
+        "tokens": _token_template(TOKENS_PER_ROW, HEIGHT, ""),
     }
     out = {}
     for name, chart in charts.items():
-        spec = chart.to_dict(validate=False)
+        spec = live_title(chart, TITLE, SUBTITLE).to_dict(validate=False)
         for key in ("data", "datasets"):  # the placeholder data of templates that need one
             spec.pop(key, None)
         out[name] = spec

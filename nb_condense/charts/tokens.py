@@ -20,6 +20,9 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
                        title: str | None = None) -> Figure:
     """One text's tokens in reading order, coloured by each token's mean cosine to the others at ``layer``.
 
+    Tokenizers' space markers show as ␣ (⏎ for a newline); each word is black or white, whichever reads
+    better on its cell; hovering a cell or its word shows the raw token and its value.
+
     ``data`` is a result or measured session (the per-token values it kept while measuring are read:
     no model runs), or a frame with columns ``position, token, mean_cosine`` (e.g. ``result.tokens(0, -1)``).
     """
@@ -34,20 +37,31 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
         layer = int(result.layers[result.layer_positions(layer)[0]])  # -1 shown as the index it stands for
     cells = token_cells(frame, per_row)
     height = 22 * int(cells["row"].max() + 1)
-    chart = with_data(_token_template(int(per_row), height, title or f"Sample {sample}, layer {layer}"), cells)
+    heading = title if title is not None else f"Sample {sample}, layer {layer}"
+    chart = with_data(_token_template(int(per_row), height, heading), cells)
     return Figure(chart, frame)
+
+
+TEXT_ON_CELL = ("contrast('#000000', scale('color', datum.mean_cosine)) >= "
+                "contrast('#ffffff', scale('color', datum.mean_cosine)) ? '#000000' : '#ffffff'")
+"""A word's colour: black or white, whichever contrasts more with its cell's colour (the cell's luminance)."""
+TOKEN_TOOLTIP = [alt.Tooltip("position:Q", title="position"), alt.Tooltip("token:N", title="token"),
+                 alt.Tooltip("mean_cosine:Q", title="mean cosine", format=".3f")]
 
 
 @functools.lru_cache(maxsize=64)
 def _token_template(per_row: int, height: Any, title: str) -> Any:
-    """The token strip without its data: one cell per token, ``per_row`` to a row."""
+    """The token strip without its data: one cell per token, ``per_row`` to a row; words fit their cells."""
     base = alt.Chart(width=per_row * 60, height=height)
     x, y = alt.X("col:O", axis=None), alt.Y("row:O", axis=None)
-    cells = base.mark_rect(stroke="white").encode(
+    cells = base.mark_rect(stroke="transparent", strokeWidth=2).encode(
         x=x, y=y,
         color=alt.Color("mean_cosine:Q", scale=alt.Scale(scheme="reds", domain=[-0.2, 1]),
-                        legend=alt.Legend(title=["Mean cosine", "to the others"], titleLimit=200)),
-        tooltip=["position:Q", "token:N", alt.Tooltip("mean_cosine:Q", format=".3f")],
+                        legend=alt.Legend(title="Mean cosine to the other tokens", orient="bottom",
+                                          direction="horizontal", titleLimit=300, gradientLength=160)),
+        tooltip=TOKEN_TOOLTIP,
     )
-    words = base.mark_text(fontSize=11, limit=56).encode(x=x, y=y, text="token:N")
-    return alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"})).properties(title=title)
+    words = base.mark_text(fontSize=11, limit=alt.expr(f"max(8, width / {per_row} - 4)"),
+                           color=alt.expr(TEXT_ON_CELL)).encode(x=x, y=y, text="label:N", tooltip=TOKEN_TOOLTIP)
+    chart = alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"}))
+    return chart.properties(title=title) if title else chart

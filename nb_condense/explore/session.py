@@ -214,7 +214,7 @@ class CondensationSession:
 
         return measure_texts(self.model, self.tokenizer, texts, self.settings, show_progress=self.show_progress,
                              progress=progress, metadata=self._corpus, checkpoint=checkpoint,
-                             checkpoint_every=self.checkpoint_every)
+                             checkpoint_every=self.checkpoint_every, label=self.name)
 
     def add_texts(self, texts: Sequence[str]) -> list[int]:
         """Measure ``texts`` (only these) and add them; returns their sample indices."""

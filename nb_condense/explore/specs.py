@@ -28,7 +28,9 @@ __all__ = [
     "BAND_CI",
     "BAND_TITLE",
     "BARS_TITLE",
+    "DISCRETE_LIMIT",
     "DISTRIBUTION_COLUMNS",
+    "TITLE_PARAM",
     "caption",
     "data_values",
     "dataset_name",
@@ -36,6 +38,9 @@ __all__ = [
     "interval_caption",
     "layer_means_frame",
     "no_band_reason",
+    "layers_text",
+    "samples_text",
+    "readable_tokens",
     "spec",
     "token_cells",
 ]
@@ -45,6 +50,10 @@ TITLE, SUBTITLE = "__nbc_title__", "__nbc_subtitle__"
 X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
 """Placeholders that the templates carry where a spec's own title, caption, x range or height go."""
 DISTRIBUTION_COLUMNS = ["layer", "layer_fraction", "cosine", "density"]
+TITLE_PARAM = "nbc_title"
+"""Name of the param that holds a view's live title: the explorer updates it without a new spec."""
+DISCRETE_LIMIT = 10
+"""Up to this many layers get a discrete palette with a legend; beyond, a sequential scale over their range."""
 TOKENS_PER_ROW = 12
 LAYER_SELECTION = "layer_pick"
 """Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer); the front end
@@ -67,11 +76,38 @@ def dataset_name(values: str) -> str:
 
 
 def caption(kind: str, include_diagonal: bool = False) -> str:
-    """The one-line caption that says what a heatmap of this ``kind`` (``pooled`` or ``paper``) shows."""
-    if kind == "paper":
-        return "the paper's heatmap: cosine matrices averaged position by position over the texts, diagonal included"
+    """The one-line caption that says what a chart of this ``kind`` shows.
+
+    ``kind``: ``pooled`` or ``paper`` (heatmaps), ``distributions``, ``trend`` or ``tokens``.
+    """
     diagonal = "diagonal included" if include_diagonal else "pairs of distinct tokens"
-    return f"pooled: every token pair of the chosen texts ({diagonal}); not the paper's position-averaged heatmap"
+    captions = {
+        "paper": "the paper's heatmap: cosine matrices averaged position by position over the texts, "
+                 "diagonal included",
+        "pooled": f"pooled: every token pair of the chosen texts ({diagonal}); not the paper's position-averaged "
+                  "heatmap",
+        "distributions": f"probability density of the cosine similarity of token pairs ({diagonal}), per layer, "
+                         "pooled over the chosen texts",
+        "trend": "mean cosine similarity of token pairs at each layer, over every text; one line per model",
+        "tokens": "each token's mean cosine similarity to the other tokens of its text, at one layer",
+    }
+    if kind not in captions:
+        raise ValueError(f"caption kind must be one of {sorted(captions)}, got {kind!r}.")
+    return captions[kind]
+
+
+def layers_text(layers: list[int], n_layers: int) -> str:
+    """How a title names the chosen ``layers`` (all ``n_layers`` when none is chosen)."""
+    if not layers:
+        return f"all {n_layers} layers"
+    return ("layer " if len(layers) == 1 else "layers ") + ", ".join(str(k) for k in layers)
+
+
+def samples_text(samples: list[int], n_samples: int) -> str:
+    """How a title names the chosen ``samples`` (all ``n_samples`` when none is chosen)."""
+    if not samples:
+        return f"all {n_samples} samples"
+    return ("sample #" if len(samples) == 1 else "samples #") + ", #".join(str(k) for k in samples)
 
 
 def heatmap_frame(density: np.ndarray, layer_fractions: np.ndarray, layers: np.ndarray | None = None) -> pd.DataFrame:
@@ -147,9 +183,24 @@ def interval_caption(ci: float, results: Iterable[tuple[str, CondensationResult]
     return f"{text}; none for {why}" if why else text
 
 
+SPACE_MARKERS = {"\u0120": "\u2423", "\u2581": "\u2423", "\u010a": "\u23ce"}
+"""Tokenizers' markers shown readably: byte-level BPE's space (Ġ) and newline (Ċ), SentencePiece's space (▁)
+become ␣ and ⏎."""
+_MARKERS = str.maketrans(SPACE_MARKERS)
+
+
+def readable_tokens(tokens: pd.Series) -> pd.Series:
+    """``tokens`` with the tokenizers' space and newline markers shown as ␣ and ⏎ (:data:`SPACE_MARKERS`)."""
+    return tokens.astype(str).str.translate(_MARKERS)
+
+
 def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:
-    """A token frame (``position, token, mean_cosine``) with the ``row`` and ``col`` of each token's cell."""
-    return frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row)
+    """A token frame (``position, token, mean_cosine``) with each token's cell (``row``, ``col``) and label.
+
+    ``label`` is the token with readable space markers (:func:`readable_tokens`).
+    """
+    return frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row,
+                        label=readable_tokens(frame["token"]))
 
 
 @functools.cache

@@ -67,6 +67,12 @@ def model_name(model: torch.nn.Module) -> str:
     return str(name) or type(model).__name__
 
 
+def progress_label(name: str, width: int = 40) -> str:
+    """A measurement bar's description: ``condensation · <name>``, the name cut to ``width`` characters."""
+    name = " ".join(str(name).split())
+    return f"condensation · {name if len(name) <= width else name[:width - 1] + '…'}"
+
+
 def _n_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
 
@@ -201,6 +207,7 @@ def measure_texts(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 50,
     distributed: bool | None = None,
+    label: str | None = None,
 ) -> CondensationResult:
     """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`).
 
@@ -210,7 +217,8 @@ def measure_texts(
     every ``checkpoint_every`` texts and, when the file exists for the same texts, settings and model, only
     the texts not yet measured are run; the file is removed once the measurement is complete.
     ``distributed``: ``None`` shards the texts over the processes of an initialised torch.distributed group
-    (every process must call this), ``False`` measures all texts in this process alone.
+    (every process must call this), ``False`` measures all texts in this process alone. ``label`` names the
+    progress bar (default: the model's name), so that several measurements in one cell tell which is which.
     """
     settings = settings if settings is not None else MeasureSettings()
     texts = check_texts(texts)
@@ -251,7 +259,8 @@ def measure_texts(
                              "process, or without them.")
         todo = todo[rank::world]  # each process measures a strided shard of the texts
     used_batch_size, since_save, done = batch_size, 0, len(texts) - len(todo)
-    bar = tqdm(total=len(texts), initial=done, desc="condensation", unit="text", disable=not show_progress)
+    bar = tqdm(total=len(texts), initial=done, desc=progress_label(label or model_name(model)), unit="text",
+               disable=not show_progress)
     pending: _Pending | None = None
 
     def recorded() -> None:
@@ -379,7 +388,8 @@ def measure(
     settings = merge_settings(settings, setting_options)
     source = TextSource(**source_options) if source is None else source.replace(**source_options)
     texts, corpus = source.resolve()
+    label = model if isinstance(model, str) else None  # the name the caller used ("embedded", a hub id)
     model, tokenizer = resolve_model(model, tokenizer)
     return measure_texts(model, tokenizer, texts, settings, show_progress=show_progress, progress=progress,
                          metadata=corpus, keep_texts=keep_texts, checkpoint=checkpoint,
-                         checkpoint_every=checkpoint_every)
+                         checkpoint_every=checkpoint_every, label=label)

@@ -78,7 +78,12 @@ def random_model(config: Any, seed: int = 0, lm_head: bool = False) -> torch.nn.
     factory = AutoModelForCausalLM if lm_head else AutoModel
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return factory.from_config(config)
+        model = factory.from_config(config)
+    if lm_head and getattr(model, "loss_type", None) is None:
+        # transformers guesses the loss from the class name, and GPT2LMHeadModel's names none: it would warn
+        # "loss_type=None ... unrecognized" on the first training step
+        model.loss_type = "ForCausalLM"
+    return model
 
 
 class ModelUnavailableError(OSError):

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 import torch
 from transformers import Trainer, TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
+from transformers.utils.notebook import NotebookProgressCallback
 
 from ..measurement.engine import measure_texts
 from ..measurement.settings import (
@@ -75,6 +77,29 @@ class DispersionTrainer(Trainer):
         self.dispersion_loc = dispersion_loc
         self._reset_parts()
         super().__init__(*args, **kwargs)
+        self._quiet_when_watched()
+
+    def train(self, *args: Any, **kwargs: Any) -> Any:
+        """``Trainer.train``; a named run first prints one header line saying which run the output below is.
+
+        The name is ``TrainingArguments(run_name=...)``: e.g. a condition of a comparison, as
+        ``pretrain(..., run_name=...)`` passes it.
+        """
+        name = self.args.run_name
+        if name and self.is_world_process_zero():
+            penalty = f", dispersion coeff {self.dispersion_coeff:g}" if self.dispersion_coeff else ""
+            print(f"── {name}: {self.args.max_steps} steps, batch {self.args.per_device_train_batch_size}, "
+                  f"learning rate {self.args.learning_rate:g}{penalty}")
+        return super().train(*args, **kwargs)
+
+    def _quiet_when_watched(self) -> None:
+        """Drop the Trainer's own progress bars and loss tables when a live view in a notebook shows the same."""
+        from ..widgets.monitor import in_notebook
+
+        live = [c for c in self.callback_handler.callbacks if isinstance(c, CondensationCallback) and c.live]
+        if live and in_notebook():
+            for progress in (ProgressCallback, NotebookProgressCallback, PrinterCallback):
+                self.remove_callback(progress)
 
     def _reset_parts(self) -> None:
         # running sums since the last log, kept as tensors: no device sync on the training hot path

@@ -34,17 +34,19 @@ trait               written  read       meaning
 ``debounce_wait``   Py       JS         ms the front end waits after a click before asking for an answer
 ``status``          Py       JS         ``idle``, ``measuring`` or ``error``
 ``error``           Py, JS   JS         the error shown; JS clears it when the user dismisses it
-``_views``          Py       JS         the view buttons: ``[{value, label, title}]`` (:func:`explorer_state`)
+``_views``          Py       JS         the view buttons: ``[{value, label, title, off, single}]``; ``off``: the
+                                        controls that do nothing there, and why (:func:`explorer_state`)
 ``_models``         Py       JS         the model picker's names (:func:`explorer_state`)
 ``_layer_options``  Py       JS         the layer chips: ``[{layer, fraction}]`` (:func:`explorer_state`)
 ``_sample_options`` Py       JS         the sample list: ``[{sample, words, n_tokens}]`` (:func:`explorer_state`)
 ``_spec``           Py       JS         the Vega-Lite spec to draw
 ``_revision``       Py       JS         bumped with every new ``_spec`` (a render superseded is dropped)
 ``_data``           Py       JS         new rows for the drawn spec's dataset: ``{revision, seq, name, values}``
+``_params``         Py       JS         Vega params set on the drawn view without a new spec: the live title
+                                        (``nbc_title``); the page's stand-in also sets the chosen texts and layers
 ``_progress``       Py       JS         measuring progress, 0..1
 **offline page**    (:data:`PAGE_STATE`; keys of ``page.js``'s stand-in model, no Python trait)
 ``_inline``         JS       JS         the datasets of the page's declared spec
-``_params``         JS       JS         the declared spec's params (chosen texts, layers; the tokens' pick)
 **chart**           (:data:`CHART_STATE`)
 ``spec``            Py       JS         the Vega-Lite spec drawn
 **monitor**         (:data:`MONITOR_STATE`)
@@ -101,9 +103,9 @@ SHARED = ("_kind", "_bundle_hash", "_bundle")
 EXPLORER_CHOICES = ("model", "layers", "samples", "view")
 """The explorer's choices: written by the user (front end) and by Python."""
 EXPLORER_STATE = ("debounce_wait", "status", "error", "_views", "_models", "_layer_options", "_sample_options",
-                  "_spec", "_revision", "_data", "_progress")
+                  "_spec", "_revision", "_data", "_params", "_progress")
 """The explorer's traits that Python writes and the front end draws."""
-PAGE_STATE = ("_inline", "_params")
+PAGE_STATE = ("_inline",)
 """Keys of the offline page's stand-in model (``js/src/page.js``) that the explorer's front end also reads."""
 CHART_STATE = ("spec",)
 """The chart widget's own trait."""
@@ -184,8 +186,8 @@ class BundledWidget(anywidget.AnyWidget):
         return {}, []
 
 
-def _view_options() -> list[dict[str, str]]:
-    return [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
+def _view_options() -> list[dict[str, Any]]:
+    return [v.describe() for v in VIEWS]
 
 
 def explorer_state(sessions: Mapping[str, CondensationSession], model: str) -> dict[str, Any]:

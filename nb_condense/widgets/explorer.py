@@ -26,7 +26,7 @@ import traitlets
 
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
-from ..explore.specs import data_values
+from ..explore.specs import TITLE_PARAM, data_values
 from ._protocol import EXPLORER_CHOICES, EXPLORER_STATE, Answer, BundledWidget, answering, explorer_state
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
@@ -102,6 +102,7 @@ class CondensationExplorer(BundledWidget):
     _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
     _spec = traitlets.Dict().tag(sync=True)
     _data = traitlets.Dict().tag(sync=True)
+    _params = traitlets.Dict().tag(sync=True)
     _revision = traitlets.Int(0).tag(sync=True)
     _progress = traitlets.Float(0.0).tag(sync=True)
 
@@ -270,18 +271,18 @@ class CondensationExplorer(BundledWidget):
             return
         choice = self._choice()
         view = explorer_view(self.view)
-        spec_key = (self.model, self.view, *[tuple(getattr(choice, f)) for f in SPEC_FIELDS
-                                           if f not in view.data_fields + view.page_fields])
+        spec_key = (self.model, self.view, view.variant(choice), *[
+            tuple(getattr(choice, f)) for f in SPEC_FIELDS if f not in view.data_fields + view.page_fields])
         data_key = tuple(tuple(getattr(choice, f)) for f in view.data_fields)
         if spec_key == self._key and data_key == self._data_key:
             return  # nothing Python draws changed (the page applies page_fields itself)
         try:  # specs come from templates that the test suite checks against the Altair charts
             if spec_key == self._key and view.frame is not None:
-                self._send_data(view.frame(choice))
+                self._send_data(view.frame(choice), {TITLE_PARAM: view.heading(choice)})
             else:
                 spec, frame = view.spec(choice.without(view.page_fields))
                 with self.hold_sync():
-                    self._frame, self._spec = frame, spec
+                    self._frame, self._spec, self._params = frame, spec, {TITLE_PARAM: view.heading(choice)}
                     self._revision += 1
                     self.error, self.status = "", "idle"
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
@@ -292,13 +293,13 @@ class CondensationExplorer(BundledWidget):
     def _choice(self) -> Choice:
         return Choice(self._sessions, self.model, list(self.layers), list(self.samples), self.view)
 
-    def _send_data(self, frame: pd.DataFrame) -> None:
-        """Swap the drawn chart's data: the page updates its Vega view in place (no new spec, no re-embed)."""
+    def _send_data(self, frame: pd.DataFrame, params: dict[str, Any]) -> None:
+        """Swap the drawn chart's data and ``params`` (its title): the page updates its Vega view in place."""
         name = self._spec.get("data", {}).get("name")
         if name is None:
             raise ValueError("The chart has no named dataset to update.")
         with self.hold_sync():
-            self._frame = frame
+            self._frame, self._params = frame, params
             self._data = {"revision": self._revision, "seq": self._data.get("seq", 0) + 1, "name": name,
                           "values": data_values(frame)}
             self.error, self.status = "", "idle"

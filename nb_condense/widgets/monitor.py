@@ -110,8 +110,8 @@ class TrainingMonitor(BundledWidget):
             self.latest = result
             self._show("means", self.history, lambda: charts.training_history(self.history, width=PANEL_WIDTH))
             self._show("heatmap", heatmap_frame(result.density(), result.layer_fractions, result.layers),
-                       lambda: charts.heatmap(result, title="Latest measurement", select=False, width=PANEL_WIDTH,
-                                              height=260))
+                       lambda: charts.heatmap(result, title="Latest condensation measurement", select=False,
+                                              width=PANEL_WIDTH, height=260))
             self.step = max(self.step, int(step))
             self.status = "training" if self.status == "waiting" else self.status
             self._summarise()
@@ -136,7 +136,10 @@ class TrainingMonitor(BundledWidget):
 
     def _summarise(self) -> None:
         latest = self.losses.groupby("series")["value"].last() if len(self.losses) else pd.Series(dtype=float)
-        parts = [f"step {self.step}" + (f"/{self.max_steps}" if self.max_steps else "")]
+        if self.status == "done":
+            parts = [f"Done at step {self.step}"]
+        else:
+            parts = [f"step {self.step}" + (f"/{self.max_steps}" if self.max_steps else "")]
         parts += [f"{name} {latest[name]:.4f}" for name in LOSS_SERIES if name in latest]
         if self.latest is not None:
             parts.append(f"last-layer mean cosine {float(self.latest.layer_means[-1]):.3f}")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..charts.base import DENSITY_CLIP
+from ..charts.base import DENSITY_CLIP, live_title
 from ..charts.heatmaps import _heatmap_template
 from ..charts.lines import _distributions_template
 from ..charts.tokens import _token_template
@@ -93,29 +93,61 @@ def _declared(chart: Any, transforms: list[dict[str, Any]], params: dict[str, An
     return spec
 
 
+def _samples_expr(n_samples: int) -> str:
+    """A Vega expression naming the chosen samples as :func:`~nb_condense.explore.specs.samples_text` does."""
+    return (f"(length(samples) == 0 ? 'all {n_samples} samples' : (length(samples) == 1 ? 'sample #' : 'samples #')"
+            " + join(samples, ', #'))")
+
+
+def _layers_expr(n_layers: int) -> str:
+    """A Vega expression naming the chosen layers as :func:`~nb_condense.explore.specs.layers_text` does."""
+    return (f"(length(layers) == 0 ? 'all {n_layers} layers' : (length(layers) == 1 ? 'layer ' : 'layers ')"
+            " + join(layers, ', '))")
+
+
+def _live_title(spec: dict[str, Any], expr: str) -> dict[str, Any]:
+    """``spec`` with its title param defined by ``expr`` over the page's params (it follows the controls)."""
+    spec["params"] = [{"name": specs.TITLE_PARAM, "expr": expr} if p["name"] == specs.TITLE_PARAM else p
+                      for p in spec["params"]]
+    return spec
+
+
 def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
     frame = specs.heatmap_frame(result.density(), result.layer_fractions, result.layers)
-    note = specs.caption("pooled", bool(result.metadata.get("include_diagonal")))
-    heat = _heatmap_template(specs.x_range(frame), DENSITY_CLIP, name, note, (), True, 420, 320)
+    diagonal = bool(result.metadata.get("include_diagonal"))
+    n_layers, n_samples = len(result.layers), result.n_texts
+    quoted = json.dumps(name).replace("'", "\\'")[1:-1]
+    heat = live_title(_heatmap_template(specs.x_range(frame), DENSITY_CLIP, "", "", (), True, 420, 320), name,
+                      specs.caption("pooled", diagonal))
+    heatmap = _live_title(_declared(heat, _pooling(result, layers=False), {"samples": []}, "histograms"),
+                          f"'{quoted} · all {n_layers} layers · ' + {_samples_expr(n_samples)}")
+    curves = live_title(_distributions_template(False, "", 420, 240, n_layers <= specs.DISCRETE_LIMIT), name,
+                        specs.caption("distributions", diagonal))
+    distributions = _live_title(_declared(curves, _pooling(result, layers=True), {"samples": [], "layers": []},
+                                          "histograms"),
+                                f"'{quoted} · ' + {_layers_expr(n_layers)} + ' · ' + {_samples_expr(n_samples)}")
     default = token_default(result.layers)  # the text and layer shown when none is chosen, as the explorer's
-    tokens = _declared(_token_template(specs.TOKENS_PER_ROW, 22, "tokens"), [
+    strip = live_title(_token_template(specs.TOKENS_PER_ROW, 22, ""), name, specs.caption("tokens"))
+    tokens = _declared(strip, [
         {"filter": "datum.text == sample"},
         {"calculate": "datum.means[indexof(layer_list, layer)]", "as": "mean_cosine"},
         {"calculate": f"floor(datum.position / {specs.TOKENS_PER_ROW})", "as": "row"},
         {"calculate": f"datum.position % {specs.TOKENS_PER_ROW}", "as": "col"},
+        {"calculate": _READABLE, "as": "label"},
     ], {"samples": [], "layers": [], "layer_list": [int(k) for k in result.layers]}, "tokens")
     tokens["params"][:0] = [
         {"name": "sample", "expr": f"length(samples) ? samples[0] : {default['sample']}"},
         {"name": "layer", "expr": f"length(layers) ? layers[0] : {default['layer']}"},
     ]
     tokens["height"] = {"step": 22}
-    tokens["title"] = {"text": {"expr": "'Sample ' + sample + ', layer ' + layer"}}
-    return {
-        "heatmap": _declared(heat, _pooling(result, layers=False), {"samples": []}, "histograms"),
-        "distributions": _declared(_distributions_template(False, "", 420, 240), _pooling(result, layers=True),
-                                   {"samples": [], "layers": []}, "histograms"),
-        "tokens": tokens if result.has_tokens else None,
-    }
+    tokens = _live_title(tokens, f"'{quoted} · sample #' + sample + ' · layer ' + layer")
+    return {"heatmap": heatmap, "distributions": distributions, "tokens": tokens if result.has_tokens else None}
+
+
+_READABLE = "datum.token"
+for _marker, _shown in specs.SPACE_MARKERS.items():
+    _READABLE = f"replace({_READABLE}, regexp('{_marker}', 'g'), '{_shown}')"
+"""The Vega expression of :func:`~nb_condense.explore.specs.readable_tokens`."""
 
 
 def _model_data(result: CondensationResult) -> dict[str, Any]:

@@ -121,3 +121,43 @@ def open_loader_harness(page: Any) -> None:
     """Serve a page with the loader only: ``window.show(id, state)`` renders a widget through it (``window.code``
     is the bundle as the ``_bundle`` trait would hold it)."""
     _serve(page, LOADER_PAGE.replace("__FAKE_MODEL__", FAKE_MODEL))
+
+
+VEGA_MARKS = """(selector) => {
+    // Every mark of the Vega view drawn in `selector` (its scenegraph: canvas or SVG alike), with its items'
+    // data, colours and page coordinates (the view's origin and the enclosing groups' offsets added).
+    const host = document.querySelector(selector);
+    const view = host?.vegaView;
+    if (!view) return null;
+    const canvas = host.querySelector('.nbc-vega canvas, .nbc-vega svg');
+    const box = canvas.getBoundingClientRect();
+    const [ox, oy] = view.origin();
+    const plain = (datum) => Object.fromEntries(Object.entries(datum ?? {})
+        .filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
+    const marks = [];
+    const walk = (mark, x0, y0) => {
+        const items = mark.items.map((item) => ({
+            datum: plain(item.datum), opacity: item.opacity ?? 1, fill: item.fill ?? null, text: item.text ?? null,
+            stroke: item.stroke ?? null, fillOpacity: item.fillOpacity ?? 1,
+            x: box.left + ox + x0 + (item.x ?? 0), y: box.top + oy + y0 + (item.y ?? 0),
+            width: item.width ?? 0, height: item.height ?? 0,
+            bounds: item.bounds ? [box.left + ox + x0 + item.bounds.x1, box.top + oy + y0 + item.bounds.y1,
+                                   box.left + ox + x0 + item.bounds.x2, box.top + oy + y0 + item.bounds.y2] : null,
+        }));
+        marks.push({role: mark.role, marktype: mark.marktype, name: mark.name ?? null, items});
+        if (mark.marktype === 'group') {
+            for (const item of mark.items) for (const child of item.items ?? []) {
+                walk(child, x0 + (item.x ?? 0), y0 + (item.y ?? 0));
+            }
+        }
+    };
+    walk(view.scenegraph().root, 0, 0);
+    return marks;
+}"""
+"""JS: the marks of the Vega view in an element (``.nbc-chart``, ``.nbc-chart-only``), read from the view."""
+
+
+def vega_items(page: object, selector: str, marktype: str, role: str = "mark") -> list[dict]:
+    """The items of every ``marktype`` mark of ``role`` in the Vega view drawn in ``selector``."""
+    marks = page.evaluate(VEGA_MARKS, selector) or []
+    return [item for mark in marks if mark["marktype"] == marktype and mark["role"] == role for item in mark["items"]]

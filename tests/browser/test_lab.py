@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ARTIFACTS
+from .harness import vega_items
 from .notebooks import explorer_notebook, read_state
 from .servers import Server, lab_server
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
@@ -66,7 +67,8 @@ def test_explorer_in_jupyterlab(lab, guarded):
     server, folder = lab
     page = guarded.page
     open_and_run_first_cell(page, server.url, "smoke.ipynb")
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(svg, canvas)",
+                           timeout=PAGE_LOAD)
     page.click(".nbc-chip[data-layer='1']")
     page.wait_for_selector(".nbc-chip[data-layer='1'][aria-pressed='true']", timeout=RENDER)
     deadline = time.monotonic() + ROUND_TRIP / 1000
@@ -107,10 +109,10 @@ def test_a_tutorial_chart_shows_its_tooltip_in_jupyterlab_offline(lab, guarded):
     run_cell(page, 0)
     page.wait_for_selector("text=DEVICE = 'cpu'", timeout=ROUND_TRIP)
     run_cell(page, 1)
-    cells = ".nbc-chart-only[data-rendered] svg .mark-rect.role-mark path"
-    page.wait_for_selector(cells, timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > canvas", timeout=PAGE_LOAD)
     page.locator(".nbc-chart-only").scroll_into_view_if_needed()
-    box = page.locator(cells).last.bounding_box()
+    page.wait_for_timeout(200)
+    box = max(vega_items(page, ".nbc-chart-only", "rect"), key=lambda c: c["datum"]["density"])  # the view's marks
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     tooltip = page.locator("#vg-tooltip-element").inner_text()

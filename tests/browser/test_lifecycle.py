@@ -89,5 +89,6 @@ def test_the_page_ends_in_the_status_python_holds(lab, guarded):
     assert progress == 0  # no progress bar left on screen
     errors = page.locator(".nbc-explorer .nbc-error:not([hidden])")
     assert errors.count() == N and "larger than the 16 positions" in errors.first.inner_text()
-    assert page.locator(".nbc-explorer .nbc-chart[data-revision] svg").count() == N  # every working one drew
+    drawn = ".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(svg, canvas)"
+    assert page.locator(drawn).count() == N  # every working one drew
     assert guarded.page_errors == []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .harness import vega_items
 from .notebooks import explorer_notebook, read_state
 from .servers import Server, free_port, jupyter_env
 from .timeouts import PAGE_LOAD, RENDER, ROUND_TRIP
@@ -46,20 +47,16 @@ def wait_state(folder: Path, predicate, what: str, timeout_s: float = ROUND_TRIP
 
 def layer_column_centre(page, layer: int) -> dict:
     """Centre of a heatmap cell in the column of ``layer`` (columns are ordered by layer fraction)."""
-    return page.evaluate("""(layer) => {
-        const paths = [...document.querySelectorAll('.nbc-chart .mark-rect.role-mark path')];
-        const boxes = paths.map((p) => p.getBoundingClientRect()).filter((b) => b.width > 0 && b.height > 0);
-        const xs = [...new Set(boxes.map((b) => Math.round(b.x)))].sort((a, b) => a - b);
-        const box = boxes.find((b) => Math.round(b.x) === xs[layer]);
-        return {x: box.x + box.width / 2, y: box.y + box.height / 2};
-    }""", layer)
+    cells = [c for c in vega_items(page, ".nbc-chart", "rect") if c["datum"]["layer"] == layer]
+    cell = max(cells, key=lambda c: c["datum"]["density"])  # read from the drawn view (a canvas)
+    return {"x": cell["x"] + cell["width"] / 2, "y": cell["y"] + cell["height"] / 2}
 
 
 def test_click_pick_switch_in_voila(voila, guarded):
     server, folder = voila
     page = guarded.page
     page.goto(server.url, timeout=PAGE_LOAD)
-    page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > canvas", timeout=PAGE_LOAD)
     wait_state(folder, lambda s: s["status"] == "idle" and s["_revision"] >= 1, "the first chart")
     revision = int(page.get_attribute(".nbc-chart", "data-revision"))
 
@@ -90,8 +87,9 @@ def test_click_pick_switch_in_voila(voila, guarded):
                            timeout=RENDER)
     page.click("button.nbc-view[data-view='tokens']")
     wait_state(folder, lambda s: s["view"] == "tokens", "view == tokens")
-    page.wait_for_selector(".nbc-chart .mark-text.role-mark text", timeout=RENDER)
-    assert "Sample 1, layer 2" in page.inner_text(".nbc-chart")
+    title = "document.querySelector('.nbc-chart').vegaView?.signal('nbc_title')"
+    page.wait_for_function(f"{title}?.includes('sample #1')", timeout=RENDER)
+    assert page.evaluate(title).endswith("sample #1 · layer 2")
     final = read_state(folder)
     assert final["status"] == "idle" and final["error"] == ""
 

@@ -8,7 +8,7 @@ import pytest
 from nb_condense import charts
 
 from .conftest import ARTIFACTS
-from .harness import command, open_harness, open_loader_harness, state_for
+from .harness import command, open_harness, open_loader_harness, state_for, vega_items
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,12 @@ def session():
 
 
 def wait_rendered(page, revision):
-    page.wait_for_selector(f".nbc-chart[data-revision='{revision}'] svg", timeout=RENDER)
+    page.wait_for_selector(f".nbc-chart[data-revision='{revision}'] .nbc-vega > :is(svg, canvas)", timeout=RENDER)
+
+
+def rects(page, where=".nbc-chart"):
+    """The heatmap's cells, read from the drawn Vega view (it draws on a canvas)."""
+    return vega_items(page, where, "rect")
 
 
 def test_controls_render_from_the_model(guarded, session):
@@ -46,8 +51,8 @@ def test_controls_render_from_the_model(guarded, session):
     # the heatmap is drawn: one rect per non-empty (layer, bin) cell
     result = session.result
     n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
-    assert page.locator(".nbc-chart svg path.mark-rect, .nbc-chart svg g.mark-rect path").count() >= 1
-    assert page.evaluate("document.querySelectorAll('.nbc-chart .mark-rect.role-mark path').length") == n_cells
+    assert page.get_attribute(".nbc-chart", "data-renderer") == "canvas"  # many marks: a canvas
+    assert len(rects(page)) == n_cells
     version_warnings = [text for kind, text in guarded.console if "version" in text.lower()]
     assert version_warnings == [] and guarded.page_errors == [] and guarded.blocked == []
 
@@ -76,13 +81,8 @@ def test_clicking_a_heatmap_column_selects_that_layer(guarded, session):
     open_harness(page, state_for(session))
     wait_rendered(page, 1)
     last = int(session.result.layers[-1])
-    cell = page.evaluate("""(layer) => {
-        const view = document.querySelector('.nbc-chart .mark-rect.role-mark');
-        const paths = [...view.querySelectorAll('path')];
-        const box = paths[paths.length - 1].getBoundingClientRect();
-        return {x: box.x + box.width / 2, y: box.y + box.height / 2};
-    }""", last)
-    page.mouse.click(cell["x"], cell["y"])
+    cell = max((c for c in rects(page) if c["datum"]["layer"] == last), key=lambda c: c["datum"]["density"])
+    page.mouse.click(cell["x"] + cell["width"] / 2, cell["y"] + cell["height"] / 2)
     page.wait_for_function("window.model.saves() === 1")
     assert page.evaluate("window.model.get('layers')") == [last]
     assert page.locator(f".nbc-chip[data-layer='{last}']").get_attribute("aria-pressed") == "true"
@@ -103,8 +103,8 @@ def test_pushed_spec_redraws_and_stale_answers_are_dropped(guarded, session):
     page.evaluate(f"window.model.answer('{command('answer')}', {{}})")
     wait_rendered(page, 3)
     assert page.get_attribute(".nbc-chart", "data-embeds") == "2"  # revision 2 was never drawn
-    assert page.locator(".nbc-chart .mark-line.role-mark path").count() == 2  # one curve per chosen layer
-    assert page.locator(".nbc-chart .mark-rect.role-mark path").count() == 0
+    assert {item["datum"]["layer"] for item in vega_items(page, ".nbc-chart", "line")} == {1, 2}  # one curve each
+    assert rects(page) == []
 
 
 def test_progress_and_errors_are_shown(guarded, session):
@@ -154,8 +154,8 @@ def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
     info.value.save_as(path)
     names.append(info.value.suggested_filename)
     assert path.read_text() == "a,b\n1,2\n"
-    assert names == ["n_inner_64_init_seed_0_-heatmap.svg", "n_inner_64_init_seed_0_-heatmap.png",
-                     "n_inner_64_init_seed_0_-heatmap.csv"]
+    stem = "n_inner_64_init_seed_0_heatmap_samples-all_layers-all"  # the model, the view, its samples and layers
+    assert names == [f"{stem}.svg", f"{stem}.png", f"{stem}.csv"]
     # a Python-side failure of the export is shown
     page.click("button[data-export='csv']")
     page.wait_for_function(f"window.model.invoked('{csv}').length === 2")
@@ -177,14 +177,14 @@ def test_follows_the_notebook_theme(guarded, session):
     dark = ":root { --jp-layout-color0: #111111; --jp-ui-font-color1: #eeeeee; --jp-ui-font-color2: #bbbbbb; }"
     open_harness(page, state_for(session), style=dark)
     wait_rendered(page, 1)
-    colours = page.evaluate("""() => {
+    root = page.evaluate("""() => {
         const root = getComputedStyle(document.querySelector('.nbc-explorer'));
-        const label = document.querySelector('.nbc-chart .role-axis-label text');
-        const title = document.querySelector('.nbc-chart .role-title-text text');
-        return {fg: root.color, bg: root.backgroundColor, label: label.getAttribute('fill'),
-                title: title.getAttribute('fill')};
+        return {fg: root.color, bg: root.backgroundColor};
     }""")
-    assert colours == {"fg": "rgb(238, 238, 238)", "bg": "rgb(17, 17, 17)", "label": "#bbbbbb", "title": "#eeeeee"}
+    label = vega_items(page, ".nbc-chart", "text", "axis-label")[0]["fill"]
+    title = vega_items(page, ".nbc-chart", "text", "title-text")[0]["fill"]
+    assert root == {"fg": "rgb(238, 238, 238)", "bg": "rgb(17, 17, 17)"}
+    assert (label, title) == ("rgb(238, 238, 238)", "rgb(238, 238, 238)")
 
 
 def test_the_tokens_legend_title_is_not_cut(guarded, session):
@@ -192,22 +192,21 @@ def test_the_tokens_legend_title_is_not_cut(guarded, session):
     spec = charts.token_strip(session, 0, -1).to_dict()
     open_harness(page, state_for(session, view="tokens", _spec=spec))
     wait_rendered(page, 1)
-    lines = page.evaluate("() => [...document.querySelectorAll('.nbc-chart .role-legend-title tspan')]"
-                          ".map((t) => t.textContent)")
-    assert lines == ["Mean cosine", "to the others"]  # Vega would end a cut title with an ellipsis
+    title = vega_items(page, ".nbc-chart", "text", "legend-title")[0]
+    assert title["text"] == "Mean cosine to the other tokens"
+    left, _, right, _ = title["bounds"]
+    assert right - left < 300  # under the title's limit: Vega does not cut it (an ellipsis)
+    chart = page.locator(".nbc-chart").bounding_box()
+    assert right <= chart["x"] + chart["width"]  # and it is inside the chart's box
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(".nbc-explorer").screenshot(path=str(ARTIFACTS / "tokens_view.png"))
 
 
-OPACITY_BY_LAYER = """() => {
-    const view = document.querySelector('.nbc-chart');
-    const opacities = {};
-    for (const path of view.querySelectorAll('.mark-rect.role-mark path')) {
-        const layer = path.__data__?.datum?.layer;
-        (opacities[layer] ??= new Set()).add(Number(path.getAttribute('opacity') ?? path.style.opacity ?? 1));
-    }
-    return Object.fromEntries(Object.entries(opacities).map(([k, v]) => [k, [...v]]));
-}"""
+def opacity_by_layer(page):
+    opacities = {}
+    for cell in rects(page):
+        opacities.setdefault(str(cell["datum"]["layer"]), set()).add(cell["opacity"])
+    return {layer: sorted(values) for layer, values in opacities.items()}
 
 
 def test_a_layer_click_highlights_the_column_without_a_re_embed(guarded, session):
@@ -215,11 +214,11 @@ def test_a_layer_click_highlights_the_column_without_a_re_embed(guarded, session
     open_harness(page, state_for(session))
     wait_rendered(page, 1)
     assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
-    before = page.evaluate(OPACITY_BY_LAYER)
+    before = opacity_by_layer(page)
     assert all(values == [1] for values in before.values())  # nothing selected: every column opaque
     page.click(".nbc-chip[data-layer='1']")
     page.wait_for_function("document.querySelector('.nbc-chart').dataset.updates === '2'")
-    after = page.evaluate(OPACITY_BY_LAYER)
+    after = opacity_by_layer(page)
     assert after["1"] == [1] and after["0"] == [0.35] and after["2"] == [0.35]
     assert page.get_attribute(".nbc-chart", "data-embeds") == "1"  # the fast path: no new embed
     # Python acknowledges with the normalised layers: still no embed
@@ -239,10 +238,9 @@ def test_new_rows_replace_the_drawn_data_without_a_re_embed(guarded, session):
     page.evaluate("(data) => window.model.push({_data: data})", {"revision": 1, "seq": 1, "name": name,
                                                                    "values": values})
     page.wait_for_function("document.querySelector('.nbc-chart').dataset.updates === '2'")
-    assert page.locator(".nbc-chart .mark-rect.role-mark path").count() == len(figure.data)
+    assert len(rects(page)) == len(figure.data)
     assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
-    densities = page.evaluate("() => [...document.querySelectorAll('.nbc-chart .mark-rect.role-mark path')]"
-                              ".map((p) => p.__data__.datum.density)")
+    densities = [cell["datum"]["density"] for cell in rects(page)]
     assert sorted(densities) == pytest.approx(sorted(figure.data["density"]), rel=1e-9)
 
 
@@ -250,18 +248,20 @@ def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
     """ChartWidget (the offline notebook renderer): the bundle's chart-only mode, no controls."""
     page = guarded.page
     open_harness(page, {"_kind": "chart", "spec": charts.heatmap(session).to_dict()})
-    page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] canvas", timeout=RENDER)
     assert page.locator(".nbc-explorer").count() == 0 and page.locator(".nbc-chip").count() == 0
     result = session.result
     n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
-    assert page.evaluate("document.querySelectorAll('.nbc-chart-only .mark-rect.role-mark path').length") == n_cells
-    box = page.locator(".nbc-chart-only .mark-rect.role-mark path").last.bounding_box()
+    cells = rects(page, ".nbc-chart-only")
+    assert len(cells) == n_cells
+    box = max(cells, key=lambda c: (c["datum"]["layer"], c["datum"]["density"]))
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     tooltip = page.locator("#vg-tooltip-element").inner_text()
     assert "density" in tooltip and f"{int(session.result.layers[-1])}" in tooltip
     page.evaluate("(spec) => window.model.push({spec})", charts.distributions(session, [1, 2]).to_dict())
     page.wait_for_function("document.querySelectorAll('.nbc-chart-only .mark-line.role-mark path').length === 2")
+    assert page.get_attribute(".nbc-chart-only", "data-renderer") == "svg"  # few marks: SVG
     page.evaluate("window.model.push({spec: {mark: 'nonsense', data: {values: []}}})")
     page.wait_for_selector(".nbc-chart-only .nbc-error[role='alert']", timeout=RENDER)
     assert "Could not draw the chart" in page.locator(".nbc-chart-only .nbc-error").inner_text()

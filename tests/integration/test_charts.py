@@ -59,7 +59,8 @@ def test_distribution_chart_data_equals_the_session_frame(session):
     got = pd.DataFrame(data_of(spec)).sort_values(["layer", "cosine"]).reset_index(drop=True)
     expected = session.distribution([0, 2], [1, 3]).sort_values(["layer", "cosine"]).reset_index(drop=True)
     np.testing.assert_allclose(got["density"], expected["density"])
-    assert spec["encoding"]["x"]["field"] == "cosine" and spec["encoding"]["y"]["field"] == "density"
+    lines = spec["layer"][0]
+    assert lines["encoding"]["x"]["field"] == "cosine" and lines["encoding"]["y"]["field"] == "density"
 
 
 def test_trend_charts_carry_the_comparison_values(session):

@@ -131,3 +131,23 @@ def test_only_the_main_process_reports(tokenizer, caplog, shown):
         callback.on_step_end(None, other, None, model=tiny_lm())
     assert shown == [] and callback.monitor is None and callback.history.empty
     assert not [r for r in caplog.records if r.name == "nb_condense.training.trainer"]
+
+
+def test_every_panel_is_titled_losses_get_a_panel_each_and_the_end_is_marked(tokenizer):
+    """One small panel per loss with its own y axis; every panel says what it shows; "done at step N" at the end."""
+    result = nbc.measure(tiny_lm(), tokenizer, texts=["A first text to measure.", "And a second one."],
+                         max_length=BLOCK, show_progress=False)
+    monitor = monitor_module.TrainingMonitor(max_steps=3)
+    for step, (loss, ce, dispersion) in enumerate([(6.0, 6.4, -0.48), (5.5, 6.0, -0.47), (5.2, 5.7, -0.46)], 1):
+        monitor.log(step, {"loss": loss, "ce_loss": ce, "dispersion_loss": dispersion})
+    monitor.measured(3, result)
+    panels = {name: panel["spec"] for name, panel in monitor._panels.items()}
+    assert set(panels) == {"losses", "means", "heatmap"}
+    titles = {name: spec["title"] if isinstance(spec["title"], str) else spec["title"]["text"]
+              for name, spec in panels.items()}
+    assert all(titles.values()), titles
+    losses = panels["losses"]
+    assert losses["resolve"]["scale"]["y"] == "independent" and "facet" in losses
+    assert monitor.status == "training" and not monitor.summary.startswith("Done")
+    monitor.done()
+    assert monitor.summary.startswith("Done at step 3")

@@ -179,3 +179,23 @@ def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_p
     assert not old.result.has_tokens
     with pytest.raises(ValueError, match=r"no per-token data: it was saved by nb_condense < 0.2"):
         old.tokens(0, -1)
+
+
+def test_each_measurement_bar_is_labelled_with_its_model(tokenizer, mixed_texts, monkeypatch):
+    """Several measurements in one cell: each progress bar says which model it measures (not "condensation")."""
+    from nb_condense.measurement import engine
+
+    descriptions = []
+    real = engine.tqdm
+
+    def recording(*args, **kwargs):
+        descriptions.append(kwargs.get("desc"))
+        return real(*args, **{**kwargs, "disable": True})
+
+    monkeypatch.setattr(engine, "tqdm", recording)
+    for name in ("small model", "a model with a very long name that would not fit on one progress bar line"):
+        nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts[:2], max_length=32, name=name,
+                                show_progress=False).measure()
+    assert descriptions[0] == "condensation · small model"
+    assert descriptions[1].startswith("condensation · a model with") and descriptions[1].endswith("…")
+    assert len(descriptions[1]) == len("condensation · ") + 40

@@ -116,3 +116,41 @@ def test_bad_arguments(tmp_path, tokenizer):
         nbc.DispersionTrainer(model=tiny_lm(), dispersion_loc="middle")
     with pytest.raises(ValueError, match="dispersion_coeff must be >= 0"):
         nbc.DispersionTrainer(model=tiny_lm(), dispersion_coeff=-1)
+
+
+def progress_callbacks(trainer):
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from transformers.utils.notebook import NotebookProgressCallback
+
+    kinds = (ProgressCallback, NotebookProgressCallback, PrinterCallback)
+    return [type(c).__name__ for c in trainer.callback_handler.callbacks if isinstance(c, kinds)]
+
+
+@pytest.mark.parametrize(("live", "notebook", "quiet"), [(True, True, True), (True, False, False),
+                                                         (False, True, False)])
+def test_the_trainers_own_bars_and_tables_are_off_under_a_live_view(tmp_path, tokenizer, monkeypatch, live,
+                                                                    notebook, quiet):
+    """A live view in a notebook shows the losses: the Trainer's own bars and loss tables would repeat them."""
+    import nb_condense.widgets.monitor as monitor
+
+    monkeypatch.setattr(monitor, "in_notebook", lambda: notebook)
+    args = TrainingArguments(output_dir=str(tmp_path), max_steps=1, report_to=[], use_cpu=True)
+    callback = nbc.CondensationCallback(["one text to measure"], tokenizer, every_n_steps=1, live=live)
+    trainer = nbc.DispersionTrainer(model=tiny_lm(), args=args, train_dataset=Blocks(tokenizer, n=4),
+                                    callbacks=[callback])
+    assert (progress_callbacks(trainer) == []) == quiet, progress_callbacks(trainer)
+
+
+def test_the_tutorials_tiny_models_name_their_loss(caplog):
+    """GPT2LMHeadModel's class name names no loss: transformers warns "loss_type=None ... unrecognized" once
+    per process unless the model says which loss it uses."""
+    from transformers import AutoModelForCausalLM
+    from transformers.loss.loss_utils import LOSS_MAPPING
+
+    from nb_condense.training.lab import tiny_gpt2, tiny_llama
+
+    config = AutoConfig.for_model("gpt2", n_layer=1, n_embd=16, n_head=2, vocab_size=300)
+    assert AutoModelForCausalLM.from_config(config).loss_type not in LOSS_MAPPING  # transformers alone: the warning
+    for model in (tiny_lm(), tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=300),
+                  tiny_llama(n_layer=1, hidden_size=16, n_head=2, vocab_size=300)):
+        assert model.loss_type in LOSS_MAPPING and model.loss_function is LOSS_MAPPING["ForCausalLM"]

@@ -64,6 +64,22 @@ def test_pretrain_lowers_perplexity_and_returns_history(texts, tokenizer):
     assert list(history["step"])[-1] == 30 and history["dispersion_loss"].notna().all()
 
 
+def test_a_named_run_prints_one_header_line_and_names_the_trainers_run(texts, tokenizer, capsys, monkeypatch):
+    seen = {}
+    original = training.lab.TrainingArguments
+
+    def recording(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(training.lab, "TrainingArguments", recording)
+    model = training.tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=len(tokenizer), n_positions=64)
+    training.pretrain(model, tokenizer, texts[:6], steps=2, block_size=16, run_name="CE only", disable_tqdm=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "CE only" in line]
+    assert lines == ["── CE only: 2 steps, batch 8, learning rate 0.001"]
+    assert seen["run_name"] == "CE only"
+
+
 def test_perplexity_matches_a_direct_computation(texts, tokenizer):
     model = training.tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=len(tokenizer), n_positions=32)
     blocks = training.lm_blocks(texts[:2], tokenizer, block_size=16)

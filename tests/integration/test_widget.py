@@ -20,6 +20,8 @@ import traitlets
 import nb_condense as nbc
 from conftest import Failing, invoke, tiny_model
 from nb_condense import charts
+from nb_condense.charts.base import live_title
+from nb_condense.explore import specs
 from nb_condense.widgets import _protocol
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +34,18 @@ def session(tokenizer, mixed_texts):
                                    name="tiny-gpt2", show_progress=False)
 
 
+def titled(chart, heading, kind):
+    """``chart`` as the explorer draws it: titled ``heading`` (a live title) over the caption of ``kind``."""
+    from nb_condense.charts.base import live_title
+    from nb_condense.explore.specs import caption
+
+    return live_title(chart, heading, caption(kind)).to_dict()
+
+
+def shape(session):
+    return len(session.result.layers), session.result.n_texts
+
+
 @pytest.fixture()
 def explorer(session):
     return nbc.CondensationExplorer(session, background=False)
@@ -39,7 +53,9 @@ def explorer(session):
 
 def test_first_chart_is_the_sessions_heatmap(explorer, session):
     assert explorer.status == "idle" and explorer.error == "" and explorer._revision == 1
-    assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
+    n_layers, n_texts = shape(session)
+    assert explorer._spec == titled(charts.heatmap(session, selected=[], title=""),
+                                    f"tiny-gpt2 · all {n_layers} layers · all {n_texts} samples", "pooled")
     assert explorer._models == ["tiny-gpt2"] and explorer.model == "tiny-gpt2"
     assert [v["value"] for v in explorer._views] == ["heatmap", "distributions", "trend", "tokens"]
     assert [o["layer"] for o in explorer._layer_options] == session.result.layers.tolist()
@@ -61,24 +77,36 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
     expected = charts.heatmap.figure(session, [0, 3]).data
     pd.testing.assert_frame_equal(rows(explorer._data["values"]), expected.reset_index(drop=True), check_dtype=False)
     pd.testing.assert_frame_equal(explorer.data(), expected)
-    assert explorer.chart().to_dict() == charts.heatmap(session, [0, 3], selected=[]).to_dict()
+    n_layers, _ = shape(session)
+    assert explorer._params == {"nbc_title": f"tiny-gpt2 · all {n_layers} layers · samples #0, #3"}
+    assert explorer.chart().to_dict() == titled(charts.heatmap(session, [0, 3], selected=[], title=""),
+                                                f"tiny-gpt2 · all {n_layers} layers · samples #0, #3", "pooled")
     explorer.view = "distributions"
-    assert explorer._spec == charts.distributions(session, None, [0, 3]).to_dict() and explorer._revision == 2
+    assert explorer._spec == titled(charts.distributions(session, None, [0, 3]),
+                                    f"tiny-gpt2 · all {n_layers} layers · samples #0, #3", "distributions")
+    assert explorer._revision == 2
     explorer.layers = [-1, 1]
     assert explorer.layers == [1, 2]  # negative index stored as the hidden-state index, sorted
-    assert explorer._revision == 2  # layers of the distributions: data only
+    assert explorer._revision == 2  # layers of the distributions: data only, and the title that names them
+    assert explorer._params == {"nbc_title": "tiny-gpt2 · layers 1, 2 · samples #0, #3"}
     frame = session.distribution([1, 2], [0, 3])[["layer", "layer_fraction", "cosine", "density"]]
     pd.testing.assert_frame_equal(explorer.data().reset_index(drop=True), frame, check_dtype=False)
     pd.testing.assert_frame_equal(rows(explorer._data["values"]), frame, check_dtype=False)
     explorer.view = "heatmap"  # a new spec; the page highlights the chosen layers itself
-    assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
+    assert explorer._spec == titled(charts.heatmap(session, [0, 3], selected=[], title=""),
+                                    f"tiny-gpt2 · all {n_layers} layers · samples #0, #3", "pooled")
     assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
-    assert explorer._spec == charts.layer_trend([session], ci=0.95).to_dict()
-    explorer.view = "tokens"  # first chosen sample and layer
-    assert explorer._spec == charts.token_strip(session, 0, 1).to_dict()
+    caption = f"{specs.caption('trend')}; shaded: 95 % bootstrap interval over the {session.result.n_texts} texts"
+    assert explorer._spec == live_title(charts.layer_trend({"tiny-gpt2": session}, ci=0.95),
+                                        "Mean cosine per layer · 1 model · all samples", caption).to_dict()
+    explorer.view = "tokens"  # first chosen sample and layer; the title param is the new view's, not the last swap's
+    assert explorer._params == {"nbc_title": "tiny-gpt2 · sample #0 · layer 1"}
+    assert explorer._spec == titled(charts.token_strip(session, 0, 1, title=""), "tiny-gpt2 · sample #0 · layer 1",
+                                    "tokens")
     explorer.samples = [4]  # the tokens view depends on the sample: a new spec
-    assert explorer._spec == charts.token_strip(session, 4, 1).to_dict()
+    assert explorer._spec == titled(charts.token_strip(session, 4, 1, title=""), "tiny-gpt2 · sample #4 · layer 1",
+                                    "tokens")
 
 
 def test_choices_are_answered_and_only_what_changed_is_sent(explorer):
@@ -203,7 +231,9 @@ def test_background_measurement_reports_progress(session):
     assert explorer.status == "idle" and session.measured and explorer._progress == 1.0
     assert seen and seen == sorted(seen)
     assert explorer.layers == [2]  # validated (and normalised) once the measurement arrived
-    assert explorer._spec == charts.distributions(session, [2], None).to_dict()
+    n_layers, n_texts = shape(session)
+    assert explorer._spec == titled(charts.distributions(session, [2], None),
+                                    f"tiny-gpt2 · layer 2 · all {n_texts} samples", "distributions")
 
 
 def test_bad_layers_for_an_unmeasured_session_show_an_error(session):
@@ -223,7 +253,9 @@ def test_a_failing_measurement_is_shown_and_other_models_still_work(session, tok
     explorer.model = "tiny-gpt2"
     explorer.wait(60)
     assert explorer.status == "idle" and explorer.error == ""
-    assert explorer._spec == charts.distributions(session).to_dict()
+    n_layers, n_texts = shape(session)
+    assert explorer._spec == titled(charts.distributions(session),
+                                    f"tiny-gpt2 · all {n_layers} layers · all {n_texts} samples", "distributions")
     explorer.model = "broken"  # not re-run on every click: the stored error is shown
     assert explorer.status == "error" and "refresh() retries" in explorer.error
     explorer.view = "trend"  # needs every model measured
@@ -240,7 +272,8 @@ def test_switching_models_keeps_the_layers_both_have(session, tokenizer, mixed_t
     assert explorer.model_names == ["a", "b"]
     explorer.model = "b"  # only 2 texts and layers 0, 1
     assert explorer.layers == [1] and explorer.samples == []
-    assert explorer._spec == charts.heatmap(deep, None, selected=[], title="b").to_dict()
+    assert explorer._spec == titled(charts.heatmap(deep, None, selected=[], title=""),
+                                    "b · all 2 layers · all 2 samples", "pooled")
     assert len(explorer._sample_options) == 2
 
 
@@ -248,7 +281,9 @@ def test_refresh_after_adding_texts(explorer, session):
     session.add_texts(["Another text about hidden states and their cosine similarity."])
     explorer.refresh()
     assert len(explorer._sample_options) == 6
-    assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
+    n_layers, _ = shape(session)
+    assert explorer._spec == titled(charts.heatmap(session, selected=[], title=""),
+                                    f"tiny-gpt2 · all {n_layers} layers · all 6 samples", "pooled")
 
 
 def test_csv_export_command(explorer, session):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from nb_condense import charts
+from nb_condense.charts.base import live_title
 from nb_condense.charts.templates import render_templates
 from nb_condense.core.result import CondensationResult
 from nb_condense.explore import specs
@@ -60,4 +61,5 @@ def test_the_heatmap_template_is_charts_heatmap():
     result = synthetic_result(7)
     frame = specs.heatmap_frame(result.density([1, 2]), result.layer_fractions, result.layers)
     filled = specs.spec("heatmap", frame, title="t", subtitle=specs.caption("pooled"), x_range=specs.x_range(frame))
-    assert filled == charts.heatmap(result, [1, 2], title="t").to_dict()
+    chart = live_title(charts.heatmap(result, [1, 2], title=""), "t", specs.caption("pooled"))
+    assert filled == chart.to_dict()

@@ -1,0 +1,113 @@
+// The host's theme: its colours (JupyterLab, marimo, VS Code, then the CSS system colours), the Vega config made
+// from them, and a watcher that tells charts when the theme changed (no kernel round trip).
+
+/**
+ * The host's colours, in the order hosts define them: JupyterLab (`--jp-*`), marimo (`--background`,
+ * `--foreground`, given as colours or as shadcn-style HSL components), VS Code (`--vscode-*`), then the CSS
+ * system colours `Canvas` / `CanvasText` (which follow `color-scheme: light dark`).
+ */
+const HOST_COLOURS = {
+  fg: [["--jp-ui-font-color1", "--foreground", "--vscode-editor-foreground"], "CanvasText"],
+  muted: [["--jp-ui-font-color2", "--muted-foreground", "--vscode-descriptionForeground"], "GrayText"],
+  bg: [["--jp-layout-color0", "--background", "--vscode-editor-background"], "Canvas"],
+  bg2: [["--jp-layout-color2", "--muted", "--vscode-editorWidget-background"], "ButtonFace"],
+  border: [["--jp-border-color1", "--border", "--vscode-panel-border"], "GrayText"],
+  grid: [["--jp-border-color2", "--border", "--vscode-panel-border"], "GrayText"],
+  accent: [["--jp-brand-color1", "--primary", "--vscode-focusBorder"], "Highlight"],
+  font: [["--jp-ui-font-family", "--marimo-text-font", "--vscode-font-family"], "system-ui, sans-serif"],
+};
+
+/** `value` as a CSS colour, or null: a colour as is, or HSL components ("0 0% 100%") as hsl(...). */
+function asColour(value) {
+  if (!value) return null;
+  if (CSS.supports("color", value)) return value;
+  if (CSS.supports("color", `hsl(${value})`)) return `hsl(${value})`;
+  return null;
+}
+
+/** A CSS colour resolved by the browser (rgb()/rgba()), in the context of `el`. */
+function resolved(el, colour) {
+  const probe = document.createElement("span");
+  probe.style.color = colour;
+  probe.style.display = "none";
+  el.append(probe);
+  const value = getComputedStyle(probe).color;
+  probe.remove();
+  return value;
+}
+
+/** The host's palette as seen from `el`: {fg, muted, bg, bg2, border, grid, accent, font}, resolved. */
+export function hostPalette(el) {
+  const css = getComputedStyle(el);
+  const palette = {};
+  for (const [key, [names, fallback]] of Object.entries(HOST_COLOURS)) {
+    const values = names.map((name) => css.getPropertyValue(name).trim());
+    if (key === "font") {
+      palette.font = values.find(Boolean) || fallback;
+      continue;
+    }
+    palette[key] = resolved(el, values.map(asColour).find(Boolean) ?? fallback);
+  }
+  return palette;
+}
+
+/** Set the palette as the `--nbc-*` variables of `root` (the controls' CSS reads them). */
+export function applyPalette(root, palette) {
+  for (const [key, value] of Object.entries(palette)) root.style.setProperty(`--nbc-${key}`, value);
+}
+
+/** Keep `root`'s `--nbc-*` colours on the host's theme (now and after each change). Returns the stop function. */
+export function followTheme(root) {
+  const apply = () => {
+    if (!root.isConnected) return;
+    for (const key of Object.keys(HOST_COLOURS)) root.style.removeProperty(`--nbc-${key}`); // read the host's, not ours
+    applyPalette(root, hostPalette(root));
+  };
+  queueMicrotask(apply);
+  requestAnimationFrame?.(apply); // once attached to the page
+  return onThemeChange(apply);
+}
+
+/** Vega config that follows the host theme (see hostPalette), transparent background. */
+export function themeConfig(el, palette = hostPalette(el)) {
+  const { fg: text, muted, grid, font } = palette;
+  return {
+    background: "transparent",
+    font,
+    title: { color: text, subtitleColor: muted },
+    axis: { labelColor: text, titleColor: text, domainColor: muted, tickColor: muted, gridColor: grid },
+    legend: { labelColor: text, titleColor: text },
+    header: { labelColor: text, titleColor: text },
+    view: { stroke: grid },
+    text: { color: text },
+  };
+}
+
+const themeWatchers = new Set();
+let themeObserved = false;
+
+/** Call `callback` when the host's theme may have changed (theme attributes, style sheets, OS preference);
+ * again shortly after, since a host's new style sheet may load after it flips its attributes. Returns the
+ * function that stops watching. */
+export function onThemeChange(callback) {
+  themeWatchers.add(callback);
+  if (!themeObserved) {
+    themeObserved = true;
+    let timers = [];
+    const notify = () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers = [0, 150, 600, 1500, 3000].map((wait) =>
+        setTimeout(() => {
+          for (const watcher of themeWatchers) watcher();
+        }, wait),
+      );
+    };
+    const observer = new MutationObserver(notify);
+    const attributes = ["class", "style", "data-theme", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"];
+    observer.observe(document.documentElement, { attributes: true, attributeFilter: attributes });
+    if (document.body) observer.observe(document.body, { attributes: true, attributeFilter: attributes });
+    if (document.head) observer.observe(document.head, { childList: true });
+    globalThis.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", notify);
+  }
+  return () => themeWatchers.delete(callback);
+}
