@@ -100,12 +100,10 @@ class CondensationResult:
     token_strings: np.ndarray | None = None
     token_means: np.ndarray | None = None
     cossim_by_layer: np.ndarray | None = None
-    chart: Any = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         if name in _MOVED:
-            raise AttributeError(f"CondensationResult.{name}() moved: use {_MOVED[name]} "
-                                 "(importing nb_condense.charts attaches a deprecated shim).")
+            raise AttributeError(f"CondensationResult.{name}() was removed in 0.3: use {_MOVED[name]}.")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ----- shape -----------------------------------------------------------------------------------

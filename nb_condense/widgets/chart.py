@@ -27,7 +27,7 @@ import altair as alt
 import anywidget
 import traitlets
 
-from ..charts import enable_offline_charts as enable_static_charts
+from ..charts import enable_static_charts
 from ._bundle import LOADER, STYLES, answer_page, bundle
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]

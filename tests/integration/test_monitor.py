@@ -34,6 +34,7 @@ def shown(monkeypatch):
     return displayed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dispersion", [True, False], ids=["DispersionTrainer", "plain Trainer"])
 def test_the_monitor_holds_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown,
                                                                              dispersion):
@@ -62,6 +63,7 @@ def test_the_monitor_holds_what_the_callback_measured_and_the_trainer_logged(tmp
     assert repr(monitor).startswith("TrainingMonitor(done, step 6 of 6")
 
 
+@pytest.mark.slow
 def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
     callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=3, max_length=BLOCK, live=True)

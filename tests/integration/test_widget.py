@@ -241,13 +241,6 @@ def test_to_html_is_offline(explorer, tmp_path):
         explorer.to_html(tmp_path / "view.png")
 
 
-def test_deprecated_session_explore_still_returns_an_explorer(session):
-    with pytest.warns(DeprecationWarning, match=r"use nb_condense.CondensationExplorer\(session\)"):
-        explorer = session.explore(view="trend", background=False)
-    assert isinstance(explorer, nbc.CondensationExplorer) and explorer.view == "trend"
-    assert explorer._spec == charts.layer_trend([session]).to_dict()
-
-
 # ----- the bundle ----------------------------------------------------------------------------------
 def bundle_of_the_page() -> bytes:
     from nb_condense.widgets._bundle import bundle
