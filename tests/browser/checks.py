@@ -75,8 +75,8 @@ def check_chart_tooltip(page, guarded, host: str) -> None:
     assert_clean(guarded)
 
 
-UPDATES = """() => [...document.querySelectorAll('.nbc-monitor .nbc-panel')]
-    .reduce((sum, panel) => sum + Number(panel.dataset.updates ?? 0), 0)"""
+UPDATES = "(panels) => panels.reduce((sum, panel) => sum + Number(panel.dataset.updates ?? 0), 0)"
+"""The redraws of every panel of the live view (evaluated on a locator: it reaches into marimo's shadow DOM)."""
 
 
 def check_live_view(page, guarded, running: Callable[[], bool], host: str, steps: int = 12) -> set[int]:
@@ -87,9 +87,9 @@ def check_live_view(page, guarded, running: Callable[[], bool], host: str, steps
     deadline = time.monotonic() + KERNEL_IDLE_S * 3
     while running():
         assert time.monotonic() < deadline, "the training cell never finished"
-        seen_while_running.add(page.evaluate(UPDATES))
+        seen_while_running.add(page.locator(".nbc-monitor .nbc-panel").evaluate_all(UPDATES))
         page.wait_for_timeout(100)
-    page.wait_for_function("document.querySelector('.nbc-monitor').dataset.status === 'done'", timeout=20_000)
+    page.wait_for_selector(".nbc-monitor[data-status='done']", timeout=20_000)
     assert page.get_attribute(".nbc-monitor", "data-step") == str(steps)
     for panel in ("losses", "means", "heatmap"):
         assert page.locator(f".nbc-monitor .nbc-panel[data-panel='{panel}'] svg").count() == 1
