@@ -58,6 +58,11 @@ def check_explorer(page, guarded, folder: Path, host: str) -> None:
     wait_python(lambda: read_state(folder), lambda s: s.get("samples") == [2], "samples == [2]")
     page.wait_for_timeout(300)
     screenshot(page, f"{host}_explorer", ".nbc-explorer")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 700, "height": size["height"]})  # a narrow window (the width checks go here)
+    page.wait_for_timeout(500)
+    screenshot(page, f"{host}_explorer_narrow")
+    page.set_viewport_size(size)
     assert_clean(guarded)
 
 
