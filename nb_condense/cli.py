@@ -3,7 +3,7 @@
 Examples
 --------
 nb-condense demo                                   # embedded MiniLM on the builtin corpus, offline
-nb-condense measure gpt2 --dataset wikipedia --repetitions 100 --out gpt2.npz --plot gpt2.png
+nb-condense measure gpt2 --dataset wikipedia --n-texts 100 --out gpt2.npz --plot gpt2.png
 nb-condense measure random:gpt2 --tokenizer gpt2   # an untrained GPT-2 (condensation at init)
 nb-condense page gpt2.npz gpt2-large.npz --out explorer.html   # the explorer as one offline page
 """
@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .measurement.settings import MeasureSettings, TextSource
 
@@ -39,20 +39,42 @@ def _batch_size(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"takes a positive integer or 'auto' (got {text!r})") from exc
 
 
-def _texts_file(path: str) -> tuple[str, ...]:
+def read_texts_file(path: str | Path) -> tuple[str, ...]:
+    """The non-empty lines of a UTF-8 text file, stripped; a ValueError naming the file when it cannot be used."""
+    where = f"--texts-file {str(path)!r}"
     file = Path(path)
-    if not file.is_file():
-        raise argparse.ArgumentTypeError(f"{path!r} does not exist (a UTF-8 file with one text per line).")
-    texts = tuple(line.strip() for line in file.read_text(encoding="utf-8").splitlines() if line.strip())
+    if file.is_dir():
+        raise ValueError(f"{where} is a folder: give a UTF-8 file with one text per line.")
+    if not file.exists():
+        raise ValueError(f"{where} does not exist: give a UTF-8 file with one text per line.")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{where} cannot be read ({exc.strerror or exc}): check its permissions.") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+                         "save it as UTF-8.") from None
+    texts = tuple(line.strip() for line in text.splitlines() if line.strip())
     if not texts:
-        raise argparse.ArgumentTypeError(f"{path!r} has no non-empty lines (one text per line).")
+        raise ValueError(f"{where} has no non-empty lines: give one text per line.")
     return texts
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error:`` line (exit 2), like the command's own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``error: message`` and where to read the usage, then exit with status 2."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 # How a field's annotation becomes a command-line value; the flag is the field's name with dashes.
 PARSERS: dict[str, Any] = {"int": int, "str": str, "str | None": str, "int | str | None": _batch_size,
-                           "tuple[int, ...] | None": _layers, "tuple[str, ...] | None": _texts_file}
-FLAGS = {"texts": ["--texts-file"], "n_texts": ["--n-texts", "--repetitions"]}
+                           "tuple[int, ...] | None": _layers, "tuple[str, ...] | None": str}
+"""``--texts-file`` is kept as a path here and read by :func:`read_texts_file` before anything is written."""
+FLAGS = {"texts": ["--texts-file"]}
 """Fields whose flags are not simply ``--field-name``."""
 
 
@@ -122,6 +144,9 @@ def writable_path(path: str | Path, what: str) -> Path:
 
 
 def _measure(args: argparse.Namespace) -> int:
+    source_values = dataclass_values(args, TextSource)
+    if "texts" in source_values:  # first: a file that cannot be used fails before anything is written
+        source_values["texts"] = read_texts_file(source_values["texts"])
     from .charts import heatmap, save_chart
     from .charts.output import check_chart_path
     from .core.result import result_path
@@ -129,7 +154,7 @@ def _measure(args: argparse.Namespace) -> int:
     from .measurement.models import load_model
 
     settings = MeasureSettings(**dataclass_values(args, MeasureSettings))
-    source = TextSource(**dataclass_values(args, TextSource))
+    source = TextSource(**source_values)
     out = writable_path(result_path(writable_path(args.out, "--out")), "--out") if args.out else None
     plot = writable_path(check_chart_path(args.plot), "--plot") if args.plot else None
     texts, corpus = source.resolve()  # before loading the model: a corpus that cannot be read fails fast
@@ -175,20 +200,20 @@ def _page(args: argparse.Namespace) -> int:
     from .core.result import CondensationResult
     from .widgets.page import save_page
 
-    out = writable_path(args.out, "--out")
-    if out.suffix.lower() != ".html":
-        raise ValueError(f"--out {str(out)!r}: the page is an .html file.")
+    if Path(args.out).suffix.lower() != ".html":
+        raise ValueError(f"--out {args.out!r}: the page is an .html file.")
     results: dict[str, CondensationResult] = {}
-    for path in args.results:
+    for path in args.results:  # first: a result that cannot be read fails before anything is written
         result = CondensationResult.load(path)
         name = str(result.metadata.get("model_name") or Path(path).stem)
         results[name if name not in results else Path(path).stem] = result
+    out = writable_path(args.out, "--out")
     print(f"saved {save_page(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nb-condense", description="Measure embedding condensation.")
+    parser = OneLineErrorParser(prog="nb-condense", description="Measure embedding condensation.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     m = commands.add_parser("measure", help="measure one model and print a per-layer summary")

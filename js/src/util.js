@@ -3,16 +3,32 @@
 /** Call `fn` once, `wait` ms after the last call (wait <= 0: on the next microtask). */
 export function debounce(fn, wait) {
   let timer = null;
+  let queued = null; // the arguments of a call waiting for the microtask
   const debounced = (...args) => {
     if (timer !== null) clearTimeout(timer);
+    timer = null;
+    const delay = wait();
+    if (delay <= 0) {
+      // still inside the user's event: hosts that send a widget's changes only from an event (marimo) send it now
+      if (queued === null) {
+        queueMicrotask(() => {
+          const latest = queued;
+          queued = null;
+          if (latest !== null) fn(...latest);
+        });
+      }
+      queued = args;
+      return;
+    }
     timer = setTimeout(() => {
       timer = null;
       fn(...args);
-    }, Math.max(0, wait()));
+    }, delay);
   };
   debounced.cancel = () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;
+    queued = null;
   };
   return debounced;
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,26 @@ from ..core.files import to_bytes, write_bytes
 __all__ = ["check_chart_path", "enable_static_charts", "save_chart"]
 
 SAVE_FORMATS = (".png", ".svg", ".pdf", ".html", ".json")
+
+
+class ScriptSafeJSONEncoder(json.JSONEncoder):
+    """JSON that stays text inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` are written as JSON unicode escapes: the values read back are the same, but a
+    ``</script>`` or ``<!--`` in a title, a text or a token cannot end the element that holds the spec.
+    """
+
+    @staticmethod
+    def _safe(text: str) -> str:
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+    def encode(self, o: Any) -> str:
+        """The JSON text of ``o``, made safe to place inside ``<script>``."""
+        return self._safe(super().encode(o))
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        """As :meth:`encode`, chunk by chunk (the characters replaced never span two chunks)."""
+        return (self._safe(chunk) for chunk in super().iterencode(o, _one_shot))
 
 
 def check_chart_path(path: str | Path) -> Path:
@@ -25,11 +46,16 @@ def check_chart_path(path: str | Path) -> Path:
 def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Path:
     """Save ``chart`` by suffix: ``.png``, ``.svg``, ``.pdf``, ``.html`` (inline JS, offline) or ``.json``.
 
+    In ``.html`` the spec's ``<``, ``>`` and ``&`` are JSON escapes, so text holding ``</script>`` or markup is
+    shown as text and never runs.
+
     The file is rendered in memory, then written atomically: a failure leaves any previous file intact.
     """
     path = check_chart_path(path)
     suffix = path.suffix.lower()
-    options: dict[str, Any] = {"inline": True} if suffix == ".html" else {}
+    # HTML: the spec sits in a <script>; hostile text in it (a title, a token) must stay text
+    options: dict[str, Any] = {"inline": True, "json_kwds": {"cls": ScriptSafeJSONEncoder}} if suffix == ".html" \
+        else {}
     if suffix == ".png":
         options["scale_factor"] = scale_factor
     text = suffix in (".svg", ".html", ".json")

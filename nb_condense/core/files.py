@@ -1,7 +1,9 @@
 """Every file nb_condense writes or reads back: atomic writes, and one loader that says what is wrong.
 
 Writes go to a temporary file in the target's folder, are flushed to disk, then renamed over the target: a
-crash, a full disk or a file-size limit leaves the previous file intact and no partial new one. Reads of our
+crash, a full disk or a file-size limit leaves the previous file intact and no partial new one. A save killed
+between writing and renaming (``kill -9``) leaves its temporary file behind; the next save of the same path (or
+the next checkpointed run) removes it and logs that it did. Reads of our
 ``.npz`` archives never unpickle anything and name the file and the problem (not one of our files, truncated,
 an entry missing, written by a newer version).
 
@@ -22,8 +24,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
+import re
+import socket
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -32,7 +38,10 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["FileFormatError", "atomic_write", "read_archive", "save_archive", "write_bytes", "write_text"]
+__all__ = ["FileFormatError", "atomic_write", "read_archive", "remove_stale_temporaries", "save_archive",
+           "write_bytes", "write_text"]
+
+logger = logging.getLogger(__name__)
 
 ZIP_MAGIC = b"PK\x03\x04"
 FORMATS = {"result": "nb_condense.CondensationResult", "checkpoint": "nb_condense.PartialMeasurement"}
@@ -47,16 +56,74 @@ class FileWriteError(OSError):
     """A file could not be written (the previous file, if any, is unchanged)."""
 
 
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host"
+_OURS = re.compile(r"(?P<pid>\d+)@(?P<host>[A-Za-z0-9-]+)\.[A-Za-z0-9_]+\.tmp")
+"""What follows ``.<name>.`` in a temporary file of :func:`atomic_write`: the writer's pid and host."""
+_LEGACY = re.compile(r"[A-Za-z0-9_]{8}\.tmp")
+"""A temporary file of nb_condense 0.2 (no pid): stale when older than :data:`LEGACY_STALE_S`."""
+LEGACY_STALE_S = 3600.0
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}.{os.getpid()}@{_HOST}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files that killed saves of ``path`` left beside it; log and return them.
+
+    A temporary file is stale when the process that wrote it (its pid and host are in the name) is no longer
+    running on this host. Files of a running writer, of another host (a shared folder) and of other paths are
+    kept; nameless ones from nb_condense 0.2 are removed when older than an hour.
+    """
+    path = Path(path)
+    removed: list[Path] = []
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(".tmp")]
+    except OSError:  # no folder yet (nothing to clean) or not listable (the write itself will say so)
+        return removed
+    for candidate in candidates:
+        rest = candidate.name[len(prefix):]
+        ours = _OURS.fullmatch(rest)
+        if ours is not None:
+            stale = ours["host"] == _HOST and int(ours["pid"]) != os.getpid() and not _alive(int(ours["pid"]))
+        else:
+            try:
+                stale = _LEGACY.fullmatch(rest) is not None and time.time() - candidate.stat().st_mtime > LEGACY_STALE_S
+            except OSError:
+                stale = False
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                candidate.unlink()
+                removed.append(candidate)
+    if removed:
+        logger.warning("Removed %d temporary file(s) left beside %s by an interrupted save: %s", len(removed), path,
+                       ", ".join(p.name for p in removed))
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success flush, fsync and rename it over ``path``.
 
     On any error the temporary file is removed and ``path`` is left as it was; an ``OSError`` while writing
-    becomes a :class:`FileWriteError` naming the file.
+    becomes a :class:`FileWriteError` naming the file. Temporary files that killed saves of ``path`` left behind
+    are removed first (:func:`remove_stale_temporaries`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle

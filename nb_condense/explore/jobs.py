@@ -12,9 +12,11 @@ Example
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 
 from .session import CondensationSession
@@ -26,6 +28,30 @@ logger = logging.getLogger(__name__)
 
 class MeasurementCancelled(RuntimeError):
     """Raised inside a measurement that :meth:`MeasuringJob.cancel` stopped."""
+
+
+_RUNNING: weakref.WeakSet[MeasuringJob] = weakref.WeakSet()
+"""Jobs whose measuring thread may still be alive (stopped and joined at interpreter exit)."""
+
+
+def _stop_running_jobs() -> None:
+    """Cancel every background measurement and wait for its thread (registered with :mod:`atexit`).
+
+    A daemon thread still inside a forward pass when the interpreter finalises aborts the process
+    ("terminate called without an active exception", exit 134); stopping it after the text in progress and
+    joining it lets a script that ends mid-measurement exit cleanly.
+    """
+    jobs = [job for job in list(_RUNNING) if job.running]
+    for job in jobs:
+        job._exiting = True
+        job.cancel()
+    for job in jobs:
+        logger.info("Stopping the background measurement of %s at exit (after the text in progress).",
+                    ", ".join(map(repr, job.sessions)))
+        job.wait()
+
+
+atexit.register(_stop_running_jobs)
 
 
 class MeasuringJob:
@@ -40,13 +66,16 @@ class MeasuringJob:
         of each session.
     on_done
         Called once, from the measuring thread, when the job ends: with ``None`` on success, with the name of
-        the failed session and the exception otherwise (cancellation included).
+        the failed session and the exception otherwise (cancellation included). Not called when the
+        interpreter's exit stopped the job (nobody is left to show it).
     progress_every_s
         Minimum time between two progress reports.
 
     Notes
     -----
     A failed session stays unmeasured (its error is in :attr:`error`); later sessions are not measured.
+    At interpreter exit a background job is cancelled and joined (the text in progress finishes first), so a
+    script that ends while it measures exits cleanly.
     """
 
     def __init__(
@@ -63,6 +92,7 @@ class MeasuringJob:
         self.error: BaseException | None = None
         self.failed: str | None = None
         self._cancelled = threading.Event()
+        self._exiting = False
         self._thread: threading.Thread | None = None
 
     @property
@@ -78,6 +108,7 @@ class MeasuringJob:
             self._run()
             return self
         self._thread = threading.Thread(target=self._run, name="nb_condense-measuring", daemon=True)
+        _RUNNING.add(self)  # stopped and joined at interpreter exit
         self._thread.start()
         return self
 
@@ -123,7 +154,9 @@ class MeasuringJob:
             self.error, self.failed = exc, name
             logger.debug("Measuring %r failed", name, exc_info=exc)
         finally:
-            if self.on_done is not None:
+            if self._exiting:
+                logger.info("Stopped measuring %r: the interpreter is exiting.", name)
+            elif self.on_done is not None:
                 self.on_done(self.failed, self.error)
 
     def __repr__(self) -> str:

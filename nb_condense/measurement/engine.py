@@ -28,6 +28,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..core.files import remove_stale_temporaries
 from ..core.result import STAT_COLUMNS, CondensationResult
 from ..core.summaries import QUANTILES, histogram_quantiles
 from .binning import avoids_sync
@@ -248,6 +249,8 @@ def measure_texts(
     tokens = [tokenizer.convert_ids_to_tokens(e["input_ids"].tolist()) for e in encodings] if keep_texts else None
 
     path = None if checkpoint is None else Path(checkpoint)
+    if path is not None:  # a save killed between writing and renaming left its temporary file: remove it now
+        remove_stale_temporaries(path)
     key = identity(texts, settings, model_identity(model)) if path is not None else {}
     partial = PartialMeasurement.load(path, key, describe_identity) if path is not None and path.exists() else None
     todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]

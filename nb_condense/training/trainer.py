@@ -230,13 +230,11 @@ class CondensationCallback(TrainerCallback):
                        **kwargs: Any) -> None:
         """Open the live view (``live=True`` in a notebook), then measure the model before training (step 0)."""
         if self.live and state.is_world_process_zero and self.monitor is None:
-            from ..widgets.monitor import TrainingMonitor, in_notebook
+            from ..widgets.monitor import TrainingMonitor, in_notebook, show
 
-            if in_notebook():
-                from IPython.display import display
-
+            if in_notebook():  # Jupyter or marimo
                 self.monitor = TrainingMonitor(max_steps=int(getattr(state, "max_steps", 0) or 0))
-                display(self.monitor)
+                show(self.monitor)
         if model is not None and state.global_step == 0:
             self._measure(0, model, state)
 

@@ -30,6 +30,7 @@ from ..explore.specs import TITLE_PARAM, data_values
 from ._protocol import EXPLORER_CHOICES, EXPLORER_STATE, Answer, BundledWidget, answering, explorer_state
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
+from .monitor import in_marimo
 
 __all__ = ["CondensationExplorer", "VIEWS"]
 
@@ -85,7 +86,8 @@ class CondensationExplorer(BundledWidget):
 
     debounce_wait = traitlets.Int(40, min=0).tag(sync=True)
     """Milliseconds the front end waits after the last control change before asking Python for a chart
-    (a burst of clicks sends one request). Type: int. Default: 40."""
+    (a burst of clicks sends one request; 0: at once, within the click). Type: int. Default: 40, and 0 in
+    marimo, which sends a widget's changes made after the click only with the next user event."""
 
     # ----- what Python reports -----------------------------------------------------------------------
     status = traitlets.Enum(("idle", "measuring", "error"), default_value="idle").tag(sync=True)
@@ -114,6 +116,8 @@ class CondensationExplorer(BundledWidget):
                 f"CondensationExplorer() got an unexpected keyword argument {unknown[0]!r}"
                 + (f"; did you mean {hint[0]!r}?" if hint else f"; valid options: {', '.join(OPTIONS)}.")
             )
+        if "debounce_wait" not in options and in_marimo():
+            options["debounce_wait"] = 0  # marimo sends changes made outside a user event one event late
         self._sessions = named_sessions(sessions, where="CondensationExplorer")
         names = list(self._sessions)
         self._background = bool(options.pop("background", True))

@@ -3,7 +3,8 @@
 Three panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
 mean cosine per layer vs step, and the latest measurement's heatmap. Python sends each panel's spec once,
 then only new rows (the page swaps them into the drawn view), so an update costs a few milliseconds in the
-kernel. :class:`~nb_condense.training.trainer.CondensationCallback` with ``live=True`` opens one in a notebook.
+kernel. :class:`~nb_condense.training.trainer.CondensationCallback` with ``live=True`` opens one in a notebook:
+Jupyter (JupyterLab, Notebook 7, VS Code, Colab) or marimo (:func:`show`).
 
 Example
 -------
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anywidget
 import pandas as pd
 import traitlets
 
@@ -31,17 +33,43 @@ from ..core.result import CondensationResult
 from ..explore.specs import data_values, heatmap_frame
 from ._protocol import MONITOR_PANELS, MONITOR_STATE, BundledWidget
 
-__all__ = ["TrainingMonitor", "in_notebook"]
+__all__ = ["TrainingMonitor", "in_marimo", "in_notebook", "show"]
 
 logger = logging.getLogger(__name__)
 PANELS = MONITOR_PANELS
 PANEL_WIDTH = 300
 
 
+def in_marimo() -> bool:
+    """Whether this runs in a marimo notebook or app (``marimo edit`` / ``marimo run``); never imports marimo."""
+    marimo = sys.modules.get("marimo")
+    return marimo is not None and bool(marimo.running_in_notebook())
+
+
 def in_notebook() -> bool:
-    """Whether this runs in a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab), where widgets display."""
+    """Whether this runs where widgets display: a Jupyter kernel (Lab, Notebook 7, VS Code, Colab) or marimo."""
+    if in_marimo():
+        return True
     shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
     return bool(shell) and hasattr(shell, "kernel")
+
+
+def show(widget: anywidget.AnyWidget) -> Any:
+    """Show ``widget`` in the output of the cell that is running, the way the host shows anywidgets.
+
+    marimo: wrapped in ``mo.ui.anywidget`` and appended to the cell's output (returned, the wrapper);
+    Jupyter: ``IPython.display.display`` (returns the widget). Changes to the widget's traits made while the
+    cell still runs reach the page in both.
+    """
+    if in_marimo():
+        marimo = sys.modules["marimo"]
+        element = marimo.ui.anywidget(widget)
+        marimo.output.append(element)
+        return element
+    from IPython.display import display
+
+    display(widget)
+    return widget
 
 
 class TrainingMonitor(BundledWidget):

@@ -95,3 +95,39 @@ def lab_server(folder: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def notebook7_server(folder: Path) -> Iterator[Server]:
+    """A fresh, isolated Jupyter Notebook 7 on 127.0.0.1 serving ``folder`` (no token, no news, no update checks)."""
+    env = jupyter_env(folder)
+    subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
+                    "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = Server(
+        ["jupyter", "notebook", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
+         "--ServerApp.disable_check_xsrf=True", "--JupyterNotebookApp.news_url=None",
+         "--JupyterNotebookApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--ServerApp.root_dir={folder}"],
+        cwd=folder, env=env, port=port, ready_path="/api/status",
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def marimo_server(app: Path) -> Iterator[Server]:
+    """``marimo run app`` on 127.0.0.1 (read-only app mode, no token, no telemetry), stopped afterwards."""
+    env = jupyter_env(app.parent)
+    env.update(MARIMO_SKIP_UPDATE_CHECK="1", XDG_CONFIG_HOME=str(app.parent / "config"))
+    port = free_port()
+    server = Server(["marimo", "run", str(app), "--headless", "--host", "127.0.0.1", "--port", str(port),
+                     "--no-sandbox", "--no-token"], cwd=app.parent, env=env, port=port, ready_path="/health",
+                    any_status=True)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,163 @@
+"""Hostile text stays text (issue 23.7): texts, token strings, a model name and titles holding ``<script>``,
+``</script>``, ``<img onerror=...>`` and entities are shown literally, and nothing runs, in the offline page, a
+chart saved as HTML (its tooltip) and the explorer and a chart widget in JupyterLab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import nb_condense as nbc
+
+from .conftest import ARTIFACTS
+from .hostile import MODEL, TEXTS, TITLE, TOKENS, assert_nothing_ran, hostile_result
+from .notebooks import read_state, write_notebook
+from .servers import Server, lab_server
+from .test_lab import run_cell, wait_kernel_idle
+from .timeouts import PAGE_LOAD, RENDER, ROUND_TRIP
+
+pytestmark = pytest.mark.browser
+
+# every drawn text mark's text and the datum it stands for
+TEXT_MARKS = """(selector) => [...document.querySelectorAll(selector + ' svg .mark-text.role-mark text')]
+    .map((node) => node.textContent)"""
+
+
+@pytest.fixture(scope="module")
+def result() -> nbc.CondensationResult:
+    return hostile_result()
+
+
+def svg_text(page, selector: str) -> str:
+    """The text of the SVG element(s) matched by ``selector`` (SVG nodes have no innerText)."""
+    return "".join(page.locator(selector).all_text_contents())
+
+
+def words(text: str) -> str:
+    """What the sample list shows of a text: its first 8 words."""
+    return " ".join(text.split()[:8])
+
+
+def shown_token(text: str, token: str) -> bool:
+    """A drawn token is the token itself, or its start and an ellipsis (Vega's ``limit`` truncates)."""
+    return text == token or (text.endswith("…") and token.startswith(text[:-1]))
+
+
+def hover_first_token(page, scope: str) -> str:
+    """Hover the first token cell of the token strip in ``scope``; the tooltip's text."""
+    cell = page.locator(f"{scope} svg .mark-rect.role-mark path").first
+    cell.scroll_into_view_if_needed()
+    box = cell.bounding_box()
+    page.mouse.move(box["x"] + 3, box["y"] + 3)  # a corner: the token's text (no tooltip of its own) is centred
+    page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
+    return page.locator("#vg-tooltip-element").inner_text()
+
+
+def test_the_offline_page_shows_hostile_text_literally(result, guarded, tmp_path):
+    path = nbc.save_explorer({MODEL: result}, tmp_path / "hostile.html", title=TITLE)
+    page = guarded.page
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=RENDER)
+    assert page.title() == TITLE and page.inner_text("h1") == TITLE
+    assert page.locator(".nbc-model option").all_inner_texts() == [MODEL]
+    assert svg_text(page, ".nbc-chart svg .role-title-text") == MODEL  # the heatmap's title: the model's name
+    listed = page.locator(".nbc-sample-list li").all_inner_texts()
+    assert [words(text) in row for text, row in zip(TEXTS, listed)] == [True] * len(TEXTS), listed
+
+    page.click(".nbc-sample-list li[data-sample='0'] input")
+    page.click("button.nbc-view[data-view='tokens']")
+    page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-text.role-mark text').length > 0",
+                           timeout=RENDER)
+    drawn = page.evaluate(TEXT_MARKS, ".nbc-chart")
+    expected = result.tokens(0, -1)["token"].tolist()
+    assert len(drawn) == len(expected) and all(map(shown_token, drawn, expected)), (drawn, expected)
+    tooltip = hover_first_token(page, ".nbc-chart")
+    assert TOKENS[0] in tooltip, tooltip  # the whole token, as text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hostile_page.png"), full_page=True)
+    assert dialogs == []
+    assert_nothing_ran(page, guarded)
+
+
+def test_a_chart_saved_as_html_shows_hostile_text_literally(result, guarded, tmp_path):
+    chart = nbc.charts.token_strip(result, sample=0, layer=-1, title=TITLE)
+    path = nbc.save_chart(chart, tmp_path / "tokens.html")
+    page = guarded.page
+    page.goto(path.as_uri())
+    page.wait_for_selector("#vis canvas, #vis svg.marks", timeout=RENDER)  # Altair's HTML: canvas by default
+    box = page.locator("#vis canvas, #vis svg.marks").first.bounding_box()
+    tooltip = ""
+    for y in range(4, 80, 3):  # down the first column, past the title, until the first cell's tooltip shows
+        page.mouse.move(box["x"] + 8, box["y"] + y)
+        page.wait_for_timeout(60)
+        if page.locator("#vg-tooltip-element.visible").count():
+            tooltip = page.locator("#vg-tooltip-element").inner_text()
+            break
+    assert TOKENS[0] in tooltip, tooltip
+    assert page.locator("#vg-tooltip-element *").evaluate_all(
+        "(nodes) => nodes.filter((n) => ['SCRIPT', 'IMG', 'B'].includes(n.tagName)).length") == 0
+    assert_nothing_ran(page, guarded)
+
+
+# ----- JupyterLab: the explorer and an offline chart widget ------------------------------------------------
+LAB_CELLS = [
+    '''\
+import json, pathlib
+import nb_condense as nbc
+result = nbc.CondensationResult.load("hostile.npz")
+name = result.metadata["model_name"]
+explorer = nbc.CondensationExplorer({name: result})
+explorer.observe(lambda _: pathlib.Path("state.json").write_text(json.dumps({"samples": explorer.samples,
+                 "view": explorer.view})), names=["samples", "view"])
+explorer''',
+    '''\
+nbc.enable_offline_charts()
+nbc.charts.token_strip(result, sample=0, layer=-1, title=TITLE)''',
+]
+
+
+@pytest.fixture(scope="module")
+def lab(result, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    folder = tmp_path_factory.mktemp("hostile-lab")
+    result.save(folder / "hostile.npz")
+    write_notebook(folder, "hostile.ipynb", [LAB_CELLS[0], f"TITLE = {TITLE!r}\n" + LAB_CELLS[1]])
+    with lab_server(folder) as server:
+        yield server, folder
+
+
+def test_jupyterlab_shows_hostile_text_literally(result, lab, guarded):
+    server, folder = lab
+    page = guarded.page
+    page.goto(f"{server.url}/lab/tree/hostile.ipynb", timeout=PAGE_LOAD)
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_kernel_idle(page, server.url, "hostile.ipynb")
+    run_cell(page, 0)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    assert page.locator(".nbc-explorer .nbc-model option").all_inner_texts() == [MODEL]
+    assert svg_text(page, ".nbc-explorer .nbc-chart svg .role-title-text") == MODEL
+    listed = page.locator(".nbc-explorer .nbc-sample-list li").all_inner_texts()
+    assert [words(text) in row for text, row in zip(TEXTS, listed)] == [True] * len(TEXTS), listed
+
+    page.click(".nbc-explorer .nbc-sample-list li[data-sample='0'] input")
+    page.click(".nbc-explorer button.nbc-view[data-view='tokens']")
+    page.wait_for_selector(".nbc-explorer .nbc-chart .mark-text.role-mark text", timeout=ROUND_TRIP)
+    page.wait_for_function("document.querySelector('.nbc-explorer .nbc-chart').textContent.includes('Sample 0')",
+                           timeout=ROUND_TRIP)
+    assert read_state(folder) == {"samples": [0], "view": "tokens"}  # Python saw the clicks
+    drawn = page.evaluate(TEXT_MARKS, ".nbc-explorer .nbc-chart")
+    expected = result.tokens(0, -1)["token"].tolist()
+    assert len(drawn) == len(expected) and all(map(shown_token, drawn, expected)), (drawn, expected)
+    assert TOKENS[0] in hover_first_token(page, ".nbc-explorer .nbc-chart")
+
+    run_cell(page, 1)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] svg .mark-text.role-mark text", timeout=PAGE_LOAD)
+    assert svg_text(page, ".nbc-chart-only svg .role-title-text") == TITLE
+    page.mouse.move(0, 0)
+    assert TOKENS[0] in hover_first_token(page, ".nbc-chart-only")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hostile_lab.png"), full_page=True)
+    assert_nothing_ran(page, guarded)
