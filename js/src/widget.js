@@ -10,16 +10,17 @@ import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
-import { ask, hostInvoke, PROTOCOL } from "./protocol.js";
+import { commandInvoke } from "./command.js";
+import { ask, PROTOCOL } from "./protocol.js";
 import { debounce, download, h } from "./util.js";
 
 /**
  * Draw the widget that `model.get("_kind")` names into `el`; returns the cleanup function.
- * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, experimental?: {invoke: import("./protocol.js").Invoke}}} props
+ * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement}} props
  * @returns {() => void} The cleanup.
  */
-function render({ model, el, experimental }) {
-  const invoke = hostInvoke(experimental);
+function render({ model, el }) {
+  const invoke = commandInvoke(model); // requests travel as custom messages in every host (command.js)
   const kind = model.get("_kind");
   if (kind === "monitor") return renderMonitor({ model, el, invoke });
   if (kind === "chart") return renderChart({ model, el }); // ChartWidget: one chart, no controls
@@ -196,7 +197,7 @@ function render({ model, el, experimental }) {
  */
 function renderPage({ el, payload }) {
   const model = pageModel(payload);
-  render({ model, el, experimental: { invoke: model.invoke } });
+  render({ model, el });
   return { model };
 }
 

@@ -62,7 +62,7 @@ def test_a_burst_of_clicks_sends_one_request(guarded, session):
     page.wait_for_timeout(500)  # nothing more is sent after the burst
     assert page.evaluate("window.model.saves()") == 1
     assert page.evaluate("window.model.sets('layers')") == [[0, 1]]
-    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}}]
     assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["0", "1"]
     # keyboard: focus the 'Distributions' button and press Enter
     page.focus("button.nbc-view[data-view='distributions']")
@@ -126,7 +126,7 @@ def test_progress_and_errors_are_shown(guarded, session):
 def test_a_rendered_view_asks_python_for_the_whole_state_with_a_timeout(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
-    assert page.evaluate(f"window.model.invoked('{command('sync')}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{command('sync')}')") == [{"msg": {}}]
     assert page.evaluate("window.model.calls.filter((c) => c[0] === 'send')") == []  # no hand-made messages
 
 
@@ -147,7 +147,7 @@ def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
     csv = command("csv")
     page.click("button[data-export='csv']")
     page.wait_for_function(f"window.model.invoked('{csv}').length === 1")
-    assert page.evaluate(f"window.model.invoked('{csv}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{csv}')") == [{"msg": {}}]
     with page.expect_download() as info:
         page.evaluate(f"window.model.answer('{csv}', {{csv: 'a,b\\n1,2\\n'}})")
     path = tmp_path / "x.csv"
@@ -298,7 +298,7 @@ def test_without_a_carried_bundle_the_page_asks_the_kernel_once(guarded, session
     bundle = command("bundle")
     page.wait_for_function(f"window.first.invoked('{bundle}').length === 1")
     assert page.evaluate(f"window.second.invoked('{bundle}')") == []  # the second waits for the first's answer
-    assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}}]
     assert "Loading the chart" in page.locator("#second").inner_text()
     page.evaluate(f"window.first.answer('{bundle}', {{hash: 'other-hash'}}, [window.code])")
     page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
