@@ -29,12 +29,16 @@ function render({ model, el }) {
   /** @type {Promise<unknown> | null} */
   let answering = null; // the answer awaited for the latest choices sent
   let renderedRevision = -1;
+  // Choices wait (in `pending`, shown) until Python answered this view's `sync`: the state it re-sends would
+  // otherwise overwrite a newer choice in the view while Python keeps the choice (marimo echoes no update back).
+  let syncing = true;
+  let disposed = false;
   const current = (/** @type {string} */ name) => (name in pending ? pending[name] : model.get(name));
 
   const commit = debounce(
     () => {
       const names = Object.keys(pending);
-      if (!names.length) return;
+      if (!names.length || syncing) return;
       for (const name of names) {
         model.set(name, pending[name]);
         delete pending[name];
@@ -178,12 +182,18 @@ function render({ model, el }) {
   for (const [event, callback] of listeners) model.on(event, callback);
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
-  ask(invoke, "sync").catch((error) => {
-    if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
-    else showLocalError(error.message ?? String(error));
-  });
+  ask(invoke, "sync")
+    .catch((error) => {
+      if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+      else showLocalError(error.message ?? String(error));
+    })
+    .finally(() => {
+      syncing = false;
+      if (!disposed) commit(); // the choices made meanwhile
+    });
 
   return () => {
+    disposed = true;
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
     chart.finalize();

@@ -108,11 +108,14 @@ def _serve(page: Any, html: str) -> None:
     page.wait_for_function("window.ready === true")
 
 
-def open_harness(page: Any, state: dict[str, Any], style: str = "") -> None:
+def open_harness(page: Any, state: dict[str, Any], style: str = "", synced: bool = True) -> None:
     """Serve the harness with ``state`` as the fake model's traits (and CSS ``style``, e.g. a notebook theme's
-    variables) and wait until ``render`` ran."""
+    variables) and wait until ``render`` ran; with ``synced``, answer the view's ``sync`` as an idle kernel does
+    (the explorer and the live view ask it; an explorer sends no choice before it is answered)."""
     _serve(page, PAGE.replace("__FAKE_MODEL__", FAKE_MODEL).replace("__STATE__", json.dumps(state))
            .replace("__STYLE__", style))
+    if synced and state.get("_kind") != "chart":
+        page.evaluate(f"window.model.answer('{COMMANDS['sync']}', {{}})")
 
 
 def open_loader_harness(page: Any) -> None:

@@ -130,6 +130,25 @@ def test_a_rendered_view_asks_python_for_the_whole_state_with_a_timeout(guarded,
     assert page.evaluate("window.model.calls.filter((c) => c[0] === 'send')") == []  # no hand-made messages
 
 
+def test_a_choice_made_before_python_answered_sync_is_sent_after_the_state_it_re_sends(guarded, session):
+    """marimo echoes no update back: a choice sent before the ``sync`` re-send would be overwritten in the view by
+    that older state while Python keeps the choice. So the view holds its choices until ``sync`` is answered."""
+    page = guarded.page
+    open_harness(page, state_for(session, debounce_wait=30), synced=False)
+    wait_rendered(page, 1)
+    page.click(".nbc-chips .nbc-chip[data-layer='2']")
+    page.wait_for_timeout(300)  # ten debounce waits: nothing is sent while sync is open
+    assert page.evaluate("window.model.sets('layers')") == [] and page.evaluate("window.model.saves()") == 0
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]  # shown at once
+    page.evaluate("window.model.push({layers: []})")  # Python re-sends its state (the older choice) ...
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]
+    page.evaluate(f"window.model.answer('{command('sync')}', {{}})")  # ... then answers sync
+    page.wait_for_function("window.model.saves() === 1")
+    assert page.evaluate("window.model.sets('layers')") == [[2]]
+    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}}]
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]
+
+
 def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
     page = guarded.page
     odd = "n_inner=64 (init) [seed 0]"  # spaces, brackets, '=': every download gets the same safe stem
