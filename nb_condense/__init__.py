@@ -18,8 +18,10 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are
     from .compat import measure_embedding_condensation as measure_embedding_condensation
     from .compat import plot_similarity_heatmap as plot_similarity_heatmap
     from .core.result import CondensationResult as CondensationResult
+    from .explore.compare import Difference as Difference
+    from .explore.compare import compare as compare
+    from .explore.compare import difference as difference
     from .explore.session import CondensationSession as CondensationSession
-    from .explore.session import compare as compare
     from .measurement.corpus import CorpusUnavailableError as CorpusUnavailableError
     from .measurement.corpus import sample_texts as sample_texts
     from .measurement.engine import measure as measure
@@ -45,7 +47,9 @@ _EXPORTS = {
     "DispersionTrainer": "training.trainer",
     "MeasureSettings": "measurement.settings",
     "TextSource": "measurement.settings",
-    "compare": "explore.session",
+    "Difference": "explore.compare",
+    "compare": "explore.compare",
+    "difference": "explore.compare",
     "dispersion_penalty": "training.dispersion",
     "enable_offline_charts": "widgets.chart",
     "load_model": "measurement.models",

@@ -88,8 +88,8 @@ import anywidget
 import traitlets
 from anywidget.experimental import command
 
-from ..charts.base import LAYER_SELECTION
 from ..explore.session import CondensationSession
+from ..explore.specs import LAYER_SELECTION
 from ._bundle import LOADER, STYLES, bundle
 from ._views import VIEWS
 

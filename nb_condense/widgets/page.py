@@ -38,7 +38,7 @@ from ..explore import specs
 from ..explore.session import CondensationSession, named_sessions
 from ._bundle import STYLES, bundle
 from ._protocol import explorer_state
-from ._views import token_default
+from ._views import token_default, trend_spec
 
 __all__ = ["page_payload", "save_page"]
 
@@ -149,7 +149,7 @@ def page_payload(sessions: Any) -> dict[str, Any]:
     results = {name: session.measured_result() for name, session in named.items()}
     models = [{"name": name, "state": explorer_state(named, name), "specs": _model_specs(name, result),
                "data": _model_data(result)} for name, result in results.items()]
-    trend = specs.spec("trend", specs.layer_means_frame(results.items()))
+    trend, _ = trend_spec(results)
     return {"models": models, "trend": trend}
 
 

@@ -35,6 +35,8 @@ def test_every_chart_validates_against_the_schema(session):
         charts.layer_trend([session]),
         charts.layer_trend({"a": session.result, "b": session}),
         charts.trend_chart([session]),
+        charts.layer_trend({"a": session.result, "b": session}, ci=0.95),
+        charts.trend_chart([session], ci=0.9),
         charts.token_strip(session, 1, 2),
     ]
     for chart in made:
@@ -111,8 +113,7 @@ def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
 
     config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=32, n_head=2, n_positions=64, vocab_size=30522)
     big = nbc.CondensationSession(random_model(config), tokenizer, texts=texts, max_length=48, show_progress=False)
-    assert big.result.histograms.shape == (100, 25, 128)
-    big.measure()
+    assert big.measure().histograms.shape == (100, 25, 128)
     for chart in (charts.heatmap(big), charts.distributions(big), charts.heatmap_with_curves(big)):
         assert len(json.dumps(chart.to_dict())) < 1_000_000
 

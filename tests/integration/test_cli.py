@@ -25,6 +25,8 @@ def test_measure_prints_a_summary_and_writes_files(tmp_path, capsys):
     result = nbc.CondensationResult.load(tmp_path / "r.npz")
     assert result.n_texts == 2 and result.n_layers == 2 and len(result.layers) == 3
     assert f"{result.trend().spearman_rho:.4f}" in out
+    low, high = result.trend(ci=0.95).intervals["last_half_mean"]  # from the saved file: the same resamples
+    assert "95 % bootstrap intervals over the 2 texts:" in out and f"last-half mean {low:.4f} to {high:.4f}" in out
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
 

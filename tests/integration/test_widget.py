@@ -74,7 +74,7 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
     assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
     assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
-    assert explorer._spec == charts.layer_trend([session]).to_dict()
+    assert explorer._spec == charts.layer_trend([session], ci=0.95).to_dict()
     explorer.view = "tokens"  # first chosen sample and layer
     assert explorer._spec == charts.token_strip(session, 0, 1).to_dict()
     explorer.samples = [4]  # the tokens view depends on the sample: a new spec

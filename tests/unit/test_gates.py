@@ -58,3 +58,30 @@ def test_no_source_file_trips_the_size_wire():
     sources = [*modules(), *ROOT.glob("js/src/*.js")]
     long = {str(p.relative_to(ROOT)): n for p in sources if (n := len(p.read_text().splitlines())) > TRIPWIRE}
     assert not long, f"these modules have grown past {TRIPWIRE} lines: has a second job crept in? {long}"
+
+
+def rst_rows(doc: str) -> list[tuple[str, str, str]]:
+    """(trait, written, read) of each row of the rst table in the protocol module's docstring."""
+    lines = doc.split("\n")
+    bars = [i for i, line in enumerate(lines) if line.startswith("=====")]
+    widths = [len(w) for w in lines[bars[0]].split(" ") if w]
+    rows = []
+    for line in lines[bars[1] + 1:bars[2]]:
+        if line.startswith("**"):
+            rows.append((line.partition("** ")[0] + "**", "", ""))
+        elif not line.startswith(" "):
+            cells, position = [], 0
+            for width in widths[:2]:
+                cells.append(line[position:position + width].strip())
+                position += width + 1
+            cells.append(line[position:position + widths[2]].strip())
+            rows.append((cells[0].replace("``", "`"), cells[1], cells[2]))
+    return rows
+
+
+def test_the_protocol_table_in_the_docs_is_the_modules():
+    from nb_condense.widgets import _protocol
+
+    doc_rows = re.findall(r"^\| (`[^`|]+`|\*\*[^|]+\*\*) \| ([^|]*) \| ([^|]*) \|", (ROOT / "docs" /
+                          "architecture.md").read_text(), flags=re.M)
+    assert [tuple(cell.strip() for cell in row) for row in doc_rows] == rst_rows(_protocol.__doc__ or "")
