@@ -184,7 +184,7 @@ def bootstrap_oracle(means, pairs, indices, ci: float):
 
 def invoke(widget: Any, name: str, msg: Any = None) -> tuple[Any, list[Any]]:
     """Play the front end invoking ``widget``'s command ``name`` (nb_condense.widgets._protocol.COMMANDS) through
-    anywidget's own message handler, as ``experimental.invoke`` sends it; return the answer and its buffers."""
+    anywidget's own message handler, as ``js/src/command.js`` sends it; return the answer and its buffers."""
     from nb_condense.widgets._protocol import COMMANDS
 
     sent: list[tuple[Any, Any]] = []

@@ -3,7 +3,8 @@
 // this page's cache (globalThis, keyed by the bundle's hash), the bundle this widget carries (`_bundle`: the first
 // widget a kernel displays and the live view carry it, so they draw while their cell still runs), the kernel
 // (the `bundle` command, answered once the kernel is idle). See nb_condense/widgets/_protocol.py.
-import { ask, hostInvoke } from "./protocol.js";
+import { commandInvoke } from "./command.js";
+import { ask } from "./protocol.js";
 
 /**
  * @typedef {object} Entry One bundle of the page's cache.
@@ -61,7 +62,7 @@ function entry(hash) {
 /**
  * The page's bundle for `model`: cached, carried, or asked from the kernel.
  * @param {import("@anywidget/types").AnyModel<any>} model The widget's model.
- * @param {import("./protocol.js").Invoke} invoke anywidget's command API.
+ * @param {import("./command.js").Invoke} invoke The widget's command invoke.
  * @returns {Promise<any>} The bundle's default export.
  */
 function load(model, invoke) {
@@ -81,13 +82,12 @@ function load(model, invoke) {
 
 export default {
   /** @type {import("@anywidget/types").Render<any>} */
-  async render({ model, el, experimental }) {
+  async render({ model, el }) {
     const what = { chart: "chart", monitor: "training monitor" }[model.get("_kind")] ?? "condensation explorer";
     el.textContent = `Loading the ${what}…`;
-    const invoke = hostInvoke(experimental);
     try {
-      const bundle = await load(model, invoke);
-      return bundle.render({ model, el, experimental: { invoke } });
+      const bundle = await load(model, commandInvoke(model)); // the host's experimental.invoke is not used: command.js
+      return bundle.render({ model, el });
     } catch (error) {
       el.textContent = `The ${what} could not load: ${error.message ?? error}`;
       return undefined;

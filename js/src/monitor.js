@@ -13,7 +13,7 @@ const LABELS = {
 
 /**
  * Draw the live training view into `el`; returns the cleanup function.
- * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, invoke: import("./protocol.js").Invoke}} props
+ * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, invoke: import("./command.js").Invoke}} props
  * @returns {() => void} The cleanup.
  */
 export function renderMonitor({ model, el, invoke }) {

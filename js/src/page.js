@@ -3,6 +3,7 @@
 // that spec's params (the chosen texts and layers); the Vega dataflow Python declared does the rest, the tokens
 // view's default text and layer included. The controls' options are the explorer's own state for each model
 // (nb_condense.widgets._protocol.explorer_state), embedded by Python.
+import { REQUEST, RESPONSE } from "./command.js";
 import { PROTOCOL } from "./protocol.js";
 
 /**
@@ -24,7 +25,8 @@ function rows(columns) {
 }
 
 /**
- * The page's stand-in for an anywidget model: `get`/`set`/`on`/`off`/`save_changes` and the commands' `invoke`.
+ * The page's stand-in for an anywidget model: `get`/`set`/`on`/`off`/`save_changes`, and `send`, which answers the
+ * commands' requests (command.js) with `msg:custom` messages, as Python would.
  * @param {{models: {name: string, state: Record<string, any>, specs: Record<string, any>, data: Record<string, Record<string, any[]>>}[], trend: any}} payload
  *   What Python embedded: per model the explorer's state, the declared specs and the data; the trend's spec.
  * @returns {any} The model.
@@ -55,7 +57,7 @@ export function pageModel(payload) {
     _inline: null,
     _params: null,
   };
-  /** @type {Record<string, (() => void)[]>} */
+  /** @type {Record<string, ((...args: any[]) => void)[]>} */
   const handlers = {};
   /** @type {string | null} */
   let key = null;
@@ -105,16 +107,20 @@ export function pageModel(payload) {
       state[name] = value;
     },
     save_changes: () => {}, // the answer command that follows answers the changes
-    on: (/** @type {string} */ event, /** @type {() => void} */ callback) => {
+    on: (/** @type {string} */ event, /** @type {(...args: any[]) => void} */ callback) => {
       handlers[event] = [...(handlers[event] ?? []), callback];
     },
-    off: (/** @type {string} */ event, /** @type {() => void} */ callback) => {
+    off: (/** @type {string} */ event, /** @type {(...args: any[]) => void} */ callback) => {
       handlers[event] = (handlers[event] ?? []).filter((c) => c !== callback);
     },
-    /** @type {import("./protocol.js").Invoke} */
-    invoke: async (name, msg) => {
-      const command = commands[name];
-      return [command ? command(msg) : { error: `This page cannot answer ${name}.` }, []];
+    /** A command's request, answered after the current task (as a kernel's answer arrives). */
+    send: (/** @type {any} */ content) => {
+      if (content?.kind !== REQUEST) throw new Error(`This page cannot handle the message ${JSON.stringify(content)}.`);
+      const command = commands[content.name];
+      queueMicrotask(() => {
+        const response = command ? command(content.msg) : { error: `This page cannot answer ${content.name}.` };
+        for (const callback of handlers["msg:custom"] ?? []) callback({ id: content.id, kind: RESPONSE, response }, []);
+      });
     },
   };
   answer(); // the first chart

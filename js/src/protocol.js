@@ -50,9 +50,9 @@ export const PROTOCOL = {
 export const TIMEOUT_MS = { bundle: 300_000, sync: 600_000, answer: 120_000, csv: 60_000 };
 
 /**
- * Invoke Python's command `name` (anywidget's command API) with an explicit timeout; resolve with its answer, or
- * reject with the error Python answered (`{error}`) or the timeout's (an Error with `timeout: true`).
- * @param {Invoke} invoke The `experimental.invoke` anywidget gives `render`.
+ * Invoke Python's command `name` (anywidget's command protocol, command.js) with an explicit timeout; resolve with
+ * its answer, or reject with the error Python answered (`{error}`) or the timeout's (an Error with `timeout: true`).
+ * @param {import("./command.js").Invoke} invoke The widget's invoke (`commandInvoke(model)`).
  * @param {keyof typeof TIMEOUT_MS} name A key of `PROTOCOL.commands`.
  * @param {object} [msg] The command's message.
  * @returns {Promise<[any, DataView[]]>} The answer and its buffers.
@@ -72,19 +72,4 @@ export async function ask(invoke, name, msg = {}) {
   const [response, buffers] = reply;
   if (response?.error) throw new Error(response.error);
   return [response, buffers];
-}
-
-/**
- * anywidget's `experimental.invoke`: `(name, msg, {signal, buffers}) => Promise<[response, buffers]>`.
- * @typedef {(name: string, msg: any, options?: {signal?: AbortSignal, buffers?: ArrayBuffer[]}) => Promise<[any, DataView[]]>} Invoke
- */
-
-/**
- * The `invoke` of a render's `experimental`, or a clear error when the host has none.
- * @param {{invoke?: Invoke} | undefined} experimental What anywidget passed to `render`.
- * @returns {Invoke} The host's invoke.
- */
-export function hostInvoke(experimental) {
-  if (typeof experimental?.invoke === "function") return experimental.invoke;
-  return () => Promise.reject(new Error("this notebook host has no anywidget command API (experimental.invoke)"));
 }

@@ -10,16 +10,17 @@ import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
-import { ask, hostInvoke, PROTOCOL } from "./protocol.js";
+import { commandInvoke } from "./command.js";
+import { ask, PROTOCOL } from "./protocol.js";
 import { debounce, download, exportName, h } from "./util.js";
 
 /**
  * Draw the widget that `model.get("_kind")` names into `el`; returns the cleanup function.
- * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, experimental?: {invoke: import("./protocol.js").Invoke}}} props
+ * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement}} props
  * @returns {() => void} The cleanup.
  */
-function render({ model, el, experimental }) {
-  const invoke = hostInvoke(experimental);
+function render({ model, el }) {
+  const invoke = commandInvoke(model); // requests travel as custom messages in every host (command.js)
   const kind = model.get("_kind");
   if (kind === "monitor") return renderMonitor({ model, el, invoke });
   if (kind === "chart") return renderChart({ model, el }); // ChartWidget: one chart, no controls
@@ -28,12 +29,16 @@ function render({ model, el, experimental }) {
   /** @type {Promise<unknown> | null} */
   let answering = null; // the answer awaited for the latest choices sent
   let renderedRevision = -1;
+  // Choices wait (in `pending`, shown) until Python answered this view's `sync`: the state it re-sends would
+  // otherwise overwrite a newer choice in the view while Python keeps the choice (marimo echoes no update back).
+  let syncing = true;
+  let disposed = false;
   const current = (/** @type {string} */ name) => (name in pending ? pending[name] : model.get(name));
 
   const commit = debounce(
     () => {
       const names = Object.keys(pending);
-      if (!names.length) return;
+      if (!names.length || syncing) return;
       for (const name of names) {
         model.set(name, pending[name]);
         delete pending[name];
@@ -179,12 +184,18 @@ function render({ model, el, experimental }) {
   for (const [event, callback] of listeners) model.on(event, callback);
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
-  ask(invoke, "sync").catch((error) => {
-    if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
-    else showLocalError(error.message ?? String(error));
-  });
+  ask(invoke, "sync")
+    .catch((error) => {
+      if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+      else showLocalError(error.message ?? String(error));
+    })
+    .finally(() => {
+      syncing = false;
+      if (!disposed) commit(); // the choices made meanwhile
+    });
 
   return () => {
+    disposed = true;
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
     stopTheme();
@@ -199,7 +210,7 @@ function render({ model, el, experimental }) {
  */
 function renderPage({ el, payload }) {
   const model = pageModel(payload);
-  render({ model, el, experimental: { invoke: model.invoke } });
+  render({ model, el });
   return { model };
 }
 

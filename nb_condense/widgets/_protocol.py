@@ -60,9 +60,14 @@ trait               written  read       meaning
 
 Commands
 --------
-The front end asks with anywidget's command API (``experimental.invoke(name, msg, {signal})`` in JS, methods
-marked :func:`anywidget.experimental.command` here; the request ids are anywidget's). Every command answers: a
-failure is logged and answered as ``{"error": "..."}``, which the widget shows. :data:`COMMANDS` maps each
+The front end asks with anywidget's command protocol: methods marked :func:`anywidget.experimental.command` here,
+dispatched and answered by anywidget's own handler. In JS, ``js/src/command.js`` sends each request as a custom
+message in that handler's wire format (``{id, kind: "anywidget-command", name, msg}``, answered by
+``{id, kind: "anywidget-command-response", response}``), with an explicit timeout (``TIMEOUT_MS`` in
+``js/src/protocol.js``). It does not use the host's ``experimental.invoke``: marimo's always throws ("not supported
+in marimo"), while every host relays custom messages; so JupyterLab, Notebook 7, Voila, marimo and the offline page
+(whose stand-in model answers the same messages) take one path. Every command answers: a failure is logged and
+answered as ``{"error": "..."}``, which the widget shows. :data:`COMMANDS` maps each
 name the front end uses to its method:
 
 - ``bundle`` (the loader, when its page has no copy): ``{"hash": ...}`` and the bundle as a binary buffer;

@@ -1,8 +1,9 @@
-"""The bundle rendered against a fake anywidget model (get/set/on/off/save_changes and ``experimental.invoke``),
-no kernel; the state it starts from is a real explorer's (:func:`state_for`), so a protocol drift fails here.
+"""The bundle rendered against a fake anywidget model (get/set/on/off/save_changes/send), no kernel; the state it
+starts from is a real explorer's (:func:`state_for`), so a protocol drift fails here.
 
 ``FakeModel`` records every call; ``push(changes)`` plays Python setting traits, ``answer(command, response)``
-plays Python answering the oldest open invocation of ``command`` (anywidget's command API).
+plays Python answering the oldest open request of ``command``: the custom message anywidget's command handler
+sends back (``js/src/command.js`` sends the requests as custom messages).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ ORIGIN = "http://127.0.0.1:9"  # never contacted: page.route answers everything 
 
 FAKE_MODEL = """
 class FakeModel {
-  constructor(state) { this.state = state; this.handlers = {}; this.calls = []; this.invocations = []; }
+  constructor(state) { this.state = state; this.handlers = {}; this.calls = []; this.requests = []; }
   get(name) { return this.state[name]; }
   set(name, value) { this.calls.push(["set", name, value]); this._change(name, value); }
   save_changes() { this.calls.push(["save_changes"]); }
-  send(content) { this.calls.push(["send", content]); }
+  send(content, callbacks, buffers = []) {  // a command's request, or a hand-made message (recorded in calls)
+    if (content?.kind === "anywidget-command") this.requests.push({ ...content, buffers, open: true });
+    else this.calls.push(["send", content]);
+  }
   on(event, callback) { (this.handlers[event] ??= []).push(callback); }
   off(event, callback) { this.handlers[event] = (this.handlers[event] ?? []).filter((c) => c !== callback); }
   _change(name, value) {
@@ -30,22 +34,17 @@ class FakeModel {
     for (const callback of this.handlers[`change:${name}`] ?? []) callback(this, value);
   }
   push(changes) { for (const [name, value] of Object.entries(changes)) this._change(name, value); }
-  invoke(name, msg, options = {}) {
-    return new Promise((resolve, reject) => {
-      this.invocations.push({ name, msg, signal: options.signal instanceof AbortSignal, resolve, reject, open: true });
-    });
-  }
   answer(name, response, buffers = []) {
-    const call = this.invocations.find((c) => c.name === name && c.open);
-    if (!call) throw new Error(`no open invocation of ${name}`);
-    call.open = false;
-    call.resolve([response, buffers]);
+    const request = this.requests.find((r) => r.name === name && r.open);
+    if (!request) throw new Error(`no open request of ${name}`);
+    request.open = false;
+    const reply = { id: request.id, kind: "anywidget-command-response", response };
+    for (const callback of [...(this.handlers["msg:custom"] ?? [])]) callback(reply, buffers);
   }
-  invoked(name) { return this.invocations.filter((c) => c.name === name).map(({ msg, signal }) => ({ msg, signal })); }
+  invoked(name) { return this.requests.filter((r) => r.name === name).map(({ msg }) => ({ msg })); }
   sets(name) { return this.calls.filter((c) => c[0] === "set" && c[1] === name).map((c) => c[2]); }
   saves() { return this.calls.filter((c) => c[0] === "save_changes").length; }
 }
-const experimental = (model) => ({ invoke: (name, msg, options) => model.invoke(name, msg, options) });
 """
 
 PAGE = """<!doctype html>
@@ -55,8 +54,7 @@ PAGE = """<!doctype html>
 import widget from "/widget.js";
 __FAKE_MODEL__
 window.model = new FakeModel(__STATE__);
-window.cleanup = widget.render({ model: window.model, el: document.getElementById("host"),
-                                 experimental: experimental(window.model) });
+window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
 window.ready = true;
 </script></body></html>"""
 
@@ -70,7 +68,7 @@ window.FakeModel = FakeModel;
 window.code = new DataView(await (await fetch("/widget.js")).arrayBuffer());
 window.show = (id, state) => {
   const model = new FakeModel(state);
-  loader.render({ model, el: document.getElementById(id), experimental: experimental(model) });
+  loader.render({ model, el: document.getElementById(id) });
   return model;
 };
 window.ready = true;
@@ -110,11 +108,14 @@ def _serve(page: Any, html: str) -> None:
     page.wait_for_function("window.ready === true")
 
 
-def open_harness(page: Any, state: dict[str, Any], style: str = "") -> None:
+def open_harness(page: Any, state: dict[str, Any], style: str = "", synced: bool = True) -> None:
     """Serve the harness with ``state`` as the fake model's traits (and CSS ``style``, e.g. a notebook theme's
-    variables) and wait until ``render`` ran."""
+    variables) and wait until ``render`` ran; with ``synced``, answer the view's ``sync`` as an idle kernel does
+    (the explorer and the live view ask it; an explorer sends no choice before it is answered)."""
     _serve(page, PAGE.replace("__FAKE_MODEL__", FAKE_MODEL).replace("__STATE__", json.dumps(state))
            .replace("__STYLE__", style))
+    if synced and state.get("_kind") != "chart":
+        page.evaluate(f"window.model.answer('{COMMANDS['sync']}', {{}})")
 
 
 def open_loader_harness(page: Any) -> None:

@@ -67,7 +67,7 @@ def test_a_burst_of_clicks_sends_one_request(guarded, session):
     page.wait_for_timeout(500)  # nothing more is sent after the burst
     assert page.evaluate("window.model.saves()") == 1
     assert page.evaluate("window.model.sets('layers')") == [[0, 1]]
-    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}}]
     assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["0", "1"]
     # keyboard: focus the 'Distributions' button and press Enter
     page.focus("button.nbc-view[data-view='distributions']")
@@ -126,8 +126,27 @@ def test_progress_and_errors_are_shown(guarded, session):
 def test_a_rendered_view_asks_python_for_the_whole_state_with_a_timeout(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
-    assert page.evaluate(f"window.model.invoked('{command('sync')}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{command('sync')}')") == [{"msg": {}}]
     assert page.evaluate("window.model.calls.filter((c) => c[0] === 'send')") == []  # no hand-made messages
+
+
+def test_a_choice_made_before_python_answered_sync_is_sent_after_the_state_it_re_sends(guarded, session):
+    """marimo echoes no update back: a choice sent before the ``sync`` re-send would be overwritten in the view by
+    that older state while Python keeps the choice. So the view holds its choices until ``sync`` is answered."""
+    page = guarded.page
+    open_harness(page, state_for(session, debounce_wait=30), synced=False)
+    wait_rendered(page, 1)
+    page.click(".nbc-chips .nbc-chip[data-layer='2']")
+    page.wait_for_timeout(300)  # ten debounce waits: nothing is sent while sync is open
+    assert page.evaluate("window.model.sets('layers')") == [] and page.evaluate("window.model.saves()") == 0
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]  # shown at once
+    page.evaluate("window.model.push({layers: []})")  # Python re-sends its state (the older choice) ...
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]
+    page.evaluate(f"window.model.answer('{command('sync')}', {{}})")  # ... then answers sync
+    page.wait_for_function("window.model.saves() === 1")
+    assert page.evaluate("window.model.sets('layers')") == [[2]]
+    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}}]
+    assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["2"]
 
 
 def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
@@ -147,7 +166,7 @@ def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
     csv = command("csv")
     page.click("button[data-export='csv']")
     page.wait_for_function(f"window.model.invoked('{csv}').length === 1")
-    assert page.evaluate(f"window.model.invoked('{csv}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.model.invoked('{csv}')") == [{"msg": {}}]
     with page.expect_download() as info:
         page.evaluate(f"window.model.answer('{csv}', {{csv: 'a,b\\n1,2\\n'}})")
     path = tmp_path / "x.csv"
@@ -298,7 +317,7 @@ def test_without_a_carried_bundle_the_page_asks_the_kernel_once(guarded, session
     bundle = command("bundle")
     page.wait_for_function(f"window.first.invoked('{bundle}').length === 1")
     assert page.evaluate(f"window.second.invoked('{bundle}')") == []  # the second waits for the first's answer
-    assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}}]
     assert "Loading the chart" in page.locator("#second").inner_text()
     page.evaluate(f"window.first.answer('{bundle}', {{hash: 'other-hash'}}, [window.code])")
     page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
