@@ -27,10 +27,10 @@ import traitlets
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
 from ..explore.specs import TITLE_PARAM, data_values
+from ._hosts import in_marimo
 from ._protocol import EXPLORER_CHOICES, EXPLORER_STATE, Answer, BundledWidget, answering, explorer_state
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
-from .monitor import in_marimo
 
 __all__ = ["CondensationExplorer", "VIEWS"]
 

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import anywidget
 import pandas as pd
 import traitlets
 
@@ -31,6 +29,7 @@ from .. import charts
 from ..charts.lines import LOSS_SERIES
 from ..core.result import CondensationResult
 from ..explore.specs import data_values, heatmap_frame
+from ._hosts import in_marimo, in_notebook, show
 from ._protocol import MONITOR_PANELS, MONITOR_STATE, BundledWidget
 
 __all__ = ["TrainingMonitor", "in_marimo", "in_notebook", "show"]
@@ -38,38 +37,6 @@ __all__ = ["TrainingMonitor", "in_marimo", "in_notebook", "show"]
 logger = logging.getLogger(__name__)
 PANELS = MONITOR_PANELS
 PANEL_WIDTH = 300
-
-
-def in_marimo() -> bool:
-    """Whether this runs in a marimo notebook or app (``marimo edit`` / ``marimo run``); never imports marimo."""
-    marimo = sys.modules.get("marimo")
-    return marimo is not None and bool(marimo.running_in_notebook())
-
-
-def in_notebook() -> bool:
-    """Whether this runs where widgets display: a Jupyter kernel (Lab, Notebook 7, VS Code, Colab) or marimo."""
-    if in_marimo():
-        return True
-    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
-    return bool(shell) and hasattr(shell, "kernel")
-
-
-def show(widget: anywidget.AnyWidget) -> Any:
-    """Show ``widget`` in the output of the cell that is running, the way the host shows anywidgets.
-
-    marimo: wrapped in ``mo.ui.anywidget`` and appended to the cell's output (returned, the wrapper);
-    Jupyter: ``IPython.display.display`` (returns the widget). Changes to the widget's traits made while the
-    cell still runs reach the page in both.
-    """
-    if in_marimo():
-        marimo = sys.modules["marimo"]
-        element = marimo.ui.anywidget(widget)
-        marimo.output.append(element)
-        return element
-    from IPython.display import display
-
-    display(widget)
-    return widget
 
 
 class TrainingMonitor(BundledWidget):
