@@ -41,8 +41,8 @@ from .trainer import DispersionTrainer
 __all__ = [
     "LAPTOP_DROPOUT", "NEFTUNE_ALPHA_GPT2", "NEFTUNE_ALPHA_QWEN3", "PAPER_GPT2", "PAPER_MIDTRAINING",
     "PAPER_MIDTRAINING_DISPERSION", "PAPER_PRETRAINING", "ActiveForgettingCallback", "continue_training",
-    "controlled_width_experiment", "distill", "distillation_experiment", "lm_blocks", "perplexity", "pretrain",
-    "tiny_gpt2", "tiny_llama", "train_tokenizer",
+    "controlled_width_experiment", "distill", "distillation_experiment", "distillation_term", "lm_blocks",
+    "perplexity", "pretrain", "tiny_gpt2", "tiny_llama", "train_tokenizer",
 ]
 
 EOS = "<|endoftext|>"
@@ -223,6 +223,20 @@ def continue_training(model: torch.nn.Module, tokenizer: Any, texts: Sequence[st
     return pretrain(model, tokenizer, texts, **{**preset, **kwargs, "dispersion_options": options})
 
 
+def distillation_term(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+                      ) -> torch.Tensor:
+    """``T^2 KL(teacher || student)`` of the temperature-softened next-token distributions, averaged over tokens.
+
+    Logits are ``[..., vocab]``; every position counts as one token (Hinton et al.'s soft-target term).
+    """
+    t = temperature
+    return torch.nn.functional.kl_div(
+        torch.log_softmax(student_logits / t, -1).flatten(0, -2),
+        torch.log_softmax(teacher_logits / t, -1).flatten(0, -2),
+        log_target=True, reduction="batchmean",
+    ) * t * t
+
+
 class _DistillationTrainer(DispersionTrainer):
     def __init__(self, *args: Any, teacher: torch.nn.Module, temperature: float, alpha: float, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -236,12 +250,7 @@ class _DistillationTrainer(DispersionTrainer):
         with torch.no_grad():
             teacher_logits = self.teacher(input_ids=inputs["input_ids"],
                                           attention_mask=inputs.get("attention_mask")).logits
-        t = self.temperature
-        kd = torch.nn.functional.kl_div(
-            torch.log_softmax(outputs.logits / t, -1).flatten(0, 1),
-            torch.log_softmax(teacher_logits.to(outputs.logits.device) / t, -1).flatten(0, 1),
-            log_target=True, reduction="batchmean",
-        ) * t * t
+        kd = distillation_term(outputs.logits, teacher_logits.to(outputs.logits.device), self.temperature)
         total = self.alpha * loss + (1 - self.alpha) * self._accumulation_share(kd, num_items_in_batch)
         return (total, outputs) if return_outputs else total
 
