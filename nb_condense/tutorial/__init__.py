@@ -26,12 +26,14 @@ from .paper import PAPER, PaperNumber, against_paper
 from .platform import Platform, detect_platform, enable_colab_widgets, memory_limit
 from .record import record
 from .setup import Lesson, setup
-from .verdicts import AGREES, CANNOT_TELL, DISAGREES, VERDICTS, Contrast, Verdict, contrast, judge
+from .verdicts import AGREES, CANNOT_TELL, DISAGREES, VERDICTS, Contrast, Measured, Verdict, contrast, judge, measured
 
 __all__ = [
     "AGREES", "CANNOT_TELL", "CHECKS", "DISAGREES", "GLOSSARY", "LESSONS", "PAPER", "VERDICTS", "Contrast",
-    "Estimate", "ExerciseError", "Lesson", "LessonPlan", "PaperNumber", "Platform", "Verdict", "against_paper",
+    "Estimate", "ExerciseError", "Lesson", "LessonPlan", "Measured", "PaperNumber", "Platform", "Verdict",
+    "against_paper",
     "check_angular_spread", "check_cosine_floor", "check_distillation_loss", "check_layer_change",
     "check_layer_mean_cosine", "check_mlp_parameters", "check_spearman_rho", "contrast", "detect_platform",
-    "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "memory_limit", "record", "setup",
+    "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "measured", "memory_limit", "record",
+    "setup",
 ]

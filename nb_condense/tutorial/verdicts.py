@@ -62,13 +62,35 @@ def judge(claim: str, difference: HasInterval, expect: Literal["positive", "nega
     else:
         word = CANNOT_TELL
     reading = str(getattr(difference, "reading", "") or "").rstrip(".")
-    detail = f"difference {estimate:+.3f}{unit}, 95 % interval {low:+.3f} to {high:+.3f}"
+    what = difference.name if isinstance(difference, Measured) else "difference"
+    detail = f"{what} {estimate:+.3f}{unit}, 95 % interval {low:+.3f} to {high:+.3f}"
     if word != AGREES:
         detail += f"; the claim predicts it {expect}"
     tail = f" {reading}." if reading else (" More texts or seeds could tell." if word == CANNOT_TELL else "")
     sentence = f"{claim}: {word} ({detail}).{tail}"
     print(sentence)
     return remember(Verdict(claim, word, estimate, (low, high), sentence))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One statistic with its interval (from ``result.trend(ci=...)``), to :func:`judge` a claim about its sign."""
+
+    estimate: float
+    interval: tuple[float, float]
+    name: str
+
+
+def measured(trend: Any, name: str) -> Measured:
+    """``trend``'s statistic ``name`` (``"spearman_rho"``, ``"last_half_mean"``...) with its interval.
+
+    ``trend`` must come from ``result.trend(ci=...)`` (it has ``intervals``).
+    """
+    intervals = getattr(trend, "intervals", None)
+    if not intervals or name not in intervals:
+        raise ValueError(f"No interval for {name!r}: compute the trend with result.trend(ci=0.95).")
+    low, high = intervals[name]
+    return Measured(float(trend.as_dict()[name]), (float(low), float(high)), name)
 
 
 @dataclass(frozen=True)
