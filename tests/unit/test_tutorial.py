@@ -361,3 +361,21 @@ def test_record_writes_plain_values_verdicts_and_checks(tmp_path, monkeypatch):
     assert written == data
     assert written["values"] == {"rho": 0.5, "table": [{"a": 1}, {"a": 2}], "flags": {"x": True}}
     assert written["verdicts"][-1]["word"] == "agrees"
+
+
+def test_widths_share_their_seed_not_their_weights():
+    """Issue 21 (02's claim "the same random state of its shared parts" was wrong): with one seed, no randomly drawn
+    weight is equal across MLP widths, not even the embeddings (transformers builds every layer, the MLPs
+    included, before it re-draws the weights, so the MLP's shape shifts every later draw); only the constant
+    initialisations (biases 0, layer norms 1) agree. What 02 says now."""
+    from nb_condense.training.lab import tiny_gpt2
+
+    narrow, wide = (tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=w, vocab_size=32, seed=0) for w in (8, 64))
+    a, b = dict(narrow.named_parameters()), dict(wide.named_parameters())
+    same_shape = [k for k in a if a[k].shape == b[k].shape]
+    drawn = [k for k in same_shape if a[k].std() > 0]  # randomly drawn (not a constant initialisation)
+    assert "transformer.wte.weight" in drawn and "transformer.h.0.attn.c_attn.weight" in drawn
+    assert not any(torch.equal(a[k], b[k]) for k in drawn)
+    assert all(torch.equal(a[k], b[k]) for k in same_shape if k not in drawn)
+    again = tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=8, vocab_size=32, seed=0)  # but each width repeats
+    assert all(torch.equal(p, again.get_parameter(k)) for k, p in a.items())
