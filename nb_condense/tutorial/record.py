@@ -66,13 +66,7 @@ def record(namespace: Mapping[str, Any]) -> dict[str, Any] | None:
         folder = Path(pages)
         folder.mkdir(parents=True, exist_ok=True)
         for name, explorer in _explorers(namespace).items():
-            save = getattr(explorer, "save_page", None)
-            if save is not None:
-                save(folder / f"{name}.html")
-            else:  # before 0.3.0 the page was saved by nb_condense.save_explorer
-                from ..widgets.page import save_explorer
-
-                save_explorer(explorer, folder / f"{name}.html")
+            explorer.save_page(folder / f"{name}.html")
     target = os.environ.get(RECORD_VARIABLE)
     if not target:
         return None
