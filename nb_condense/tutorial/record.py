@@ -56,10 +56,10 @@ def _explorers(namespace: Mapping[str, Any]) -> dict[str, Any]:
             if type(value).__name__ == "CondensationExplorer" and not name.startswith("_")}
 
 
-def record(namespace: Mapping[str, Any]) -> dict[str, Any] | None:
+def record(namespace: Mapping[str, Any]) -> None:
     """Write the run's numbers (and explorer pages) where the environment asks; nothing otherwise.
 
-    Returns the recorded dict when ``NB_CONDENSE_RECORD`` is set, else None.
+    Returns nothing, so the cell shows nothing.
     """
     pages = os.environ.get(PAGES_VARIABLE)
     if pages:
@@ -69,7 +69,7 @@ def record(namespace: Mapping[str, Any]) -> dict[str, Any] | None:
             explorer.save_page(folder / f"{name}.html")
     target = os.environ.get(RECORD_VARIABLE)
     if not target:
-        return None
+        return
     values = {name: plain(value) for name, value in namespace.items()
               if not name.startswith("_") and name not in ("In", "Out")}
     data = {"values": {k: v for k, v in values.items() if v is not _SKIP},
@@ -78,4 +78,3 @@ def record(namespace: Mapping[str, Any]) -> dict[str, Any] | None:
             "verdicts": [plain(asdict(v)) for v in VERDICTS],
             "checks": dict(CHECKS)}
     Path(target).write_text(json.dumps(data, indent=1, allow_nan=True))
-    return data

@@ -355,10 +355,10 @@ def test_glossary_links_in_the_notebooks_resolve():
 def test_record_writes_plain_values_verdicts_and_checks(tmp_path, monkeypatch):
     monkeypatch.setenv("NB_CONDENSE_RECORD", str(tmp_path / "out.json"))
     tutorial.judge("claim", Difference(0.2, (0.1, 0.3)), "positive")
-    data = tutorial.record({"rho": np.float64(0.5), "table": pd.DataFrame({"a": [1, 2]}), "module": np,
-                            "flags": {"x": True}, "_hidden": 1})
+    shown = tutorial.record({"rho": np.float64(0.5), "table": pd.DataFrame({"a": [1, 2]}), "module": np,
+                             "flags": {"x": True}, "_hidden": 1})
     written = json.loads((tmp_path / "out.json").read_text())
-    assert written == data
+    assert shown is None  # the cell shows nothing
     assert written["values"] == {"rho": 0.5, "table": [{"a": 1}, {"a": 2}], "flags": {"x": True}}
     assert written["verdicts"][-1]["word"] == "agrees"
 
