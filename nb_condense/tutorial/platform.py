@@ -5,6 +5,7 @@ Nothing here imports torch at import time; :func:`pick_device` imports it when c
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
@@ -109,11 +110,17 @@ def enable_colab_widgets(modules: Mapping[str, ModuleType] | None = None) -> boo
     Older Colab kernels have no ``google.colab.output.enable_custom_widget_manager``: then nothing happens and
     the widgets fall back to their static copy (the explorer's and the charts' SVG).
     """
+    real = modules is None
     modules = sys.modules if modules is None else modules
     colab = modules.get("google.colab")
     if colab is None:
         return False
     output = getattr(colab, "output", None) or modules.get("google.colab.output")
+    if output is None and real:  # a real Colab kernel that has not imported the submodule yet
+        try:
+            output = importlib.import_module("google.colab.output")
+        except ImportError:
+            output = None
     enable = getattr(output, "enable_custom_widget_manager", None)
     if enable is None:
         return False
