@@ -35,6 +35,7 @@ from ..core.result import CondensationResult
 from ..measurement.engine import measure_texts
 from ..measurement.models import random_model
 from ..measurement.settings import MeasureSettings
+from .distillation import distillation_term
 from .forgetting import ActiveForgettingCallback, ActiveForgettingTrainer
 from .trainer import DispersionTrainer
 
@@ -221,20 +222,6 @@ def continue_training(model: torch.nn.Module, tokenizer: Any, texts: Sequence[st
         preset.pop("bf16")
     options = {**PAPER_MIDTRAINING_DISPERSION["dispersion_options"], **(kwargs.pop("dispersion_options", None) or {})}
     return pretrain(model, tokenizer, texts, **{**preset, **kwargs, "dispersion_options": options})
-
-
-def distillation_term(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
-                      ) -> torch.Tensor:
-    """``T^2 KL(teacher || student)`` of the temperature-softened next-token distributions, averaged over tokens.
-
-    Logits are ``[..., vocab]``; every position counts as one token (Hinton et al.'s soft-target term).
-    """
-    t = temperature
-    return torch.nn.functional.kl_div(
-        torch.log_softmax(student_logits / t, -1).flatten(0, -2),
-        torch.log_softmax(teacher_logits / t, -1).flatten(0, -2),
-        log_target=True, reduction="batchmean",
-    ) * t * t
 
 
 class _DistillationTrainer(DispersionTrainer):
