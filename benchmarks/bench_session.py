@@ -39,7 +39,7 @@ def main() -> None:
     texts = nbc.sample_texts("builtin", 100, min_word_count=80, max_word_count=120)
     session = nbc.CondensationSession(random_model(config), load_tokenizer("embedded"), texts=texts, max_length=96,
                                       show_progress=False)
-    print(f"session: {session.result.histograms.shape} [text, layer, bin]")
+    print(f"session: {session.measure().histograms.shape} [text, layer, bin]")
     rng = np.random.default_rng(0)
 
     def click() -> None:  # a new choice of layers and samples, as a widget control change makes

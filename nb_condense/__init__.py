@@ -7,7 +7,6 @@ public name is resolved on first use (PEP 562), from the module that owns it (se
 from __future__ import annotations
 
 import importlib
-import warnings
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__ as __version__
@@ -19,8 +18,10 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are
     from .compat import measure_embedding_condensation as measure_embedding_condensation
     from .compat import plot_similarity_heatmap as plot_similarity_heatmap
     from .core.result import CondensationResult as CondensationResult
+    from .explore.compare import Difference as Difference
+    from .explore.compare import compare as compare
+    from .explore.compare import difference as difference
     from .explore.session import CondensationSession as CondensationSession
-    from .explore.session import compare as compare
     from .measurement.corpus import CorpusUnavailableError as CorpusUnavailableError
     from .measurement.corpus import sample_texts as sample_texts
     from .measurement.engine import measure as measure
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see; at run time these names are
     from .widgets.chart import enable_offline_charts as enable_offline_charts
     from .widgets.explorer import CondensationExplorer as CondensationExplorer
     from .widgets.monitor import TrainingMonitor as TrainingMonitor
-    from .widgets.page import save_explorer as save_explorer
+    from .widgets.page import save_page as save_page
 
 _EXPORTS = {
     "CondensationCallback": "training.trainer",
@@ -46,70 +47,33 @@ _EXPORTS = {
     "DispersionTrainer": "training.trainer",
     "MeasureSettings": "measurement.settings",
     "TextSource": "measurement.settings",
-    "compare": "explore.session",
+    "Difference": "explore.compare",
+    "compare": "explore.compare",
+    "difference": "explore.compare",
     "dispersion_penalty": "training.dispersion",
     "enable_offline_charts": "widgets.chart",
     "load_model": "measurement.models",
     "measure": "measurement.engine",
     "measure_embedding_condensation": "compat",
     "plot_similarity_heatmap": "compat",
-    "save_explorer": "widgets.page",
+    "save_page": "widgets.page",
     "TrainingMonitor": "widgets.monitor",
     "sample_texts": "measurement.corpus",
     "save_chart": "charts",
 }
 _MODULES = ("charts", "training")
-_DEPRECATED = {"heatmap_chart": "charts"}  # still resolvable (warns when called), no longer advertised
 
 __all__ = sorted([*_EXPORTS, *_MODULES, "__version__"])
 
 
-def _result_heatmap(self: Any, *, title: str | None = None, clip: float = 10.0) -> Any:
-    """Deprecated: use ``nb_condense.charts.heatmap(result)``."""
-    warnings.warn("CondensationResult.heatmap() is deprecated: use nb_condense.charts.heatmap(result).",
-                  DeprecationWarning, stacklevel=2)
-    from .charts import heatmap
-
-    return heatmap(self, title=title, clip=clip, select=False)
-
-
-def _session_explore(self: Any, **options: Any) -> Any:
-    """Deprecated: use ``nb_condense.CondensationExplorer(session)``."""
-    warnings.warn("CondensationSession.explore() is deprecated: use nb_condense.CondensationExplorer(session).",
-                  DeprecationWarning, stacklevel=2)
-    from .widgets.explorer import CondensationExplorer
-
-    return CondensationExplorer(self, **options)
-
-
-_shims_installed = False
-
-
-def _install_shims() -> None:
-    """Attach the 0.1 conveniences that reach up the layers (deprecated) to the lower classes, once.
-
-    The package root sits outside the layering contract: it wires the layers together, lazily.
-    """
-    global _shims_installed
-    if _shims_installed:
-        return
-    _shims_installed = True
-    from .core.result import CondensationResult
-    from .explore.session import CondensationSession
-
-    CondensationResult.heatmap = _result_heatmap  # type: ignore[attr-defined]
-    CondensationSession.explore = _session_explore  # type: ignore[attr-defined]
-
-
 def __getattr__(name: str) -> Any:
-    owner = _EXPORTS.get(name) or _DEPRECATED.get(name)
+    owner = _EXPORTS.get(name)
     if owner is not None:
         value = getattr(importlib.import_module(f".{owner}", __name__), name)
     elif name in _MODULES:
         value = importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'nb_condense' has no attribute {name!r}")
-    _install_shims()
     globals()[name] = value
     return value
 

@@ -93,7 +93,15 @@ def format_summary(result) -> str:  # type: ignore[no-untyped-def]
         f"Spearman rho = {trend.spearman_rho:.4f}   Kendall tau = {trend.kendall_tau:.4f}   "
         f"last-layer mean = {trend.layer_means[-1]:.4f}   last-half mean = {trend.last_half_mean:.4f}",
     ]
+    if result.n_texts >= 2 and result.resamplable:
+        sure = result.trend(ci=0.95).intervals
+        lines.append(f"95 % bootstrap intervals over the {result.n_texts} texts: rho {_pair(sure['spearman_rho'])}   "
+                     f"last-layer mean {_pair(sure['last_1_mean'])}   last-half mean {_pair(sure['last_half_mean'])}")
     return "\n".join(lines)
+
+
+def _pair(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:.4f} to {bounds[1]:.4f}"
 
 
 def writable_path(path: str | Path, what: str) -> Path:
@@ -165,7 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _page(args: argparse.Namespace) -> int:
     from .core.result import CondensationResult
-    from .widgets.page import save_explorer
+    from .widgets.page import save_page
 
     out = writable_path(args.out, "--out")
     if out.suffix.lower() != ".html":
@@ -175,7 +183,7 @@ def _page(args: argparse.Namespace) -> int:
         result = CondensationResult.load(path)
         name = str(result.metadata.get("model_name") or Path(path).stem)
         results[name if name not in results else Path(path).stem] = result
-    print(f"saved {save_explorer(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
+    print(f"saved {save_page(results, out, title=args.title)} ({len(results)} model(s), offline, no kernel needed)")
     return 0
 
 

@@ -8,8 +8,10 @@ different lengths, and its result carries everything :func:`nb_condense.measure`
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,18 @@ from .measurement.settings import (
     with_options_signature,
 )
 
-__all__ = ["measure_embedding_condensation", "plot_similarity_heatmap"]
+__all__ = ["DropInResult", "measure_embedding_condensation", "plot_similarity_heatmap"]
+
+
+@dataclass(eq=False)
+class DropInResult(CondensationResult):
+    """What :func:`measure_embedding_condensation` returns: a :class:`CondensationResult` plus the reference's chart.
+
+    ``chart`` is the Altair heatmap the reference draws (``plot=True``), or None (``plot=False``). Everything
+    else is the core result (saved and loaded as a plain :class:`CondensationResult`; the chart is not saved).
+    """
+
+    chart: Any = field(default=None, repr=False)
 
 FIXED = {"include_diagonal": True, "position_average": True}
 """Settings the reference fixes: every entry of every cosine matrix counts (the diagonal included), and the
@@ -46,7 +59,8 @@ def plot_similarity_heatmap(
     Returns the Altair chart; with ``save_path`` it is also written (PNG, SVG, PDF or HTML by suffix).
     Every ``step``-th layer is drawn, at x = layer / (n_layers - 1).
     """
-    from .charts import density_heatmap, save_chart
+    from .charts import save_chart
+    from .charts.heatmaps import density_heatmap
 
     step = positive_int("step", step)
     bins = positive_int("bins", bins)
@@ -83,7 +97,7 @@ def measure_embedding_condensation(
     show_progress: bool = True,
     batch_size: int | str | None = None,
     **options: Any,
-) -> CondensationResult:
+) -> DropInResult:
     """The reference measurement, streamed and batched; same arguments and defaults.
 
     ``result.cossim_by_layer`` (``[n_entries, S, S]``, float32) is the element-wise mean of the per-text
@@ -126,6 +140,8 @@ def measure_embedding_condensation(
                                **{**extra, **FIXED})
     result = measure_texts(model, tokenizer, chosen, settings, show_progress=show_progress,
                            metadata={**corpus, "layer_means": "position_average"})
+    chart = None
     if plot and result.cossim_by_layer is not None:
-        result.chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
-    return result
+        chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
+    core = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    return DropInResult(**core, chart=chart)

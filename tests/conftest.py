@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -151,3 +153,45 @@ def spec_rows(spec: dict, name: str | None = None) -> list[dict]:
 
     values = spec["datasets"][name or spec["data"]["name"]]
     return json.loads(values) if isinstance(values, str) else values
+
+
+def bootstrap_oracle(means, pairs, indices, ci: float):
+    """Plain-numpy percentile bootstrap over texts, one resample at a time (independent of nb_condense's maths).
+
+    ``means``, ``pairs``: per-text means and pair counts ``[text, layer]``; ``indices``: the resamples' text
+    indices ``[n_boot, n_texts]``. Returns ``({statistic: (low, high)}, [layer, 2])``: layer means pooled by pair
+    count, Spearman/Kendall from scipy, last-N means and the last half (``max(1, n // 2)`` last layer means).
+    """
+    import numpy as np
+    import scipy.stats
+
+    n_entries = means.shape[1]
+    depth = np.arange(n_entries)
+    rows, layer_rows = [], []
+    for chosen in indices:
+        layer_means = np.array([np.sum(means[chosen, k] * pairs[chosen, k]) / np.sum(pairs[chosen, k])
+                                for k in range(n_entries)])
+        layer_rows.append(layer_means)
+        row = {"spearman_rho": scipy.stats.spearmanr(depth, layer_means)[0],
+               "kendall_tau": scipy.stats.kendalltau(depth, layer_means)[0],
+               "last_half_mean": layer_means[-max(1, n_entries // 2):].mean()}
+        row.update({f"last_{k}_mean": layer_means[-k:].mean() for k in range(1, 6) if k <= n_entries})
+        rows.append(row)
+    tail = 100 * (1 - ci) / 2
+    intervals = {name: tuple(np.percentile([r[name] for r in rows], [tail, 100 - tail])) for name in rows[0]}
+    return intervals, np.percentile(np.array(layer_rows), [tail, 100 - tail], axis=0).T
+
+
+def invoke(widget: Any, name: str, msg: Any = None) -> tuple[Any, list[Any]]:
+    """Play the front end invoking ``widget``'s command ``name`` (nb_condense.widgets._protocol.COMMANDS) through
+    anywidget's own message handler, as ``experimental.invoke`` sends it; return the answer and its buffers."""
+    from nb_condense.widgets._protocol import COMMANDS
+
+    sent: list[tuple[Any, Any]] = []
+    widget.send = lambda content, buffers=None: sent.append((content, buffers))
+    request = {"id": "r1", "kind": "anywidget-command", "name": COMMANDS[name], "msg": msg or {}}
+    widget._handle_msg({"content": {"data": {"method": "custom", "content": request}}, "buffers": []})
+    del widget.send
+    answers = [(c, b) for c, b in sent if isinstance(c, dict) and c.get("kind") == "anywidget-command-response"]
+    assert len(answers) == 1 and answers[0][0]["id"] == "r1", f"{name} was not answered once: {sent}"
+    return answers[0][0]["response"], list(answers[0][1] or [])

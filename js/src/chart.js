@@ -1,9 +1,10 @@
 // The chart pane: embeds Vega-Lite specs made in Python, keeps only the newest, and updates the drawn view in
 // place when only its data or its highlighted layers change (no re-embed). It never computes statistics.
 import embed from "vega-embed";
+import { PROTOCOL } from "./protocol.js";
 
 /** The heatmap's click selection (charts.LAYER_SELECTION); the page writes its store to highlight layers. */
-export const SELECTION = "layer_pick";
+export const SELECTION = PROTOCOL.layerSelection;
 
 /** Vega config that follows the notebook theme (JupyterLab CSS variables), transparent background. */
 export function themeConfig(el) {

@@ -1,20 +1,27 @@
 // TrainingMonitor's front end: three chart panes fed by Python while a training runs in the same cell. Each
 // pane gets its spec once, then only new rows for its dataset (swapped into the drawn view). It never computes.
 import { ChartPane } from "./chart.js";
+import { ask, PROTOCOL } from "./protocol.js";
 import { h } from "./util.js";
 
-const PANELS = [
-  ["losses", "Training losses"],
-  ["means", "Mean cosine per layer vs step"],
-  ["heatmap", "Latest condensation measurement"],
-];
+/** @type {Record<string, string>} Each panel's accessible label (the panels and their order are Python's). */
+const LABELS = {
+  losses: "Training losses",
+  means: "Mean cosine per layer vs step",
+  heatmap: "Latest condensation measurement",
+};
 
-export function renderMonitor({ model, el }) {
+/**
+ * Draw the live training view into `el`; returns the cleanup function.
+ * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, invoke: import("./protocol.js").Invoke}} props
+ * @returns {() => void} The cleanup.
+ */
+export function renderMonitor({ model, el, invoke }) {
   const summary = h("div", { className: "nbc-monitor-summary", role: "status", "aria-live": "polite" });
   const root = h("div", { className: "nbc-monitor" });
   const panes = {};
-  const boxes = PANELS.map(([name, label]) => {
-    const box = h("div", { className: "nbc-chart nbc-panel", "data-panel": name, "aria-label": label });
+  const boxes = PROTOCOL.monitorPanels.map((name) => {
+    const box = h("div", { className: "nbc-chart nbc-panel", "data-panel": name, "aria-label": LABELS[name] ?? name });
     panes[name] = new ChartPane(box, {
       onLayerClick: () => {},
       onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { ...detail, panel: name }, bubbles: true })),
@@ -65,7 +72,10 @@ export function renderMonitor({ model, el }) {
   refresh();
   onPanels();
   onData();
-  model.send({ type: "sync" });
+  ask(invoke, "sync").catch((error) => {
+    if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+    else summary.textContent = error.message ?? String(error);
+  });
   return () => {
     for (const [event, callback] of listeners) model.off(event, callback);
     for (const pane of Object.values(panes)) pane.finalize();

@@ -1,13 +1,21 @@
-// The explorer without a kernel (a page saved by nb_condense.save_explorer): a local stand-in for the widget's
-// model. Where Python would answer a control change, it picks the spec Python declared for the model and view
-// and sets that spec's params (the chosen texts and layers); the Vega dataflow Python declared does the rest.
+// The explorer without a kernel (a page saved by nb_condense.save_page): a local stand-in for the widget's model.
+// Where Python would answer a control change, it picks the spec Python declared for the model and view and sets
+// that spec's params (the chosen texts and layers); the Vega dataflow Python declared does the rest, the tokens
+// view's default text and layer included. The controls' options are the explorer's own state for each model
+// (nb_condense.widgets._protocol.explorer_state), embedded by Python.
+import { PROTOCOL } from "./protocol.js";
 
-/** Rows from a table stored as columns ({name: [values...]}). */
+/**
+ * Rows from a table stored as columns ({name: [values...]}).
+ * @param {Record<string, any[]>} columns The table's columns.
+ * @returns {Record<string, any>[]} Its rows.
+ */
 function rows(columns) {
   const names = Object.keys(columns);
   const n = columns[names[0]]?.length ?? 0;
   const out = new Array(n);
   for (let i = 0; i < n; i++) {
+    /** @type {Record<string, any>} */
     const row = {};
     for (const name of names) row[name] = columns[name][i];
     out[i] = row;
@@ -15,37 +23,52 @@ function rows(columns) {
   return out;
 }
 
+/**
+ * The page's stand-in for an anywidget model: `get`/`set`/`on`/`off`/`save_changes` and the commands' `invoke`.
+ * @param {{models: {name: string, state: Record<string, any>, specs: Record<string, any>, data: Record<string, Record<string, any[]>>}[], trend: any}} payload
+ *   What Python embedded: per model the explorer's state, the declared specs and the data; the trend's spec.
+ * @returns {any} The model.
+ */
 export function pageModel(payload) {
   const models = new Map(payload.models.map((m) => [m.name, m]));
+  /** @type {Map<string, Record<string, any[]>>} */
   const cache = new Map(); // model name -> {histograms: rows, tokens: rows}
-  const datasets = (m) => {
+  const datasets = (/** @type {any} */ m) => {
     if (!cache.has(m.name)) cache.set(m.name, Object.fromEntries(Object.entries(m.data).map(([k, v]) => [k, rows(v)])));
-    return cache.get(m.name);
+    return /** @type {Record<string, any[]>} */ (cache.get(m.name));
   };
   const first = payload.models[0];
+  /** @type {Record<string, any>} */
   const state = {
-    model: first.name, layers: [], samples: [], view: "heatmap", debounce_wait: 0, status: "idle", error: "",
-    _views: payload.views, _models: payload.models.map((m) => m.name), _layer_options: first.layer_options,
-    _sample_options: first.sample_options, _spec: {}, _revision: 0, _request: 0, _answered: 0, _progress: 0,
-    _data: {}, _inline: null, _params: null,
+    ...first.state,
+    model: first.name,
+    layers: [],
+    samples: [],
+    view: first.state._views[0].value, // the explorer's default view is its first
+    debounce_wait: 0,
+    status: "idle",
+    error: "",
+    _spec: {},
+    _revision: 0,
+    _progress: 0,
+    _data: {},
+    _inline: null,
+    _params: null,
   };
+  /** @type {Record<string, (() => void)[]>} */
   const handlers = {};
+  /** @type {string | null} */
   let key = null;
 
-  function paramsFor(m) {
-    const last = m.layer_options[m.layer_options.length - 1].layer;
-    const layer = state.layers.length ? state.layers[0] : last;
-    const position = Math.max(0, m.layer_options.findIndex((o) => o.layer === layer));
-    return { samples: state.samples, layers: state.layers, sample: state.samples[0] ?? 0, layer, layer_position: position };
-  }
-
-  /** What the kernel would do on a request: validate, choose the spec, set its params. */
+  /** What the kernel would do on a request: keep the choices the model offers, choose the spec, set its params. */
   function answer() {
-    const changed = new Set(["_answered", "_params"]);
-    const m = models.get(state.model);
-    const known = new Set(m.layer_options.map((o) => o.layer));
-    state.layers = state.layers.filter((l) => known.has(l));
-    state.samples = state.samples.filter((s) => s < m.sample_options.length);
+    const changed = new Set(["_params"]);
+    const m = /** @type {any} */ (models.get(state.model));
+    // the chosen layers and samples that the model's options (Python's) hold, as explorer._on_model keeps them
+    const layers = new Set(m.state._layer_options.map((/** @type {any} */ o) => o.layer));
+    const samples = new Set(m.state._sample_options.map((/** @type {any} */ o) => o.sample));
+    state.layers = state.layers.filter((/** @type {number} */ l) => layers.has(l));
+    state.samples = state.samples.filter((/** @type {number} */ s) => samples.has(s));
     const newKey = `${state.model}\u0000${state.view}`;
     if (newKey !== key) {
       key = newKey;
@@ -59,33 +82,39 @@ export function pageModel(payload) {
         const own = state.view === "trend" || !name ? {} : { [name]: datasets(m)[name] };
         state._inline = { revision: state._revision, datasets: own };
       }
-      state._layer_options = m.layer_options;
-      state._sample_options = m.sample_options;
-      for (const name of ["_spec", "_revision", "_inline", "_layer_options", "_sample_options", "status", "error"]) changed.add(name);
+      Object.assign(state, m.state);
+      for (const name of ["_spec", "_revision", "_inline", "status", "error", ...Object.keys(m.state)]) changed.add(name);
     }
-    state._params = paramsFor(m);
-    state._answered = state._request;
+    state._params = { samples: state.samples, layers: state.layers };
     for (const name of ["layers", "samples", ...changed]) for (const callback of handlers[`change:${name}`] ?? []) callback();
   }
 
+  /** @type {Record<string, (msg: any) => any>} The commands, by Python's method name, answered here. */
+  const commands = {
+    [PROTOCOL.commands.answer]: () => {
+      answer();
+      return {};
+    },
+    [PROTOCOL.commands.sync]: () => ({}),
+    [PROTOCOL.commands.csv]: () => ({ error: "CSV export needs the notebook's kernel: use PNG or SVG here." }),
+  };
+
   const model = {
-    get: (name) => state[name],
-    set: (name, value) => {
+    get: (/** @type {string} */ name) => state[name],
+    set: (/** @type {string} */ name, /** @type {any} */ value) => {
       state[name] = value;
     },
-    save_changes: () => queueMicrotask(answer),
-    on: (event, callback) => (handlers[event] ??= []).push(callback),
-    off: (event, callback) => {
+    save_changes: () => {}, // the answer command that follows answers the changes
+    on: (/** @type {string} */ event, /** @type {() => void} */ callback) => {
+      handlers[event] = [...(handlers[event] ?? []), callback];
+    },
+    off: (/** @type {string} */ event, /** @type {() => void} */ callback) => {
       handlers[event] = (handlers[event] ?? []).filter((c) => c !== callback);
     },
-    send: (message) => {
-      if (message?.type === "csv") {
-        queueMicrotask(() => {
-          for (const callback of handlers["msg:custom"] ?? []) {
-            callback({ id: message.id, error: "CSV export needs the notebook's kernel: use PNG or SVG here." }, []);
-          }
-        });
-      }
+    /** @type {import("./protocol.js").Invoke} */
+    invoke: async (name, msg) => {
+      const command = commands[name];
+      return [command ? command(msg) : { error: `This page cannot answer ${name}.` }, []];
     },
   };
   answer(); // the first chart

@@ -31,11 +31,6 @@ export function h(tag, props = {}, children = []) {
   return node;
 }
 
-/** A unique id for a request to Python. */
-export function requestId() {
-  return globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(16).slice(2)}`;
-}
-
 /** Offer `blob` as a download named `filename`. */
 export function download(filename, blobOrUrl) {
   const url = typeof blobOrUrl === "string" ? blobOrUrl : URL.createObjectURL(blobOrUrl);

@@ -1,28 +1,34 @@
-// CondensationExplorer's front end: controls + a chart drawn from Vega-Lite specs made in Python.
-// It never computes statistics: choices go to Python as trait changes (debounced, one request per burst),
-// Python answers with a spec, or with new rows for the drawn chart's dataset (`_data`), or with nothing when
-// only the heatmap's highlighted layers changed (the page writes the selection itself). Answers to superseded
-// requests are dropped.
+// The bundle's entry: it draws the widget `_kind` names. The explorer (below): controls + a chart drawn from
+// Vega-Lite specs made in Python. It never computes statistics: choices go to Python as trait changes (debounced,
+// one burst at a time) followed by the `answer` command; Python answers with a spec, or with new rows for the drawn
+// chart's dataset (`_data`), or with nothing when only the heatmap's highlighted layers changed (the page writes
+// the selection itself). Nothing is drawn while a newer answer is awaited, so answers to superseded choices are
+// dropped. The protocol (every trait and command) is described in nb_condense/widgets/_protocol.py.
 import "./widget.css";
 import { ChartPane } from "./chart.js";
 import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
-import { debounce, download, h, requestId } from "./util.js";
+import { ask, hostInvoke, PROTOCOL } from "./protocol.js";
+import { debounce, download, h } from "./util.js";
 
-const CHOICES = ["model", "layers", "samples", "view"];
-const STATE = ["_views", "_models", "_layer_options", "_sample_options", "status", "_progress", "error", "_answered",
-  "_data", "_inline", "_params"];
-
-function render({ model, el }) {
+/**
+ * Draw the widget that `model.get("_kind")` names into `el`; returns the cleanup function.
+ * @param {{model: import("@anywidget/types").AnyModel<any>, el: HTMLElement, experimental?: {invoke: import("./protocol.js").Invoke}}} props
+ * @returns {() => void} The cleanup.
+ */
+function render({ model, el, experimental }) {
+  const invoke = hostInvoke(experimental);
   const kind = model.get("_kind");
-  if (kind === "monitor") return renderMonitor({ model, el });
-  if (kind === "chart") return renderChart({ model, el });  // ChartWidget: one chart, no controls
+  if (kind === "monitor") return renderMonitor({ model, el, invoke });
+  if (kind === "chart") return renderChart({ model, el }); // ChartWidget: one chart, no controls
+  /** @type {Record<string, any>} */
   const pending = {};
-  let lastSent = model.get("_request") ?? 0;
+  /** @type {Promise<unknown> | null} */
+  let answering = null; // the answer awaited for the latest choices sent
   let renderedRevision = -1;
-  const current = (name) => (name in pending ? pending[name] : model.get(name));
+  const current = (/** @type {string} */ name) => (name in pending ? pending[name] : model.get(name));
 
   const commit = debounce(
     () => {
@@ -32,9 +38,17 @@ function render({ model, el }) {
         model.set(name, pending[name]);
         delete pending[name];
       }
-      lastSent = (model.get("_request") ?? 0) + 1;
-      model.set("_request", lastSent);
       model.save_changes();
+      // Python answers the trait changes in order, so this answer arrives after everything they caused
+      const asked = ask(invoke, "answer");
+      answering = asked;
+      asked
+        .catch((error) => showLocalError(error.message ?? String(error)))
+        .finally(() => {
+          if (answering !== asked) return; // a newer burst is awaited
+          answering = null;
+          draw();
+        });
       refresh();
     },
     () => model.get("debounce_wait") ?? 0,
@@ -46,23 +60,6 @@ function render({ model, el }) {
     if (name === "layers") highlight(); // drawn at once; Python only records the choice
     commit();
   };
-
-  // requests answered by Python with custom messages ({id, ...} or {id, error})
-  const waiting = new Map();
-  const onMessage = (msg) => {
-    const entry = waiting.get(msg?.id);
-    if (!entry) return;
-    waiting.delete(msg.id);
-    if (msg.error) entry.reject(new Error(msg.error));
-    else entry.resolve(msg);
-  };
-  model.on("msg:custom", onMessage);
-  const ask = (content) =>
-    new Promise((resolve, reject) => {
-      const id = requestId();
-      waiting.set(id, { resolve, reject });
-      model.send({ ...content, id });
-    });
 
   let localError = "";
   const showLocalError = (message) => {
@@ -80,8 +77,8 @@ function render({ model, el }) {
         }
         refresh();
       } else if (action === "csv") {
-        const reply = await ask({ type: "csv" });
-        download(`${baseName()}.csv`, new Blob([reply.content], { type: "text/csv" }));
+        const [reply] = await ask(invoke, "csv");
+        download(`${baseName()}.csv`, new Blob([reply.csv], { type: "text/csv" }));
       } else {
         const image = await chart.image(action);
         const name = `${baseName()}.${action}`;
@@ -122,7 +119,7 @@ function render({ model, el }) {
       progress: model.get("_progress") ?? 0,
       error: model.get("error") || localError,
     });
-    const busy = Object.keys(pending).length > 0 || (model.get("_answered") ?? 0) < lastSent || model.get("status") === "measuring";
+    const busy = Object.keys(pending).length > 0 || answering !== null || model.get("status") === "measuring";
     root.dataset.status = model.get("status");
     chartBox.classList.toggle("nbc-busy", busy);
   }
@@ -143,7 +140,7 @@ function render({ model, el }) {
     const params = model.get("_params");
     if (params && chart.revision === renderedRevision) await chart.setParams(params);
     const data = model.get("_data");
-    if (!data || !data.name || data.seq === appliedData || data.revision !== chart.revision) return;
+    if (!data?.name || data.seq === appliedData || data.revision !== chart.revision) return;
     appliedData = data.seq;
     chart.setData(data.name, JSON.parse(data.values));
   };
@@ -155,7 +152,7 @@ function render({ model, el }) {
     queueMicrotask(() => {
       scheduled = false;
       refresh();
-      if ((model.get("_answered") ?? 0) < lastSent) return; // a newer request is on its way
+      if (answering !== null) return; // the answer to newer choices is on its way
       const revision = model.get("_revision");
       const spec = model.get("_spec");
       if (revision !== renderedRevision && spec && Object.keys(spec).length) {
@@ -169,30 +166,37 @@ function render({ model, el }) {
     });
   };
 
+  /** @type {[string, () => void][]} */
   const listeners = [
-    ...CHOICES.map((name) => [`change:${name}`, refresh]),
+    ...PROTOCOL.explorerChoices.map((name) => /** @type {[string, () => void]} */ ([`change:${name}`, refresh])),
     ["change:layers", highlight],
-    ...STATE.map((name) => [`change:${name}`, draw]),
-    ["change:_spec", draw],
-    ["change:_revision", draw],
+    ...[...PROTOCOL.explorerState, ...PROTOCOL.pageState].map(
+      (name) => /** @type {[string, () => void]} */ ([`change:${name}`, draw]),
+    ),
   ];
   for (const [event, callback] of listeners) model.on(event, callback);
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
-  model.send({ type: "sync" });
+  ask(invoke, "sync").catch((error) => {
+    if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+    else showLocalError(error.message ?? String(error));
+  });
 
   return () => {
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
-    model.off("msg:custom", onMessage);
     chart.finalize();
   };
 }
 
-/** The explorer in a saved page (no kernel): see page.js. Returns the page's model and chart, for tests. */
+/**
+ * The explorer in a saved page (no kernel): see page.js. Returns the page's model, for tests.
+ * @param {{el: HTMLElement, payload: any}} props The page's element and the payload Python embedded.
+ * @returns {{model: any}} The page's stand-in model.
+ */
 function renderPage({ el, payload }) {
   const model = pageModel(payload);
-  render({ model, el });
+  render({ model, el, experimental: { invoke: model.invoke } });
   return { model };
 }
 

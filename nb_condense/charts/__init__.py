@@ -17,12 +17,9 @@ Example
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
 from ..explore.specs import heatmap_frame
 from .base import DENSITY_CLIP, LAYER_SELECTION, Figure, returns_chart
-from .heatmaps import density_heatmap, heatmap_figure
+from .heatmaps import heatmap_figure
 from .lines import (
     distributions_figure,
     heatmap_with_curves_figure,
@@ -31,7 +28,7 @@ from .lines import (
     training_losses_figure,
     trend_figure,
 )
-from .output import enable_offline_charts, save_chart
+from .output import enable_static_charts, save_chart
 from .tokens import token_strip_figure
 
 __all__ = [
@@ -39,7 +36,7 @@ __all__ = [
     "Figure",
     "LAYER_SELECTION",
     "distributions",
-    "enable_offline_charts",
+    "enable_static_charts",
     "heatmap",
     "heatmap_frame",
     "heatmap_with_curves",
@@ -60,18 +57,3 @@ token_strip = returns_chart(token_strip_figure)
 training_history = returns_chart(training_history_figure)
 training_losses = returns_chart(training_losses_figure)
 
-
-def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"nb_condense.charts.{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
-
-
-def explore(data: Any, layers: Any = None, samples: Any = None) -> Any:
-    """Deprecated name of :func:`heatmap_with_curves` (``explore`` now means the explorer widget)."""
-    _deprecated("explore()", "charts.heatmap_with_curves()")
-    return heatmap_with_curves(data, layers, samples)
-
-
-def heatmap_chart(density: Any, layer_fractions: Any, **options: Any) -> Any:
-    """Deprecated: a heatmap of a density array; use :func:`heatmap` on a result."""
-    _deprecated("heatmap_chart()", "charts.heatmap(result)")
-    return density_heatmap(density, layer_fractions, **options).chart

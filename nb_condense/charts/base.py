@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from ..core.result import CondensationResult, MeasuredSource
-from ..explore.specs import data_values
+from ..explore.specs import LAYER_SELECTION, data_values
 
 __all__ = ["DENSITY_CLIP", "Figure", "LAYER_SELECTION", "as_result", "as_results", "data_values", "returns_chart",
            "with_data"]
@@ -21,8 +21,6 @@ DENSITY_CLIP = 10.0
 """The paper's colour scale tops out at a density of 10 (about 15.6 % of a layer's mass in one bin)."""
 LAYER_TITLE = "Layer fraction"
 COSINE_TITLE = "Cosine similarity"
-LAYER_SELECTION = "layer_pick"
-"""Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer)."""
 # ColorBrewer "Reds" (matplotlib's Reds colormap interpolates the same nine colours).
 REDS = ["#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d"]
 

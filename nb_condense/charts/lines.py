@@ -8,7 +8,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..explore.specs import DISTRIBUTION_COLUMNS, layer_means_frame
+from ..explore.specs import BAND_TITLE, BARS_TITLE, DISTRIBUTION_COLUMNS, interval_caption, layer_means_frame
 from .base import (
     COSINE_TITLE,
     LAYER_SELECTION,
@@ -85,49 +85,96 @@ def _linked_curves_template() -> Any:
     )
 
 
-def layer_trend_figure(data: Any, *, title: str | None = None) -> Figure:
+def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None = None, n_boot: int = 1000,
+                       seed: int = 0) -> Figure:
     """Mean cosine per layer vs layer fraction, one line per model (Findings 1 and 2 at a glance).
 
-    ``data``: one result or measured session, a list of them, or a ``{name: result}`` mapping.
+    ``data``: one result or measured session, a list of them, or a ``{name: result}`` mapping. With ``ci``
+    (e.g. 0.95) a shaded band around each line shows each layer mean's bootstrap interval over the texts
+    (``n_boot`` resamples drawn with ``seed``), and the caption says so.
     """
-    frame = layer_means_frame(as_results(data))
-    return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
+    results = as_results(data)
+    frame = layer_means_frame(results, ci, n_boot, seed)
+    if ci is None:
+        return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
+    caption = interval_caption(ci, results, "shaded")
+    return Figure(with_data(_layer_band_template(title or BAND_TITLE, caption), frame), frame)
+
+
+def _layer_trend_encoding() -> dict[str, Any]:
+    return dict(x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("model:N", title="Model", sort=None))
+
+
+def _layer_trend_line() -> Any:
+    return alt.Chart().mark_line(point=True).encode(
+        y=alt.Y("mean:Q", title="Mean cosine similarity"),
+        tooltip=["model:N", "layer:Q", alt.Tooltip("mean:Q", format=".4f")], **_layer_trend_encoding())
 
 
 @functools.lru_cache(maxsize=16)
 def _layer_trend_template(title: str) -> Any:
     """The layer-trend chart without its data, made once per title."""
-    chart = (
-        alt.Chart(width=420, height=260)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("mean:Q", title="Mean cosine similarity"),
-            color=alt.Color("model:N", title="Model", sort=None),
-            tooltip=["model:N", "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
-        )
-    )
+    chart = _layer_trend_line().properties(width=420, height=260)
     return chart.properties(title=title) if title else chart
 
 
-def trend_figure(data: Any, *, title: str | None = None) -> Figure:
-    """Spearman rho and Kendall tau per model (points on [-1, 1]; > 0 condenses with depth)."""
-    table = pd.DataFrame([r.trend_row(name) for name, r in as_results(data)])
+@functools.lru_cache(maxsize=16)
+def _layer_band_template(title: str, subtitle: str) -> Any:
+    """The layer-trend chart with a band (columns ``low``, ``high``) under each line, without its data."""
+    band = alt.Chart().mark_area(opacity=0.2).encode(
+        y=alt.Y("low:Q", title="Mean cosine similarity"), y2="high:Q",
+        tooltip=["model:N", "layer:Q", alt.Tooltip("low:Q", title="interval from", format=".4f"),
+                 alt.Tooltip("high:Q", title="interval to", format=".4f")], **_layer_trend_encoding())
+    empty = alt.InlineData(values="[]", format={"type": "json"})  # a layer needs data at the top
+    chart = alt.layer(band, _layer_trend_line(), data=empty).properties(width=420, height=260)
+    return chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle, anchor="start",
+                                                  subtitleFontStyle="italic"))
+
+
+def trend_figure(data: Any, *, title: str | None = None, ci: float | None = None, n_boot: int = 1000,
+                 seed: int = 0) -> Figure:
+    """Spearman rho and Kendall tau per model (points on [-1, 1]; > 0 condenses with depth).
+
+    With ``ci`` (e.g. 0.95) each point gets an error bar: its bootstrap interval over the model's texts.
+    """
+    results = as_results(data)
+    table = pd.DataFrame([r.trend_row(name, ci=ci, n_boot=n_boot, seed=seed) for name, r in results])
     frame = table.melt(id_vars=["model"], value_vars=["spearman_rho", "kendall_tau"], var_name="statistic")
+    if ci is not None:
+        for end in ("low", "high"):
+            frame[end] = [table.loc[table["model"] == m, f"{s}_{end}"].iloc[0]
+                          for m, s in zip(frame["model"], frame["statistic"])]
     frame["statistic"] = frame["statistic"].map({"spearman_rho": "Spearman rho", "kendall_tau": "Kendall tau"})
+    encoding = dict(
+        x=alt.X("model:N", title="Model", sort=list(table["model"]), axis=alt.Axis(labelAngle=-30, labelLimit=180)),
+        color=alt.Color("statistic:N", title=None, scale=alt.Scale(range=["#3182bd", "#de2d26"])),
+    )
+    if ci is not None:  # side by side, so that the two error bars of a model do not hide each other
+        encoding["xOffset"] = alt.XOffset("statistic:N")
     points = (
         alt.Chart(inline(frame), width=320, height=220)
         .mark_point(filled=True, size=90)
         .encode(
-            x=alt.X("model:N", title="Model", sort=list(table["model"]), axis=alt.Axis(labelAngle=-30, labelLimit=180)),
             y=alt.Y("value:Q", title="Rank correlation with depth", scale=alt.Scale(domain=[-1, 1.05])),
-            color=alt.Color("statistic:N", title=None, scale=alt.Scale(range=["#3182bd", "#de2d26"])),
             shape="statistic:N",
             tooltip=["model:N", "statistic:N", alt.Tooltip("value:Q", format=".4f")],
+            **encoding,
         )
     )
     zero = alt.Chart().mark_rule(color="#999").encode(y=alt.datum(0))
-    chart = alt.layer(zero, points)
+    layers = [zero, points]
+    if ci is not None:
+        bars = alt.Chart(inline(frame)).mark_rule(strokeWidth=2).encode(
+            y=alt.Y("low:Q"), y2="high:Q",
+            tooltip=["model:N", "statistic:N", alt.Tooltip("low:Q", title="interval from", format=".4f"),
+                     alt.Tooltip("high:Q", title="interval to", format=".4f")], **encoding)
+        layers.append(bars)
+    chart = alt.layer(*layers)
+    if ci is not None:
+        caption = interval_caption(ci, results, "bars")
+        return Figure(chart.properties(title=alt.TitleParams(text=title or BARS_TITLE, subtitle=caption, anchor="start",
+                                                             subtitleFontStyle="italic")), frame)
     return Figure(chart.properties(title=title) if title else chart, frame)
 
 

@@ -9,7 +9,7 @@ import altair as alt
 
 from ..core.files import to_bytes, write_bytes
 
-__all__ = ["check_chart_path", "enable_offline_charts", "save_chart"]
+__all__ = ["check_chart_path", "enable_static_charts", "save_chart"]
 
 SAVE_FORMATS = (".png", ".svg", ".pdf", ".html", ".json")
 
@@ -36,11 +36,12 @@ def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Pa
     return write_bytes(path, to_bytes(lambda handle: chart.save(handle, format=suffix[1:], **options), text))
 
 
-def enable_offline_charts(renderer: str = "svg") -> Any:
+def enable_static_charts(renderer: str = "svg") -> Any:
     """Render Altair charts in notebooks as static images without any CDN (``"svg"`` or ``"png"``, vl-convert).
 
-    For interactive charts (tooltips, selections) that stay offline, use ``nb_condense.enable_offline_charts()``
-    (:mod:`nb_condense.widgets.chart`), which falls back to this function for ``"svg"`` and ``"png"``.
+    Returns Altair's renderer registry state (as ``alt.renderers.enable`` does). For interactive charts (tooltips,
+    selections) that stay offline, use ``nb_condense.enable_offline_charts()`` (:mod:`nb_condense.widgets.chart`),
+    which falls back to this function for ``"svg"`` and ``"png"``.
     """
     if renderer not in ("svg", "png"):
         raise ValueError(f"renderer must be 'svg' or 'png' (offline), got {renderer!r}.")

@@ -14,7 +14,7 @@ from ..core.files import write_text
 from ..explore.specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
 from .base import DENSITY_CLIP
 from .heatmaps import _heatmap_template
-from .lines import _distributions_template, _layer_trend_template
+from .lines import _distributions_template, _layer_band_template
 from .tokens import _token_template
 
 __all__ = ["build_templates", "main", "render_templates"]
@@ -25,7 +25,7 @@ def build_templates() -> dict[str, Any]:
     charts = {
         "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, TITLE, SUBTITLE, (), True, 420, 320),
         "distributions": _distributions_template(False, "", 420, 240),
-        "trend": _layer_trend_template(""),
+        "trend": _layer_band_template(TITLE, SUBTITLE),
         "tokens": _token_template(TOKENS_PER_ROW, HEIGHT, TITLE),
     }
     out = {}

@@ -7,6 +7,7 @@ restores it exactly, without pickle.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from .bootstrap import trend_intervals
 from .files import FileFormatError, read_archive, save_archive
 from .layer_selection import resolve_layers
 from .summaries import (
@@ -100,12 +102,10 @@ class CondensationResult:
     token_strings: np.ndarray | None = None
     token_means: np.ndarray | None = None
     cossim_by_layer: np.ndarray | None = None
-    chart: Any = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         if name in _MOVED:
-            raise AttributeError(f"CondensationResult.{name}() moved: use {_MOVED[name]} "
-                                 "(importing nb_condense.charts attaches a deprecated shim).")
+            raise AttributeError(f"CondensationResult.{name}() was removed in 0.3: use {_MOVED[name]}.")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # ----- shape -----------------------------------------------------------------------------------
@@ -228,6 +228,14 @@ class CondensationResult:
         pairs = self.stats["n_pairs"].to_numpy().reshape(self.n_texts, -1)
         return (means * pairs).sum(axis=0) / pairs.sum(axis=0)
 
+    @property
+    def resamplable(self) -> bool:
+        """Whether the layer means are pooled from per-text means, so that intervals over texts exist.
+
+        False for the drop-in's results: the reference's position-averaged matrices keep no per-text share.
+        """
+        return not (self.metadata.get("layer_means") == "position_average" and self.cossim_by_layer is not None)
+
     def summary(self) -> pd.DataFrame:
         """One row per layer: pooled mean and std (exact), quartiles (q25, q50, q75) of the pooled histogram."""
         n = self.n_texts
@@ -243,13 +251,49 @@ class CondensationResult:
             frame["effective_rank"] = self.stats["effective_rank"].to_numpy().reshape(n, -1).mean(0)
         return frame
 
-    def trend(self, last_n: tuple[int, ...] = (1, 2, 3, 4, 5)) -> TrendStatistics:
-        """Spearman rho / Kendall tau of layer means vs depth, last-N and last-half means (the paper's tables)."""
-        return trend_statistics(self.layer_means, last_n)
+    def trend(self, last_n: tuple[int, ...] = (1, 2, 3, 4, 5), *, ci: float | None = None, n_boot: int = 1000,
+              seed: int | np.random.Generator | None = 0, method: str = "percentile") -> TrendStatistics:
+        """Spearman rho / Kendall tau of layer means vs depth, last-N and last-half means (the paper's tables).
 
-    def trend_row(self, model: str | None = None) -> dict[str, Any]:
-        """One table row: model, n_parameters, n_layers, rho/tau (p-values), last-N/half/layer means."""
-        trend = self.trend()
+        Parameters
+        ----------
+        last_n
+            The last-N means to report.
+        ci
+            With a coverage such as ``0.95``, every statistic and every layer mean gets an interval from a
+            bootstrap over the texts (``intervals``, ``layer_mean_intervals``): the texts are drawn ``n_boot``
+            times with replacement and each statistic is recomputed from the stored per-text means and pair counts
+            exactly as here. No model runs. ``None`` (the default) computes no interval.
+        n_boot, seed
+            Resamples and the seed that draws them (the same seed gives the same intervals).
+        method
+            ``"percentile"`` (default) or ``"bca"``; see :func:`nb_condense.core.bootstrap.interval` for why
+            percentile is the default.
+        """
+        trend = trend_statistics(self.layer_means, last_n)
+        if ci is None:
+            return trend
+        if not self.resamplable:
+            raise ValueError("This result's layer means are the reference's position averages (the drop-in), which "
+                             "keep no per-text share: intervals over texts need pair-pooled means. Measure with "
+                             "nbc.measure(...) to get intervals.")
+        means, pairs = self._per_text("mean"), self._per_text("n_pairs")
+        intervals, layers = trend_intervals(means, pairs, ci=ci, n_boot=n_boot, seed=seed, method=method,
+                                            last_n=last_n)
+        return dataclasses.replace(trend, intervals=intervals, layer_mean_intervals=layers, ci=float(ci),
+                                   n_boot=int(n_boot), method=method, n_texts=self.n_texts)
+
+    def _per_text(self, column: str) -> np.ndarray:
+        """A statistics column as ``[n_texts, n_layers]``."""
+        return self.stats[column].to_numpy().reshape(self.n_texts, -1)
+
+    def trend_row(self, model: str | None = None, *, ci: float | None = None, n_boot: int = 1000,
+                  seed: int | np.random.Generator | None = 0, method: str = "percentile") -> dict[str, Any]:
+        """One table row: model, n_parameters, n_layers, rho/tau (p-values), last-N/half/layer means.
+
+        With ``ci`` (see :meth:`trend`), each statistic is followed by ``<name>_low`` and ``<name>_high``.
+        """
+        trend = self.trend(ci=ci, n_boot=n_boot, seed=seed, method=method)
         return {"model": model or str(self.metadata.get("model_name")),
                 "n_parameters": self.metadata.get("n_parameters"), "n_layers": self.n_layers,
                 **trend.as_dict(), "last_layer_mean": float(trend.layer_means[-1])}

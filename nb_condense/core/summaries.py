@@ -97,7 +97,13 @@ def last_half_size(n_layer_means: int) -> int:
 
 @dataclass
 class TrendStatistics:
-    """How condensation grows with depth, for one model (the paper's family tables)."""
+    """How condensation grows with depth, for one model (the paper's family tables).
+
+    The p-values test "no trend" across the 7-25 layer means; they say nothing about how the numbers would move
+    with other texts. That uncertainty is in ``intervals`` and ``layer_mean_intervals``, filled by
+    ``result.trend(ci=0.95)`` (a bootstrap over texts, :mod:`nb_condense.core.bootstrap`); ``None`` otherwise.
+    ``ci``, ``n_boot``, ``method`` and ``n_texts`` say how they were made.
+    """
 
     layer_means: np.ndarray
     spearman_rho: float
@@ -106,9 +112,18 @@ class TrendStatistics:
     kendall_p: float
     last_n_means: dict[int, float]
     last_half_mean: float
+    intervals: dict[str, tuple[float, float]] | None = None
+    layer_mean_intervals: np.ndarray | None = None
+    ci: float | None = None
+    n_boot: int | None = None
+    method: str | None = None
+    n_texts: int | None = None
 
     def as_dict(self) -> dict[str, float]:
-        """Flat scalars (``last_1_mean`` ... ``last_5_mean``), for tables."""
+        """Flat scalars (``last_1_mean`` ... ``last_5_mean``), for tables.
+
+        With intervals, ``<name>_low`` and ``<name>_high`` follow each statistic that has one.
+        """
         row = {
             "spearman_rho": self.spearman_rho,
             "spearman_p": self.spearman_p,
@@ -117,7 +132,14 @@ class TrendStatistics:
         }
         row.update({f"last_{k}_mean": v for k, v in self.last_n_means.items()})
         row["last_half_mean"] = self.last_half_mean
-        return row
+        if not self.intervals:
+            return row
+        out: dict[str, float] = {}
+        for name, value in row.items():
+            out[name] = value
+            if name in self.intervals:
+                out[f"{name}_low"], out[f"{name}_high"] = self.intervals[name]
+        return out
 
 
 def trend_statistics(

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.result import CondensationResult
+from ..core.summaries import TrendStatistics
 from ..measurement.settings import (
     MeasureSettings,
     TextSource,
@@ -33,7 +34,7 @@ from ..measurement.settings import (
     with_options_signature,
 )
 
-__all__ = ["CondensationSession", "NotMeasuredError", "compare", "named_sessions"]
+__all__ = ["CondensationSession", "NotMeasuredError", "named_sessions"]
 
 Layers = int | Iterable[int] | None
 
@@ -176,8 +177,11 @@ class CondensationSession:
 
     @property
     def result(self) -> CondensationResult:
-        """The measurement (made at the first access, then cached)."""
-        return self.measure()
+        """The measurement if it is made; raises :class:`NotMeasuredError` otherwise (never measures).
+
+        Call :meth:`measure` to measure (it returns the result, measuring only the first time).
+        """
+        return self.measured_result()
 
     def measured_result(self) -> CondensationResult:
         """The measurement if it is made; never starts one (for charts and the explorer)."""
@@ -228,32 +232,41 @@ class CondensationSession:
     # ----- queries (each reads one consistent state) ----------------------------------------------------
     def distribution(self, layers: Layers = None, samples: Layers = None) -> pd.DataFrame:
         """Pooled density per layer over the chosen texts (see :meth:`CondensationResult.distribution`)."""
-        return self.result.distribution(layers, samples)
+        return self.measure().distribution(layers, samples)
 
     def summary(self) -> pd.DataFrame:
         """Per-layer statistics over all texts (see :meth:`CondensationResult.summary`)."""
-        return self.result.summary()
+        return self.measure().summary()
 
     def layer_means(self) -> pd.DataFrame:
         """Mean cosine per layer: ``model, layer, layer_fraction, mean``."""
-        result = self.result
+        result = self.measure()
         return pd.DataFrame({"model": self.name, "layer": result.layers, "layer_fraction": result.layer_fractions,
                              "mean": result.layer_means})
 
-    def trend(self) -> pd.DataFrame:
-        """One row: ``model, n_parameters, n_layers``, rho, tau, last-N, last-half and last-layer means."""
-        return pd.DataFrame([self.result.trend_row(self.name)])
+    def trend(self, last_n: tuple[int, ...] = (1, 2, 3, 4, 5), *, ci: float | None = None, n_boot: int = 1000,
+              seed: int | np.random.Generator | None = 0, method: str = "percentile") -> TrendStatistics:
+        """Rho, tau, last-N and last-half means, with intervals over texts when ``ci`` is given.
+
+        The same as :meth:`CondensationResult.trend` on this session's result (measured first if needed).
+        """
+        return self.measure().trend(last_n, ci=ci, n_boot=n_boot, seed=seed, method=method)
+
+    def trend_row(self, *, ci: float | None = None, n_boot: int = 1000, seed: int | np.random.Generator | None = 0,
+                  method: str = "percentile") -> dict[str, Any]:
+        """One table row under this session's name (see :meth:`CondensationResult.trend_row`)."""
+        return self.measure().trend_row(self.name, ci=ci, n_boot=n_boot, seed=seed, method=method)
 
     def samples(self, n_words: int = 8) -> pd.DataFrame:
         """One row per text: ``sample, first_words, n_tokens, last_layer_mean``."""
-        return self.result.samples(n_words)
+        return self.measure().samples(n_words)
 
     def tokens(self, sample: int, layer: int) -> pd.DataFrame:
         """Per-token view of one text at one layer: ``position, token, mean_cosine`` (to the other tokens).
 
         Read from the measurement (no forward pass), so it works on sessions built from files too.
         """
-        return self.result.tokens(sample, layer)
+        return self.measure().tokens(sample, layer)
 
     def __repr__(self) -> str:
         state = "measured" if self.measured else "not measured yet"
@@ -290,22 +303,3 @@ def named_sessions(sessions: Any, *, where: str) -> dict[str, CondensationSessio
                              "session.add_texts([...]) first.")
         named[name] = session
     return named
-
-
-def compare(sessions: Sequence[CondensationSession]) -> pd.DataFrame:
-    """Finding 1's table: one row per model with n_parameters, n_layers, rho, tau, last-N and last-half means.
-
-    Sessions must share ``bins`` and ``include_diagonal`` (their numbers are not comparable otherwise).
-    """
-    sessions = list(sessions)
-    if not sessions:
-        raise ValueError("compare() needs at least one session.")
-    first = sessions[0].settings
-    for session in sessions[1:]:
-        for field in ("bins", "include_diagonal"):
-            if getattr(session.settings, field) != getattr(first, field):
-                raise ValueError(
-                    f"Cannot compare {sessions[0].name!r} and {session.name!r}: measured with {field}="
-                    f"{getattr(first, field)} vs {getattr(session.settings, field)}. Measure both the same way."
-                )
-    return pd.concat([s.trend() for s in sessions], ignore_index=True)

@@ -25,12 +25,17 @@ from ..core.result import CondensationResult
 from ..core.summaries import bin_edges
 
 __all__ = [
+    "BAND_CI",
+    "BAND_TITLE",
+    "BARS_TITLE",
     "DISTRIBUTION_COLUMNS",
     "caption",
     "data_values",
     "dataset_name",
     "heatmap_frame",
+    "interval_caption",
     "layer_means_frame",
+    "no_band_reason",
     "spec",
     "token_cells",
 ]
@@ -41,6 +46,14 @@ X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
 """Placeholders that the templates carry where a spec's own title, caption, x range or height go."""
 DISTRIBUTION_COLUMNS = ["layer", "layer_fraction", "cosine", "density"]
 TOKENS_PER_ROW = 12
+LAYER_SELECTION = "layer_pick"
+"""Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer); the front end
+reads it from the widget protocol (``js/src/protocol.js``, checked against this value)."""
+BAND_CI = 0.95
+"""The coverage of the bands the explorer's Trend view and the offline page draw."""
+BAND_TITLE = "Mean cosine per layer"
+BARS_TITLE = "Rank correlation of the layer means with depth"
+"""Titles of the charts with intervals when none is given (Vega draws no caption under an empty title)."""
 
 
 def data_values(frame: pd.DataFrame) -> str:
@@ -88,10 +101,50 @@ def x_range(frame: pd.DataFrame) -> tuple[float, float]:
     return (float(frame["x0"].min()), float(frame["x1"].max())) if len(frame) else (0.0, 1.0)
 
 
-def layer_means_frame(results: Iterable[tuple[str, CondensationResult]]) -> pd.DataFrame:
-    """``model, layer, layer_fraction, mean``: each model's mean cosine per measured layer."""
-    return pd.concat([pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
-                                    "mean": r.layer_means}) for name, r in results], ignore_index=True)
+def layer_means_frame(results: Iterable[tuple[str, CondensationResult]], ci: float | None = None,
+                      n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """``model, layer, layer_fraction, mean``: each model's mean cosine per measured layer.
+
+    With ``ci`` (e.g. 0.95), ``low`` and ``high`` follow: each layer mean's bootstrap interval over the model's
+    texts (:meth:`CondensationResult.trend`, ``n_boot`` resamples drawn with ``seed``); NaN (no band) for a result
+    that cannot be resampled (:func:`no_band_reason`), which :func:`interval_caption` names.
+    """
+    frames = []
+    for name, r in results:
+        frame = pd.DataFrame({"model": name, "layer": r.layers, "layer_fraction": r.layer_fractions,
+                              "mean": r.layer_means})
+        if ci is not None and no_band_reason(r):
+            frame["low"] = frame["high"] = np.nan
+        elif ci is not None:
+            bands = r.trend(ci=ci, n_boot=n_boot, seed=seed).layer_mean_intervals
+            assert bands is not None
+            frame["low"], frame["high"] = bands[:, 0], bands[:, 1]
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def no_band_reason(result: CondensationResult) -> str | None:
+    """Why a result gets no interval over texts (``None`` when it gets one)."""
+    if not result.resamplable:
+        return "position-averaged means keep no per-text share"
+    if result.n_texts < 2:
+        return "one text: nothing to resample"
+    return None
+
+
+def interval_caption(ci: float, results: Iterable[tuple[str, CondensationResult]], mark: str = "shaded") -> str:
+    """What a band or error bar is: "shaded: 95 % bootstrap interval over the 100 texts" (or each model's texts).
+
+    Models that get no band (:func:`no_band_reason`) are named, with the reason.
+    """
+    pairs = list(results)
+    counts = list(dict.fromkeys(r.n_texts for _, r in pairs if not no_band_reason(r)))
+    over = f"the {counts[0]} texts" if len(counts) == 1 else f"each model's texts ({', '.join(map(str, counts))})"
+    why = "; ".join(f"{name} ({reason})" for name, r in pairs if (reason := no_band_reason(r)))
+    if not counts:
+        return f"{mark}: no bootstrap interval for {why}"
+    text = f"{mark}: {ci * 100:g} % bootstrap interval over {over}"
+    return f"{text}; none for {why}" if why else text
 
 
 def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:

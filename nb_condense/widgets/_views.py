@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.result import CondensationResult
 from ..explore import specs
 from ..explore.session import CondensationSession
 
-__all__ = ["VIEWS", "Choice", "View", "build_view", "view"]
+__all__ = ["VIEWS", "Choice", "View", "token_default", "trend_spec", "view"]
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,36 @@ def _distributions_chart(c: Choice) -> Any:
 
 
 def _trend_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
-    frame = specs.layer_means_frame((name, s.measured_result()) for name, s in c.sessions.items())
-    return specs.spec("trend", frame), frame
+    return trend_spec({name: s.measured_result() for name, s in c.sessions.items()})
+
+
+def trend_spec(results: Mapping[str, CondensationResult]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The Trend view's spec and frame: each model's layer means with a band (computed here, in Python)."""
+    frame = specs.layer_means_frame(results.items(), specs.BAND_CI)
+    caption = specs.interval_caption(specs.BAND_CI, results.items(), "shaded")
+    return specs.spec("trend", frame, title=specs.BAND_TITLE, subtitle=caption), frame
 
 
 def _trend_chart(c: Choice) -> Any:
     from .. import charts
 
-    return charts.layer_trend(dict(c.sessions))
+    return charts.layer_trend(dict(c.sessions), ci=specs.BAND_CI)
+
+
+def token_default(layers: Any) -> dict[str, int]:
+    """The text and hidden-state index the tokens view shows when none is chosen: text 0, the last layer.
+
+    ``layers`` are a result's hidden-state indices. The offline page embeds this default (it has no Python).
+    """
+    return {"sample": 0, "layer": int(layers[-1])}
 
 
 def _token_choice(c: Choice) -> tuple[int, int]:
-    """The sample and hidden-state index the tokens view shows: the first chosen (text 0, the last layer)."""
+    """The sample and hidden-state index the tokens view shows: the first chosen, else :func:`token_default`."""
     result = c.session.measured_result()
-    layer = c.layers[0] if c.layers else int(result.layers[-1])
-    return (c.samples[0] if c.samples else 0), int(result.layers[result.layer_positions(layer)[0]])
+    default = token_default(result.layers)
+    layer = c.layers[0] if c.layers else default["layer"]
+    return (c.samples[0] if c.samples else default["sample"]), int(result.layers[result.layer_positions(layer)[0]])
 
 
 def _tokens_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -133,7 +149,8 @@ VIEWS = (
          page_fields=("layers",), frame=_heatmap_frame),
     View("distributions", "Distributions", "Cosine density of the chosen layers over the chosen samples",
          _distributions_spec, _distributions_chart, data_fields=("layers", "samples"), frame=_distributions_frame),
-    View("trend", "Trend", "Mean cosine per layer for every loaded model (all samples)", _trend_spec, _trend_chart),
+    View("trend", "Trend", "Mean cosine per layer for every loaded model (all samples), shaded: its 95 % "
+         "bootstrap interval over the texts", _trend_spec, _trend_chart),
     View("tokens", "Tokens", "The first chosen sample's tokens coloured by mean cosine at the first chosen layer",
          _tokens_spec, _tokens_chart),
 )
@@ -146,8 +163,3 @@ def view(value: str) -> View:
         if candidate.value == value:
             return candidate
     raise ValueError(f"Unknown view {value!r}; the views are {[v.value for v in VIEWS]}.")
-
-
-def build_view(choice: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The spec and frame of ``choice.view`` for the current choice (the sessions it needs must be measured)."""
-    return view(choice.view).spec(choice)

@@ -19,16 +19,14 @@ Example
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 from typing import Any
 
 import altair as alt
-import anywidget
 import traitlets
 
-from ..charts import enable_offline_charts as enable_static_charts
-from ._bundle import LOADER, STYLES, answer_page, bundle
+from ..charts import enable_static_charts
+from ._protocol import CHART_STATE, BundledWidget
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]
 
@@ -39,7 +37,7 @@ FALLBACKS = ("svg", "png", None)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-class ChartWidget(anywidget.AnyWidget):
+class ChartWidget(BundledWidget):
     """One Altair / Vega-Lite chart drawn by the bundled vega (no CDN), with its tooltips and selections.
 
     Parameters
@@ -49,31 +47,23 @@ class ChartWidget(anywidget.AnyWidget):
 
     Notes
     -----
-    The front end is the explorer's bundle in its chart-only mode (``_kind == "chart"``). Each widget
-    carries only the small loader; the page asks the kernel for the bundle once, however many charts and
-    explorers it shows. Setting :attr:`spec` redraws the chart.
+    The front end is the explorer's bundle in its chart-only mode (``_kind == "chart"``): the page loads the
+    bundle once, however many charts and explorers it shows (:mod:`nb_condense.widgets._protocol`). Setting
+    :attr:`spec` redraws the chart.
     """
-
-    _esm = LOADER
-    _css = STYLES
 
     spec = traitlets.Dict().tag(sync=True)
     """The Vega-Lite spec drawn. Type: dict. Default: ``{}``."""
 
-    _kind = traitlets.Unicode("chart").tag(sync=True)
-    _bundle_hash = traitlets.Unicode("").tag(sync=True)
+    _kind = traitlets.Enum(("chart",), default_value="chart").tag(sync=True)
+    _synced = CHART_STATE
 
     def __init__(self, spec: Any, **kwargs: Any) -> None:
         if hasattr(spec, "to_dict"):
             spec = spec.to_dict()
         if not isinstance(spec, dict):
             raise TypeError(f"ChartWidget takes a Vega-Lite spec (dict) or an Altair chart, got {type(spec).__name__}.")
-        super().__init__(spec=spec, _bundle_hash=bundle()[0], **kwargs)
-        self.on_msg(self._answer)
-
-    def _answer(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        # only the bundle request: the spec is set before the comm opens, so the page's model holds it
-        answer_page(self, content, (), contextlib.nullcontext())
+        super().__init__(spec=spec, **kwargs)
 
     def __repr__(self) -> str:  # the default repr would print the whole spec, data included
         return f"ChartWidget(mark={self.spec.get('mark', '...')!r})" if self.spec else "ChartWidget()"
@@ -100,6 +90,7 @@ def chart_mimebundle(spec: dict[str, Any], fallback: str | None = "svg", **_meta
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}.")
     widget = ChartWidget(spec)
+    widget.carry_bundle()  # displayed now: the first widget a kernel displays carries the bundle
     output: dict[str, Any] = {
         "text/plain": "Chart (interactive in Jupyter; a static copy is stored for other viewers)",
         WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id},

@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import difflib
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import pandas as pd
 import traitlets
 
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
 from ..explore.specs import data_values
-from ._bundle import LOADER, STYLES, answer_page, bundle
+from ._protocol import EXPLORER_CHOICES, EXPLORER_STATE, Answer, BundledWidget, answering, explorer_state
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
 
@@ -39,14 +37,12 @@ logger = logging.getLogger(__name__)
 
 
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
-SYNCED = ("model", "layers", "samples", "view", "debounce_wait", "status", "error", "_views", "_models",
-          "_layer_options", "_sample_options", "_spec", "_data", "_revision", "_answered", "_progress")
+"""The keyword arguments the explorer takes."""
 SPEC_FIELDS = ("layers", "samples")
 """The choices a view's spec may depend on (besides the model and the view)."""
-"""The traits re-sent whole after a measurement and when a view asks (never the 870 KB ``_esm``)."""
 
 
-class CondensationExplorer(anywidget.AnyWidget):
+class CondensationExplorer(BundledWidget):
     """An interactive explorer over one or several :class:`~nb_condense.CondensationSession` objects.
 
     Parameters
@@ -65,8 +61,8 @@ class CondensationExplorer(anywidget.AnyWidget):
     Vega-Lite spec it is sent. :meth:`chart` returns the current Altair chart, :meth:`data` its data.
     """
 
-    _esm = LOADER  # asks for the bundle once per page (see js/src/loader.js)
-    _css = STYLES
+    _synced = EXPLORER_CHOICES + EXPLORER_STATE
+    """The traits re-sent whole after a measurement and when a view asks (see :mod:`._protocol`)."""
 
     # ----- the user's choices ------------------------------------------------------------------------
     model = traitlets.Unicode("").tag(sync=True)
@@ -82,7 +78,7 @@ class CondensationExplorer(anywidget.AnyWidget):
     """Chosen texts by index in ``session.texts``; ``[]`` means all. The tokens view uses the first
     (default: text 0). Type: list[int]. Default: ``[]``."""
 
-    view = traitlets.Enum([v.value for v in VIEWS], default_value="heatmap").tag(sync=True)
+    view = traitlets.Enum([v.value for v in VIEWS], default_value=VIEWS[0].value).tag(sync=True)
     """The chart shown: ``"heatmap"`` (layer fraction vs cosine; click a column to pick a layer),
     ``"distributions"``, ``"trend"`` (mean cosine per layer, all models) or ``"tokens"``.
     Type: str. Default: ``"heatmap"``."""
@@ -99,8 +95,7 @@ class CondensationExplorer(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     """The last error raised while answering the front end (also logged), ``""`` if none. Type: str."""
 
-    # ----- plumbing ----------------------------------------------------------------------------------
-    _bundle_hash = traitlets.Unicode("").tag(sync=True)
+    # ----- plumbing (each described in nb_condense/widgets/_protocol.py) -----------------------------
     _views = traitlets.List(traitlets.Dict()).tag(sync=True)
     _models = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _layer_options = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -108,8 +103,6 @@ class CondensationExplorer(anywidget.AnyWidget):
     _spec = traitlets.Dict().tag(sync=True)
     _data = traitlets.Dict().tag(sync=True)
     _revision = traitlets.Int(0).tag(sync=True)
-    _request = traitlets.Int(0).tag(sync=True)
-    _answered = traitlets.Int(0).tag(sync=True)
     _progress = traitlets.Float(0.0).tag(sync=True)
 
     def __init__(self, sessions: Any, **options: Any) -> None:
@@ -127,18 +120,14 @@ class CondensationExplorer(anywidget.AnyWidget):
         if model not in self._sessions:
             raise ValueError(f"Unknown model {model!r}: the sessions are {names}.")
         layers, samples = options.pop("layers", []), options.pop("samples", [])
-        self._lock = threading.RLock()
         self._job: MeasuringJob | None = None
         self._measuring = False
         self._failed: dict[str, str] = {}
         self._key: tuple[Any, ...] | None = None
         self._frame: pd.DataFrame | None = None
         self._data_key: tuple[Any, ...] | None = None
-        views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
         self._ready = False  # trait changes made while constructing answer nothing yet
-        super().__init__(_models=names, _views=views, _bundle_hash=bundle()[0], model=model, samples=samples,
-                         **options)
-        self.on_msg(self._on_message)
+        super().__init__(model=model, samples=samples, **options)
         self._set_options()
         if not self._background and not all(self._sessions[n].measured for n in self._needed()):
             self._measure(background=False)
@@ -185,11 +174,11 @@ class CondensationExplorer(anywidget.AnyWidget):
     def save_page(self, path: str | Path, *, title: str = "Embedding condensation explorer") -> Path:
         """Write the whole explorer (every model, layer, sample and view) as one offline HTML file.
 
-        The page needs no kernel: see :func:`nb_condense.save_explorer`. Every session must be measured.
+        The page needs no kernel: see :func:`nb_condense.save_page`. Every session must be measured.
         """
-        from .page import save_explorer
+        from .page import save_page
 
-        return save_explorer(self._sessions, path, title=title)
+        return save_page(self._sessions, path, title=title)
 
     def wait(self, timeout: float | None = None) -> CondensationExplorer:
         """Block until a background measurement has finished (for scripts and tests)."""
@@ -252,7 +241,7 @@ class CondensationExplorer(anywidget.AnyWidget):
             self.samples = [s for s in self.samples if s < len(session.texts)]
         self._set_options()
 
-    @traitlets.observe("layers", "samples", "view", "model", "_request")
+    @traitlets.observe("layers", "samples", "view", "model")
     def _on_choice(self, change: dict[str, Any]) -> None:
         self._update()
 
@@ -261,14 +250,11 @@ class CondensationExplorer(anywidget.AnyWidget):
         return self.model_names if self.view == "trend" else [self.model]
 
     def _update(self) -> None:
-        """Answer the latest request: a new spec when the choices changed, else just acknowledge."""
+        """Answer the current choices: a new spec or new rows when what Python draws changed, else nothing."""
         if not self._ready:
             return
         with self._lock:
-            try:
-                self._answer()
-            finally:  # every request is acknowledged, whatever the answer
-                self._answered = self._request
+            self._answer()
 
     def _answer(self) -> None:
         if self._measuring:  # the job calls back when it is done
@@ -326,18 +312,10 @@ class CondensationExplorer(anywidget.AnyWidget):
             self.error, self.status = message, "error"
 
     def _set_options(self) -> None:
-        session = self.session
-        result = session.measured_result() if session.measured else None
+        state = explorer_state(self._sessions, self.model)
         with self._lock, self.hold_sync():
-            self._sample_options = [
-                {"sample": i, "words": " ".join(text.split()[:8]),
-                 "n_tokens": None if result is None else int(result.token_counts[i])}
-                for i, text in enumerate(session.texts)
-            ]
-            self._layer_options = [] if result is None else [
-                {"layer": int(layer), "fraction": float(fraction)}
-                for layer, fraction in zip(result.layers, result.layer_fractions)
-            ]
+            for name, value in state.items():
+                setattr(self, name, value)
 
     # ----- measuring ---------------------------------------------------------------------------------
     def _measure(self, background: bool) -> None:
@@ -367,7 +345,7 @@ class CondensationExplorer(anywidget.AnyWidget):
                 self._set_options()
                 self._apply_layers(list(self.layers))
             finally:  # the page ends in the state Python holds, even if a change was missed on the way
-                self.send_state(list(SYNCED))
+                self.send_state(list(self._synced))
 
     def _apply_layers(self, wanted: list[int]) -> None:
         """Check layers chosen before the measurement existed against it; draw; say which were dropped."""
@@ -384,15 +362,13 @@ class CondensationExplorer(anywidget.AnyWidget):
         if dropped:
             self._fail(ValueError(f"Dropped {len(dropped)} chosen layer(s): " + " ".join(dropped)))
 
-    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if answer_page(self, content, SYNCED, self._lock) or not isinstance(content, dict) or "id" not in content:
-            return
-        reply: dict[str, Any] = {"id": content["id"]}
-        try:
-            if content.get("type") != "csv":
-                raise ValueError(f"Unknown request {content.get('type')!r}.")
-            reply.update(content=self.data().to_csv(index=False))
-        except Exception as exc:
-            logger.error("CondensationExplorer: %s", exc, exc_info=exc)
-            reply["error"] = f"{type(exc).__name__}: {exc}"
-        self.send(reply)
+    # ----- commands (see nb_condense/widgets/_protocol.py) -------------------------------------------
+    @answering
+    def _cmd_answer(self, msg: Any, buffers: list[bytes]) -> Answer:
+        """Answered once the choices the front end sent before it are answered (they are, in order)."""
+        return {}, []
+
+    @answering
+    def _cmd_csv(self, msg: Any, buffers: list[bytes]) -> Answer:
+        """The data of the drawn chart as CSV text."""
+        return {"csv": self.data().to_csv(index=False)}, []

@@ -1,6 +1,6 @@
 """TrainingMonitor: watch condensation while ``trainer.train()`` runs in the same notebook cell.
 
-Four panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
+Three panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
 mean cosine per layer vs step, and the latest measurement's heatmap. Python sends each panel's spec once,
 then only new rows (the page swaps them into the drawn view), so an update costs a few milliseconds in the
 kernel. :class:`~nb_condense.training.trainer.CondensationCallback` with ``live=True`` opens one in a notebook.
@@ -18,12 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import anywidget
 import pandas as pd
 import traitlets
 
@@ -31,12 +29,12 @@ from .. import charts
 from ..charts.lines import LOSS_SERIES
 from ..core.result import CondensationResult
 from ..explore.specs import data_values, heatmap_frame
-from ._bundle import BUNDLE, STYLES, answer_page, bundle
+from ._protocol import MONITOR_PANELS, MONITOR_STATE, BundledWidget
 
 __all__ = ["TrainingMonitor", "in_notebook"]
 
 logger = logging.getLogger(__name__)
-PANELS = ("losses", "means", "heatmap")
+PANELS = MONITOR_PANELS
 PANEL_WIDTH = 300
 
 
@@ -46,7 +44,7 @@ def in_notebook() -> bool:
     return bool(shell) and hasattr(shell, "kernel")
 
 
-class TrainingMonitor(anywidget.AnyWidget):
+class TrainingMonitor(BundledWidget):
     """A live view of a training run: losses, mean cosine per layer vs step, the latest heatmap.
 
     Parameters
@@ -60,12 +58,11 @@ class TrainingMonitor(anywidget.AnyWidget):
     callback does both. :attr:`losses` and :attr:`history` hold everything it drew, as tidy frames.
     """
 
-    # The whole bundle, not the loader: a running cell holds the kernel, which then answers no request from the
-    # page (the loader's included) until the training ends; the state changes it sends still arrive live.
-    _esm = BUNDLE
-    _css = STYLES
-    _kind = traitlets.Unicode("monitor").tag(sync=True)
-    _bundle_hash = traitlets.Unicode("").tag(sync=True)
+    # Every monitor carries the bundle: a running cell holds the kernel, which then answers no request from the
+    # page until the training ends; the state changes it sends still arrive live.
+    _carries_bundle = True
+    _kind = traitlets.Enum(("monitor",), default_value="monitor").tag(sync=True)
+    _synced = MONITOR_STATE
 
     step = traitlets.Int(0).tag(sync=True)
     """The last training step reported. Type: int. Default: 0."""
@@ -80,15 +77,13 @@ class TrainingMonitor(anywidget.AnyWidget):
     _data = traitlets.Dict().tag(sync=True)
 
     def __init__(self, max_steps: int = 0) -> None:
-        super().__init__(_bundle_hash=bundle()[0], max_steps=int(max_steps))
-        self._lock = threading.RLock()
+        super().__init__(max_steps=int(max_steps))
         self.losses = pd.DataFrame(columns=["step", "series", "value"])
         self.history = pd.DataFrame(columns=["step", "layer", "layer_fraction", "mean"])
         self.latest: CondensationResult | None = None
         self.update_ms: list[float] = []
         """Kernel time of each update (making and sending what changed), for the record."""
         self._seq = 0
-        self.on_msg(self._on_message)
 
     def __repr__(self) -> str:  # the text a viewer without widgets shows (GitHub, nbviewer, a terminal)
         steps = f"step {self.step} of {self.max_steps}" if self.max_steps else f"step {self.step}"
@@ -154,6 +149,3 @@ class TrainingMonitor(anywidget.AnyWidget):
             start = time.perf_counter()
             yield
             self.update_ms.append((time.perf_counter() - start) * 1000)
-
-    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        answer_page(self, content, ("step", "max_steps", "status", "summary", "_panels", "_data"), self._lock)

@@ -1,16 +1,18 @@
-"""The explorer as one offline HTML file that needs no kernel: ``save_explorer(sessions, "explorer.html")``.
+"""The explorer as one offline HTML file that needs no kernel: ``save_page(sessions, "explorer.html")``.
 
 The page holds every loaded model's per-text histograms and per-token means (once, gzip-compressed), the
 explorer's bundle, and one Vega-Lite spec per model and view. The specs declare every computation the page
 does when a control changes: filter the chosen texts (a Vega param), sum their counts per layer and bin, divide
-by each layer's total (the pooled density), fill empty bins with zeros. So Python still defines the maths, the
-page only evaluates it; the same controls as the notebook's explorer drive the params.
+by each layer's total (the pooled density), fill empty bins with zeros; the tokens view's default text and
+layer are declared too. So Python still defines the maths, the page only evaluates it; the same controls as the
+notebook's explorer drive the params, and the controls' options are the explorer's own
+(:func:`~nb_condense.widgets._protocol.explorer_state`).
 
 Example
 -------
 >>> import nb_condense as nbc, tempfile, pathlib
 >>> result = nbc.measure("embedded", dataset="builtin", n_texts=2, max_length=32, show_progress=False)
->>> path = save_explorer({"MiniLM": result}, pathlib.Path(tempfile.mkdtemp()) / "explorer.html")
+>>> path = save_page({"MiniLM": result}, pathlib.Path(tempfile.mkdtemp()) / "explorer.html")
 >>> path.read_text()[:15]
 '<!doctype html>'
 """
@@ -33,20 +35,23 @@ from ..charts.tokens import _token_template
 from ..core.files import write_text
 from ..core.result import CondensationResult
 from ..explore import specs
-from ..explore.session import named_sessions
+from ..explore.session import CondensationSession, named_sessions
 from ._bundle import STYLES, bundle
-from ._views import VIEWS
+from ._protocol import explorer_state
+from ._views import token_default, trend_spec
 
-__all__ = ["page_payload", "save_explorer"]
+__all__ = ["page_payload", "save_page"]
 
 TOKEN_DIGITS = 4
 """Per-token mean cosines are stored with 4 decimals (a colour in the Tokens view; 1e-4 is below what it shows)."""
 
 
-def _results(sessions: Any) -> dict[str, CondensationResult]:
-    """``{name: result}`` from what the explorer accepts; every session must be measured (a page never measures)."""
-    return {name: session.measured_result()
-            for name, session in named_sessions(sessions, where="save_explorer").items()}
+def _measured(sessions: Any) -> dict[str, CondensationSession]:
+    """``{name: session}`` from what the explorer accepts; every session must be measured (a page never measures)."""
+    named = named_sessions(sessions, where="save_page")
+    for session in named.values():
+        session.measured_result()  # raises, naming the session, when it is not measured
+    return named
 
 
 def _pooling(result: CondensationResult, *, layers: bool) -> list[dict[str, Any]]:
@@ -92,12 +97,17 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
     frame = specs.heatmap_frame(result.density(), result.layer_fractions, result.layers)
     note = specs.caption("pooled", bool(result.metadata.get("include_diagonal")))
     heat = _heatmap_template(specs.x_range(frame), DENSITY_CLIP, name, note, (), True, 420, 320)
+    default = token_default(result.layers)  # the text and layer shown when none is chosen, as the explorer's
     tokens = _declared(_token_template(specs.TOKENS_PER_ROW, 22, "tokens"), [
         {"filter": "datum.text == sample"},
-        {"calculate": "datum.means[layer_position]", "as": "mean_cosine"},
+        {"calculate": "datum.means[indexof(layer_list, layer)]", "as": "mean_cosine"},
         {"calculate": f"floor(datum.position / {specs.TOKENS_PER_ROW})", "as": "row"},
         {"calculate": f"datum.position % {specs.TOKENS_PER_ROW}", "as": "col"},
-    ], {"sample": 0, "layer_position": len(result.layers) - 1, "layer": int(result.layers[-1])}, "tokens")
+    ], {"samples": [], "layers": [], "layer_list": [int(k) for k in result.layers]}, "tokens")
+    tokens["params"][:0] = [
+        {"name": "sample", "expr": f"length(samples) ? samples[0] : {default['sample']}"},
+        {"name": "layer", "expr": f"length(layers) ? layers[0] : {default['layer']}"},
+    ]
     tokens["height"] = {"step": 22}
     tokens["title"] = {"text": {"expr": "'Sample ' + sample + ', layer ' + layer"}}
     return {
@@ -130,23 +140,17 @@ def _model_data(result: CondensationResult) -> dict[str, Any]:
 
 
 def page_payload(sessions: Any) -> dict[str, Any]:
-    """Everything the page needs, as JSON-ready data: models, controls, declared specs, data."""
-    results = _results(sessions)
-    models = []
-    for name, result in results.items():
-        texts = result.texts if result.texts is not None else [""] * result.n_texts
-        models.append({
-            "name": name,
-            "layer_options": [{"layer": int(k), "fraction": float(f)}
-                              for k, f in zip(result.layers, result.layer_fractions)],
-            "sample_options": [{"sample": i, "words": " ".join(t.split()[:8]), "n_tokens": int(n)}
-                               for i, (t, n) in enumerate(zip(texts, result.token_counts))],
-            "specs": _model_specs(name, result),
-            "data": _model_data(result),
-        })
-    trend = specs.spec("trend", specs.layer_means_frame(results.items()))
-    views = [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS]
-    return {"models": models, "trend": trend, "views": views}
+    """Everything the page needs, as JSON-ready data: per model the explorer's state, declared specs and data.
+
+    ``state`` is :func:`~nb_condense.widgets._protocol.explorer_state` (views, models, layer and sample options),
+    exactly what the notebook's explorer sends for that model.
+    """
+    named = _measured(sessions)
+    results = {name: session.measured_result() for name, session in named.items()}
+    models = [{"name": name, "state": explorer_state(named, name), "specs": _model_specs(name, result),
+               "data": _model_data(result)} for name, result in results.items()]
+    trend, _ = trend_spec(results)
+    return {"models": models, "trend": trend}
 
 
 def _packed(data: bytes) -> str:
@@ -180,7 +184,7 @@ try {{
 """
 
 
-def save_explorer(sessions: Any, path: str | Path, *, title: str = "Embedding condensation explorer") -> Path:
+def save_page(sessions: Any, path: str | Path, *, title: str = "Embedding condensation explorer") -> Path:
     """Write the whole explorer as one self-contained, offline HTML file (no kernel, no network).
 
     ``sessions``: measured sessions or results, a list of them or a ``{name: session}`` dict, as the explorer
@@ -190,7 +194,7 @@ def save_explorer(sessions: Any, path: str | Path, *, title: str = "Embedding co
 
     path = Path(path)
     if path.suffix.lower() != ".html":
-        raise ValueError(f"save_explorer writes an .html file, got {path.name!r}.")
+        raise ValueError(f"save_page writes an .html file, got {path.name!r}.")
     payload = json.dumps(page_payload(sessions), separators=(",", ":"), allow_nan=False)
     text = PAGE.format(title=html.escape(title), version=__version__, styles=STYLES.read_text(encoding="utf-8"),
                        bundle=_packed(bundle()[1]), payload=_packed(payload.encode("utf-8")))

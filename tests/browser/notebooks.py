@@ -21,7 +21,7 @@ texts = nbc.sample_texts("builtin", {n_texts}, min_word_count=20, max_word_count
 session = nbc.CondensationSession(random_model(config, seed=0), load_tokenizer("embedded"), texts=texts,
                                   max_length={max_length}, name="tiny-gpt2", show_progress=False)
 explorer = nbc.CondensationExplorer(session, debounce_wait={debounce})
-TRAITS = ["model", "layers", "samples", "view", "status", "error", "_revision", "_request", "_answered"]
+TRAITS = ["model", "layers", "samples", "view", "status", "error", "_revision"]
 
 def dump(_=None):
     state = {{name: getattr(explorer, name) for name in TRAITS}}

@@ -40,6 +40,15 @@ def wait_kernel_idle(page, url: str, notebook: str) -> None:
         page.wait_for_timeout(200)
 
 
+def big_frames(page, over: int = 100_000) -> list[int]:
+    """The sizes of websocket frames over ``over`` bytes that the page receives from now on (the ~870 KB bundle
+    is the only message that large)."""
+    sizes: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived",
+                                          lambda payload: sizes.append(len(payload)) if len(payload) > over else None))
+    return sizes
+
+
 def run_cell(page, index: int) -> None:
     page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
@@ -109,4 +118,48 @@ def test_a_tutorial_chart_shows_its_tooltip_in_jupyterlab_offline(lab, guarded):
     page.screenshot(path=str(ARTIFACTS / "lab_chart_tooltip.png"))
     assert "density" in tooltip and "layer" in tooltip
     assert page.locator(".jp-OutputArea-output img").count() == 0  # the widget is shown, not the static copy
+    assert guarded.page_errors == [] and guarded.blocked == []
+
+
+SLEEPING_CELL = '''\
+import pathlib, time
+import nb_condense as nbc
+from IPython.display import display
+from nb_condense import charts
+
+nbc.enable_offline_charts(fallback=None)
+result = nbc.measure('random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "vocab_size": 30522, '
+                     '"bos_token_id": 0, "eos_token_id": 0}', "embedded", dataset="builtin", n_texts=3, max_length=32,
+                     bins=32, show_progress=False)
+display(charts.heatmap(result, select=False, title="drawn while its cell sleeps"))
+display(nbc.CondensationExplorer(result))
+pathlib.Path("shown_at").write_text(repr(time.time()))
+time.sleep(20)
+print("SLEEP " + "DONE")'''
+
+
+def test_charts_draw_while_their_cell_still_runs(lab, guarded):
+    """A chart and an explorer displayed by a cell that then sleeps 20 s draw before the sleep ends (the first
+    widget carries the bundle; the explorer takes it from the page's cache), and the bundle travels once."""
+    from .notebooks import write_notebook
+
+    server, folder = lab
+    write_notebook(folder, "sleeping.ipynb", [SLEEPING_CELL])
+    page = guarded.page
+    frames = big_frames(page)
+    page.goto(f"{server.url}/lab/tree/sleeping.ipynb?reset", timeout=PAGE_LOAD)  # only this notebook open
+    page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
+    wait_kernel_idle(page, server.url, "sleeping.ipynb")
+    run_cell(page, 0)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    drawn_at = time.time()
+    shown_at = float((folder / "shown_at").read_text())
+    assert page.locator("text=SLEEP DONE").count() == 0  # the cell is still running
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lab_drawn_while_running.png"))
+    print(f"drawn {drawn_at - shown_at:.2f} s after the cell displayed them")
+    assert drawn_at - shown_at < 10, "the widgets waited for the cell to finish"
+    page.wait_for_selector("text=SLEEP DONE", timeout=PAGE_LOAD)
+    assert frames == [frames[0]] and frames[0] > 500_000  # the bundle travelled once
     assert guarded.page_errors == [] and guarded.blocked == []

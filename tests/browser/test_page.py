@@ -104,12 +104,30 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     page.click("button.nbc-view[data-view='trend']")
     page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-line.role-mark path').length === 2",
                            timeout=RENDER)
+    # with a band per model: each layer mean's 95 % interval over the texts, computed in Python, drawn as is
+    assert page.locator(".nbc-chart .mark-area.role-mark path").count() == 2
+    assert "95 % bootstrap interval over the 5 texts" in page.inner_text(".nbc-chart")
+    drawn = sorted({(r["model"], r["layer"], r["low"], r["high"])  # the band's and the line's items share rows
+                    for r in page.evaluate(DATASET, ["model", "layer", "low", "high"])})
+    want = sorted((name, int(layer), lo, hi) for name, s in sessions.items()
+                  for layer, (lo, hi) in zip(s.result.layers, s.result.trend(ci=0.95).layer_mean_intervals))
+    assert [d[:2] for d in drawn] == [w[:2] for w in want]
+    np.testing.assert_allclose([d[2:] for d in drawn], [w[2:] for w in want], atol=1e-12)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".nbc-chart").screenshot(path=str(ARTIFACTS / "page_trend_bands.png"))
     page.click("button.nbc-view[data-view='tokens']")
     page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-text.role-mark text').length > 0",
                            timeout=RENDER)
     tokens = a.tokens(2, 1)
     assert page.locator(".nbc-chart .mark-text.role-mark text").count() == len(tokens)
     assert "Sample 2, layer 1" in page.inner_text(".nbc-chart")
+    # nothing chosen: the default Python declared (text 0, the last layer), as the notebook's explorer shows
+    page.click(".nbc-all-samples")
+    page.click(".nbc-chip.nbc-all")
+    last = int(a.result.layers[-1])
+    page.wait_for_function(f"document.querySelector('.nbc-chart').textContent.includes('Sample 0, layer {last}')",
+                           timeout=RENDER)
+    assert page.locator(".nbc-chart .mark-text.role-mark text").count() == len(a.tokens(0, last))
 
     # a second model: its own heatmap (4 layers)
     page.click("button.nbc-view[data-view='heatmap']")

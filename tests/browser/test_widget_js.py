@@ -1,14 +1,14 @@
-"""The bundle in headless Chromium against a fake anywidget model: controls, clicks, pushed specs, export."""
+"""The bundle in headless Chromium against a fake anywidget model: controls, clicks, pushed specs, export, the
+commands it invokes; and the loader: the bundle travels once per page."""
 
 from __future__ import annotations
 
 import pytest
 
 from nb_condense import charts
-from nb_condense.widgets._views import VIEWS
 
 from .conftest import ARTIFACTS
-from .harness import open_harness
+from .harness import command, open_harness, open_loader_harness, state_for
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
@@ -25,22 +25,6 @@ def session():
     from .conftest_models import tiny_session
 
     return tiny_session(TEXTS)
-
-
-def state_for(session, **overrides):
-    result = session.result
-    state = {
-        "model": session.name, "layers": [], "samples": [], "view": "heatmap", "debounce_wait": 40,
-        "status": "idle", "error": "", "_models": [session.name],
-        "_views": [{"value": v.value, "label": v.label, "title": v.title} for v in VIEWS],
-        "_layer_options": [{"layer": int(k), "fraction": float(f)}
-                           for k, f in zip(result.layers, result.layer_fractions)],
-        "_sample_options": [{"sample": i, "words": " ".join(t.split()[:8]), "n_tokens": int(n)}
-                            for i, (t, n) in enumerate(zip(session.texts, result.token_counts))],
-        "_spec": charts.heatmap(session).to_dict(), "_revision": 1, "_request": 0, "_answered": 0, "_progress": 0.0,
-    }
-    state.update(overrides)
-    return state
 
 
 def wait_rendered(page, revision):
@@ -78,7 +62,7 @@ def test_a_burst_of_clicks_sends_one_request(guarded, session):
     page.wait_for_timeout(500)  # nothing more is sent after the burst
     assert page.evaluate("window.model.saves()") == 1
     assert page.evaluate("window.model.sets('layers')") == [[0, 1]]
-    assert page.evaluate("window.model.sets('_request')") == [1]
+    assert page.evaluate(f"window.model.invoked('{command('answer')}')") == [{"msg": {}, "signal": True}]
     assert page.locator(".nbc-chips .nbc-chip[aria-pressed='true']").all_inner_texts() == ["0", "1"]
     # keyboard: focus the 'Distributions' button and press Enter
     page.focus("button.nbc-view[data-view='distributions']")
@@ -111,12 +95,14 @@ def test_pushed_spec_redraws_and_stale_answers_are_dropped(guarded, session):
     page.click("button.nbc-view[data-view='distributions']")
     page.wait_for_function("window.model.saves() === 1")
     stale = charts.heatmap(session, selected=[1]).to_dict()
-    page.evaluate("(spec) => window.model.push({_spec: spec, _revision: 2, _answered: 0})", stale)
+    page.evaluate("(spec) => window.model.push({_spec: spec, _revision: 2})", stale)
     page.wait_for_timeout(200)
-    assert page.get_attribute(".nbc-chart", "data-revision") == "1"  # answer to an older request: not drawn
+    assert page.get_attribute(".nbc-chart", "data-revision") == "1"  # the answer is still awaited: not drawn
     fresh = charts.distributions(session, [1, 2]).to_dict()
-    page.evaluate("(spec) => window.model.push({_spec: spec, _revision: 3, _answered: 1})", fresh)
+    page.evaluate("(spec) => window.model.push({_spec: spec, _revision: 3})", fresh)
+    page.evaluate(f"window.model.answer('{command('answer')}', {{}})")
     wait_rendered(page, 3)
+    assert page.get_attribute(".nbc-chart", "data-embeds") == "2"  # revision 2 was never drawn
     assert page.locator(".nbc-chart .mark-line.role-mark path").count() == 2  # one curve per chosen layer
     assert page.locator(".nbc-chart .mark-rect.role-mark path").count() == 0
 
@@ -137,14 +123,11 @@ def test_progress_and_errors_are_shown(guarded, session):
     page.wait_for_function("window.model.get('view') === 'trend'")
 
 
-def csv_requests(page) -> list[dict]:
-    return page.evaluate("window.model.sent.filter((m) => m.type === 'csv')")
-
-
-def test_a_rendered_view_asks_python_for_the_whole_state(guarded, session):
+def test_a_rendered_view_asks_python_for_the_whole_state_with_a_timeout(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
-    assert page.evaluate("window.model.sent")[0] == {"type": "sync"}
+    assert page.evaluate(f"window.model.invoked('{command('sync')}')") == [{"msg": {}, "signal": True}]
+    assert page.evaluate("window.model.calls.filter((c) => c[0] === 'send')") == []  # no hand-made messages
 
 
 def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
@@ -161,12 +144,12 @@ def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
         path = tmp_path / download.suggested_filename
         download.save_as(path)
         assert magic in path.read_bytes()[:200]
+    csv = command("csv")
     page.click("button[data-export='csv']")
-    page.wait_for_function("window.model.sent.filter((m) => m.type === 'csv').length === 1")
-    request = csv_requests(page)[0]
-    assert request["id"]
+    page.wait_for_function(f"window.model.invoked('{csv}').length === 1")
+    assert page.evaluate(f"window.model.invoked('{csv}')") == [{"msg": {}, "signal": True}]
     with page.expect_download() as info:
-        page.evaluate("(id) => window.model.reply({id, content: 'a,b\\n1,2\\n'})", request["id"])
+        page.evaluate(f"window.model.answer('{csv}', {{csv: 'a,b\\n1,2\\n'}})")
     path = tmp_path / "x.csv"
     info.value.save_as(path)
     names.append(info.value.suggested_filename)
@@ -175,9 +158,8 @@ def test_export_png_svg_and_csv_with_one_file_name(guarded, session, tmp_path):
                      "n_inner_64_init_seed_0_-heatmap.csv"]
     # a Python-side failure of the export is shown
     page.click("button[data-export='csv']")
-    page.wait_for_function("window.model.sent.filter((m) => m.type === 'csv').length === 2")
-    page.evaluate("(id) => window.model.reply({id, error: 'ValueError: No chart is drawn yet.'})",
-                  csv_requests(page)[1]["id"])
+    page.wait_for_function(f"window.model.invoked('{csv}').length === 2")
+    page.evaluate(f"window.model.answer('{csv}', {{error: 'ValueError: No chart is drawn yet.'}})")
     assert "No chart is drawn yet" in page.locator(".nbc-error").inner_text()
 
 
@@ -242,7 +224,7 @@ def test_a_layer_click_highlights_the_column_without_a_re_embed(guarded, session
     assert page.get_attribute(".nbc-chart", "data-embeds") == "1"  # the fast path: no new embed
     # Python acknowledges with the normalised layers: still no embed
     page.wait_for_function("window.model.sets('layers').length === 1")
-    page.evaluate("window.model.push({layers: [1], _answered: window.model.get('_request')})")
+    page.evaluate(f"window.model.push({{layers: [1]}}); window.model.answer('{command('answer')}', {{}})")
     page.wait_for_timeout(100)
     assert page.get_attribute(".nbc-chart", "data-embeds") == "1"
 
@@ -284,3 +266,45 @@ def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
     page.wait_for_selector(".nbc-chart-only .nbc-error[role='alert']", timeout=RENDER)
     assert "Could not draw the chart" in page.locator(".nbc-chart-only .nbc-error").inner_text()
     assert guarded.page_errors == [] and guarded.blocked == []
+
+
+def chart_state(session, **extra):
+    return {"_kind": "chart", "_bundle_hash": "test-hash", "_bundle": None,
+            "spec": charts.heatmap(session, select=False).to_dict(), **extra}
+
+
+def test_the_loader_draws_from_a_carried_bundle_and_later_widgets_from_the_pages_cache(guarded, session):
+    """The first widget displayed carries the bundle (``_bundle``): it draws without asking the kernel, and a later
+    widget on the page takes the cached bundle; nobody invokes the ``bundle`` command."""
+    page = guarded.page
+    open_loader_harness(page)
+    state = chart_state(session)
+    page.evaluate("(state) => { window.first = window.show('first', {...state, _bundle: window.code}); }", state)
+    page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.evaluate("(state) => { window.second = window.show('second', state); }", state)
+    page.wait_for_selector("#second .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    bundle = command("bundle")
+    assert page.evaluate(f"[window.first.invoked('{bundle}').length, window.second.invoked('{bundle}').length]") \
+        == [0, 0]
+    assert guarded.page_errors == [] and guarded.blocked == []
+
+
+def test_without_a_carried_bundle_the_page_asks_the_kernel_once(guarded, session):
+    page = guarded.page
+    open_loader_harness(page)
+    state = chart_state(session, _bundle_hash="other-hash")
+    page.evaluate("(state) => { window.first = window.show('first', state); window.second = window.show('second', "
+                  "state); }", state)
+    bundle = command("bundle")
+    page.wait_for_function(f"window.first.invoked('{bundle}').length === 1")
+    assert page.evaluate(f"window.second.invoked('{bundle}')") == []  # the second waits for the first's answer
+    assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}, "signal": True}]
+    assert "Loading the chart" in page.locator("#second").inner_text()
+    page.evaluate(f"window.first.answer('{bundle}', {{hash: 'other-hash'}}, [window.code])")
+    page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.wait_for_selector("#second .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    # a failure is shown, not swallowed: a third page-load with a kernel that answers an error
+    page.evaluate("(state) => { window.third = window.show('first', state); }", {**state, "_bundle_hash": "h3"})
+    page.wait_for_function(f"window.third.invoked('{bundle}').length === 1")
+    page.evaluate(f"window.third.answer('{bundle}', {{error: 'OSError: the bundle file is missing'}})")
+    page.wait_for_selector("#first:has-text('could not load: OSError: the bundle file is missing')", timeout=RENDER)

@@ -96,5 +96,5 @@ def test_exported_html_shows_the_static_copy(tmp_path):
 
 
 def test_charts_level_function_stays_static(restore_renderer):
-    charts.enable_offline_charts("png")
+    charts.enable_static_charts("png")
     assert alt.renderers.active == "png"

@@ -35,6 +35,8 @@ def test_every_chart_validates_against_the_schema(session):
         charts.layer_trend([session]),
         charts.layer_trend({"a": session.result, "b": session}),
         charts.trend_chart([session]),
+        charts.layer_trend({"a": session.result, "b": session}, ci=0.95),
+        charts.trend_chart([session], ci=0.9),
         charts.token_strip(session, 1, 2),
     ]
     for chart in made:
@@ -94,14 +96,15 @@ def test_unknown_export_suffix(session, tmp_path):
 def test_offline_renderer():
     previous = alt.renderers.active
     try:
-        charts.enable_offline_charts("svg")
+        charts.enable_static_charts("svg")
         assert alt.renderers.active == "svg"
         with pytest.raises(ValueError, match="offline"):
-            charts.enable_offline_charts("html")
+            charts.enable_static_charts("html")
     finally:
         alt.renderers.enable(previous)
 
 
+@pytest.mark.slow
 def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
     texts = nbc.sample_texts("builtin", 100, min_word_count=40, max_word_count=60)
     from transformers import AutoConfig
@@ -110,8 +113,7 @@ def test_spec_stays_small_for_100_texts_25_layers(tokenizer):
 
     config = AutoConfig.for_model("gpt2", n_layer=24, n_embd=32, n_head=2, n_positions=64, vocab_size=30522)
     big = nbc.CondensationSession(random_model(config), tokenizer, texts=texts, max_length=48, show_progress=False)
-    assert big.result.histograms.shape == (100, 25, 128)
-    big.measure()
+    assert big.measure().histograms.shape == (100, 25, 128)
     for chart in (charts.heatmap(big), charts.distributions(big), charts.heatmap_with_curves(big)):
         assert len(json.dumps(chart.to_dict())) < 1_000_000
 
@@ -136,13 +138,10 @@ def test_a_result_and_its_measured_session_give_the_same_chart(session):
     assert charts.token_strip(session.result, 1, 2).to_dict() == from_frame.to_dict()
 
 
-def test_deprecated_names_still_work_and_warn(session):
-    with pytest.warns(DeprecationWarning, match="heatmap_with_curves"):
-        old = charts.explore(session)
-    assert old.to_dict() == charts.heatmap_with_curves(session).to_dict()
-    with pytest.warns(DeprecationWarning, match=r"charts.heatmap\(result\)"):
-        legacy = nbc.heatmap_chart(session.result.density(), session.result.layer_fractions)
-    assert legacy.to_dict()["mark"]["type"] == "rect"
-    with pytest.warns(DeprecationWarning, match=r"use nb_condense.charts.heatmap\(result\)"):
-        shim = session.result.heatmap(title="tiny")
-    assert shim.to_dict() == charts.heatmap(session.result, title="tiny", select=False).to_dict()
+def test_the_0_2_shims_are_gone_and_the_result_says_where_its_heatmap_went(session):
+    for name in ("explore", "heatmap_chart", "enable_offline_charts"):
+        assert not hasattr(charts, name), name
+    assert not hasattr(nbc, "heatmap_chart")
+    assert not hasattr(nbc.CondensationSession, "explore")
+    with pytest.raises(AttributeError, match=r"removed in 0\.3: use nb_condense\.charts\.heatmap\(result, \.\.\.\)\.$"):
+        session.result.heatmap()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import nb_condense as nbc
 from nb_condense.cli import main
@@ -24,9 +25,12 @@ def test_measure_prints_a_summary_and_writes_files(tmp_path, capsys):
     result = nbc.CondensationResult.load(tmp_path / "r.npz")
     assert result.n_texts == 2 and result.n_layers == 2 and len(result.layers) == 3
     assert f"{result.trend().spearman_rho:.4f}" in out
+    low, high = result.trend(ci=0.95).intervals["last_half_mean"]  # from the saved file: the same resamples
+    assert "95 % bootstrap intervals over the 2 texts:" in out and f"last-half mean {low:.4f} to {high:.4f}" in out
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_measure_reports_bad_input_without_a_traceback(tmp_path, capsys):
     code = main(["measure", TINY, "--tokenizer", "embedded", "--dataset", "nope", "--no-progress"])
     err = capsys.readouterr().err
@@ -35,6 +39,7 @@ def test_measure_reports_bad_input_without_a_traceback(tmp_path, capsys):
     assert code == 2 and "pass a tokenizer" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_runs_offline_as_a_subprocess(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "nb_condense.cli", "demo", "--out-dir", str(tmp_path), "--n-texts", "3",

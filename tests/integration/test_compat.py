@@ -105,6 +105,14 @@ def test_plot_without_save_path_returns_the_chart(tokenizer, tmp_path, monkeypat
     assert os.listdir(tmp_path) == []
     spec = result.chart.to_dict()
     assert spec["mark"]["type"] == "rect" and spec["encoding"]["x"]["title"] == "Layer fraction"
+    # the chart is the drop-in's: the core result class carries no UI slot, and a saved drop-in loads as a core result
+    from nb_condense.compat import DropInResult
+
+    assert isinstance(result, DropInResult) and isinstance(result, nbc.CondensationResult)
+    assert "chart" not in {f.name for f in __import__("dataclasses").fields(nbc.CondensationResult)}
+    loaded = nbc.CondensationResult.load(result.save(tmp_path / "r.npz"))
+    assert type(loaded) is nbc.CondensationResult
+    np.testing.assert_array_equal(loaded.histograms, result.histograms)
 
 
 def test_default_save_path_writes_a_png(tokenizer, tmp_path, monkeypatch):

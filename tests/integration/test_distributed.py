@@ -7,6 +7,7 @@ import socket
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -42,6 +43,7 @@ def worker(rank: int, world: int, port: int, out: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_two_processes_equal_one(tmp_path):
     mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     model, tokenizer, texts = setup()
@@ -53,6 +55,7 @@ def test_two_processes_equal_one(tmp_path):
         assert gathered.texts == single.texts
 
 
+@pytest.mark.slow
 def test_trainer_and_callback_under_two_processes(tmp_path):
     import json
     import subprocess

@@ -70,6 +70,7 @@ nbc.measure(model, load_tokenizer("embedded"), texts={texts!r}, max_length=32, b
 '''
 
 
+@pytest.mark.slow
 def test_kill_9_during_measurement_then_resume_is_exact(tokenizer, tmp_path):
     path = tmp_path / "run.npz"
     script = KILLED.format(tests=str(ROOT / "tests"), texts=TEXTS, path=str(path))
@@ -134,6 +135,7 @@ for line in failures:
 '''
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_saving_keeps_the_old_file(tokenizer, tmp_path):
     model = tiny_model("gpt2")
     small = measure(model, tokenizer, texts=TEXTS[:1]).save(tmp_path / "kept.npz")
@@ -157,6 +159,7 @@ def test_a_full_disk_while_saving_keeps_the_old_file(tokenizer, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tokenizer, tmp_path):
     path = tmp_path / "run.npz"
     interrupted(tiny_model("gpt2"), tokenizer, path, after=2)
@@ -356,3 +359,22 @@ def test_no_write_path_bypasses_the_atomic_writer():
             if WRITES.search(line) and not SAFE.search(line) and not line.lstrip().startswith(("#", "def ")):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_file_the_demo_writes_survives_a_failed_rewrite(tmp_path, monkeypatch, capsys):
+    """The CLI writes through the atomic writer: when the final rename fails, each previous file is intact."""
+    out = tmp_path / "demo"
+    def args(n_texts: int) -> list[str]:
+        return ["demo", "--out-dir", str(out), "--n-texts", str(n_texts), "--max-length", "32", "--no-progress"]
+
+    assert cli.main(args(2)) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(before) == {"summary.csv", "result.npz", "heatmap.png"}
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert cli.main(args(3)) == 2  # 3 texts: every file would differ
+    assert "error:" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing half-written, no temporary left

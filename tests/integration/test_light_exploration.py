@@ -30,6 +30,7 @@ def saved(tmp_path_factory, tokenizer, mixed_texts) -> Path:
                        ).save(tmp_path_factory.mktemp("saved") / "r.npz")
 
 
+@pytest.mark.slow
 def test_a_saved_result_is_explored_without_torch_or_transformers(saved):
     path = saved
     code = (

@@ -3,10 +3,13 @@ outside a notebook ``live=True`` only logs, and only on the main process. (The b
 
 from __future__ import annotations
 
+import json
 import logging
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_trainer import BLOCK, Blocks, tiny_lm
 from transformers import Trainer, TrainingArguments
@@ -34,34 +37,80 @@ def shown(monkeypatch):
     return displayed
 
 
+@pytest.fixture
+def sent(monkeypatch):
+    """Every state update a monitor sends to its page, in order (what the comm would carry)."""
+    updates: list[dict[str, Any]] = []
+
+    def record(self, msg, buffers=None):  # type: ignore[no-untyped-def]
+        if msg.get("method") == "update":
+            updates.append(json.loads(json.dumps(msg["state"])))  # as the page receives it
+
+    monkeypatch.setattr(nbc.TrainingMonitor, "_send", record)
+    return updates
+
+
+def page_view(updates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Replay ``updates`` as the page does: the traits it holds, and each panel's drawn rows (its spec's own
+    dataset, then the newest rows Python sent for that spec)."""
+    state: dict[str, Any] = {}
+    drawn: dict[str, Any] = {}
+    revisions: dict[str, int] = {}
+    for update in updates:
+        state.update(update)
+        for name, panel in update.get("_panels", {}).items():
+            if revisions.get(name) != panel["revision"]:
+                revisions[name] = panel["revision"]
+                spec = panel["spec"]
+                drawn[name] = spec["datasets"][spec["data"]["name"]]
+        data = update.get("_data")
+        if data and revisions.get(data["panel"]) == data["revision"]:
+            drawn[data["panel"]] = json.loads(data["values"])
+    return state, {name: pd.DataFrame(rows) for name, rows in drawn.items()}
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("dispersion", [True, False], ids=["DispersionTrainer", "plain Trainer"])
-def test_the_monitor_holds_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown,
+def test_the_monitor_sends_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown, sent,
                                                                              dispersion):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
     callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=2, max_length=BLOCK, live=True)
     trainer = train(tmp_path, tokenizer, callback, dispersion=dispersion)
     monitor = callback.monitor
     assert shown == [monitor] and isinstance(monitor, nbc.TrainingMonitor)
-    assert monitor.status == "done" and monitor.step == 6 and monitor.max_steps == 6
-    # the per-layer means: exactly the callback's history (steps 0, 2, 4, 6)
-    assert sorted(set(monitor.history["step"])) == [0, 2, 4, 6]
-    np.testing.assert_array_equal(monitor.history["mean"].to_numpy(float), callback.history["mean"].to_numpy(float))
-    # the losses: exactly the Trainer's logs, per series
+    page, drawn = page_view(sent)
+    assert page["status"] == "done" and page["step"] == 6 and monitor.max_steps == 6  # max_steps: sent on open
+    assert set(drawn) == {"losses", "means", "heatmap"}
+    # the mean cosine per layer the page draws: exactly the callback's measurements (steps 0, 2, 4, 6)
+    means = drawn["means"].sort_values(["step", "layer"]).reset_index(drop=True)
+    measured = callback.history.sort_values(["step", "layer"]).reset_index(drop=True)
+    assert sorted(set(means["step"])) == [0, 2, 4, 6]
+    np.testing.assert_array_equal(means["step"].to_numpy(int), measured["step"].to_numpy(int))
+    np.testing.assert_allclose(means["mean"].to_numpy(float), measured["mean"].to_numpy(float), rtol=1e-12)
+    # the losses the page draws: exactly the Trainer's logs, per series
     logged = [row for row in trainer.state.log_history if "loss" in row and "train_runtime" not in row]
     series = ["loss", "ce_loss", "dispersion_loss"] if dispersion else ["loss"]
+    losses = drawn["losses"]
+    assert set(losses["series"]) == set(series)
     for name in series:
-        drawn = monitor.losses[monitor.losses["series"] == name]
-        assert drawn["step"].tolist() == [row["step"] for row in logged]
-        np.testing.assert_allclose(drawn["value"].to_numpy(float), [row[name] for row in logged])
-    assert set(monitor.losses["series"]) == set(series)
-    # each panel got its spec once; the latest heatmap is the last measurement's
-    assert set(monitor._panels) == {"losses", "means", "heatmap"}
-    assert monitor.latest is callback.latest
+        rows = losses[losses["series"] == name].sort_values("step")
+        assert rows["step"].tolist() == [row["step"] for row in logged]
+        np.testing.assert_allclose(rows["value"].to_numpy(float), [row[name] for row in logged], rtol=1e-12)
+    # the heatmap the page draws: the last measurement's pooled density, from its raw counts here
+    latest = callback.latest
+    counts = np.asarray(latest.histograms, dtype=np.float64).sum(axis=0)
+    density = counts / (counts.sum(axis=1, keepdims=True) * (2 / latest.bins))
+    k, b = np.nonzero(density > 0)
+    heat = drawn["heatmap"].sort_values(["layer", "cosine_low"]).reset_index(drop=True)
+    np.testing.assert_array_equal(heat["layer"].to_numpy(int), latest.layers[k])
+    np.testing.assert_allclose(heat["cosine_low"].to_numpy(float), -1 + b * 2 / latest.bins, atol=1e-12)
+    np.testing.assert_allclose(heat["density"].to_numpy(float), density[k, b], rtol=1e-12)
     last = callback.trend_history.iloc[-1]
-    assert f"last-layer mean cosine {last['last_layer_mean']:.3f}" in monitor.summary
+    assert f"last-layer mean cosine {last['last_layer_mean']:.3f}" in page["summary"]
     assert repr(monitor).startswith("TrainingMonitor(done, step 6 of 6")
 
 
+@pytest.mark.slow
 def test_outside_a_notebook_live_only_logs(tmp_path, tokenizer, caplog):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
     callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=3, max_length=BLOCK, live=True)

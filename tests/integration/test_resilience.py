@@ -64,6 +64,7 @@ class Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_without_recomputing(texts, tokenizer, tmp_path):
     model = tiny_model("gpt2")
     whole = nbc.measure(model, tokenizer, texts=texts, max_length=32, batch_size=1, show_progress=False)

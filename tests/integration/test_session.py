@@ -9,6 +9,8 @@ import scipy.stats
 
 import nb_condense as nbc
 from conftest import numpy_cosines, pooled_layer_means, tiny_model
+from nb_condense.core.summaries import TrendStatistics
+from nb_condense.explore.session import NotMeasuredError
 
 
 class CountingModel:
@@ -43,7 +45,7 @@ def test_measures_lazily_once(session):
 
 
 def test_distribution_densities_are_count_weighted_averages(session):
-    result = session.result
+    result = session.measure()
     frame = session.distribution(layers=[0, -1], samples=[1, 3])
     assert set(frame["layer"]) == {0, 2} and len(frame) == 2 * 32
     for layer, group in frame.groupby("layer"):
@@ -61,11 +63,24 @@ def test_samples_and_trend(session, mixed_texts):
     assert list(samples["n_tokens"]) == list(session.result.token_counts)
     last = session.result.to_frame().query("layer == 2").sort_values("text")["mean"]
     np.testing.assert_allclose(samples["last_layer_mean"], last)
-    trend = session.trend().iloc[0]
-    assert trend["model"] == "tiny-gpt2" and trend["n_layers"] == 2
+    row = session.trend_row()
+    assert row["model"] == "tiny-gpt2" and row["n_layers"] == 2
     means = pooled_layer_means(numpy_cosines(session.model, session.tokenizer, mixed_texts, 64))  # independent
-    assert trend["spearman_rho"] == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
-    assert trend["last_layer_mean"] == pytest.approx(means[-1], abs=1e-6)
+    assert row["spearman_rho"] == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
+    assert row["last_layer_mean"] == pytest.approx(means[-1], abs=1e-6)
+    trend = session.trend()  # the same type as result.trend()
+    assert isinstance(trend, TrendStatistics)
+    np.testing.assert_allclose(trend.layer_means, means, atol=1e-6)
+    assert trend.spearman_rho == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
+
+
+def test_result_never_measures_and_names_measure(session):
+    with pytest.raises(NotMeasuredError, match=r"Session 'tiny-gpt2' is not measured yet: call session.measure\(\)"):
+        _ = session.result
+    assert session.counter.calls == 0
+    result = session.measure()
+    assert session.counter.calls == 3 and session.result is result and session.measure() is result
+    assert session.counter.calls == 3
 
 
 def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
@@ -95,7 +110,7 @@ def test_add_texts_measures_only_the_new_ones(session):
 
 
 def test_from_result_and_file(session, tmp_path):
-    path = session.result.save(tmp_path / "s.npz")
+    path = session.measure().save(tmp_path / "s.npz")
     restored = nbc.CondensationSession.from_file(path)
     pd.testing.assert_frame_equal(restored.distribution(samples=[0, 4]), session.distribution(samples=[0, 4]))
     pd.testing.assert_frame_equal(restored.tokens(3, -1), session.tokens(3, -1))  # no model needed
@@ -152,7 +167,7 @@ def test_empty_session(tokenizer):
 def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_path):
     import json
 
-    arrays = session.result.arrays()
+    arrays = session.measure().arrays()
     for name in ("token_strings", "token_means"):
         arrays.pop(name)
     header = json.loads(str(arrays["header"]))

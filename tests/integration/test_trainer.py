@@ -57,6 +57,7 @@ def penalty_on(model, dataset):
     return nbc.dispersion_penalty(hidden, batch["attention_mask"]).item()
 
 
+@pytest.mark.slow
 def test_both_parts_are_logged_and_the_penalty_falls(tmp_path, tokenizer):
     data = Blocks(tokenizer)
     before = penalty_on(tiny_lm(), data)
@@ -79,6 +80,7 @@ def test_without_penalty_the_loss_is_the_lm_loss(tmp_path, tokenizer):
         assert row["dispersion_loss"] < 0  # still measured and logged
 
 
+@pytest.mark.slow
 def test_gradient_accumulation_matches_a_larger_batch(tmp_path, tokenizer):
     big = train(tmp_path / "a", tokenizer, steps=3, batch=4, accumulation=1, coeff=0.5)
     small = train(tmp_path / "b", tokenizer, steps=3, batch=2, accumulation=2, coeff=0.5)

@@ -52,6 +52,7 @@ def test_tiny_models_are_deterministic_and_sized():
     assert llama.config.num_hidden_layers == 2 and llama.config.intermediate_size == 128
 
 
+@pytest.mark.slow
 def test_pretrain_lowers_perplexity_and_returns_history(texts, tokenizer):
     model = training.tiny_gpt2(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     held_out = nbc.sample_texts("builtin", 4, min_word_count=80, max_word_count=150, seed=500)
@@ -73,6 +74,7 @@ def test_perplexity_matches_a_direct_computation(texts, tokenizer):
         math.exp(np.mean(losses)), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_distill_moves_the_student_towards_the_teacher(texts, tokenizer):
     teacher, _ = training.pretrain(training.tiny_gpt2(n_layer=2, n_embd=64, n_head=2, vocab_size=len(tokenizer),
                                                       n_positions=64), tokenizer, texts, steps=20, block_size=32,
@@ -122,6 +124,7 @@ class Recorder(TrainerCallback):
                                               else None, float(optimizer.state[body]["step"]))
 
 
+@pytest.mark.slow
 def test_active_forgetting_zeroes_the_eos_row_when_the_tokenizer_has_no_pad(texts, tokenizer):
     """GPT-2's case: no pad token (pad = eos in the recipe), ``config.pad_token_id`` None."""
     gpt2_like = tokenizer_copy(tokenizer, eos_token=training.EOS, bos_token=training.EOS, unk_token=training.EOS)
@@ -168,6 +171,7 @@ def test_active_forgetting_zeroes_the_eos_row_when_the_tokenizer_has_no_pad(text
     assert model.lm_head.weight is model.get_input_embeddings().weight  # tied: the head was reset too
 
 
+@pytest.mark.slow
 def test_active_forgetting_zeroes_the_tokenizers_pad_row_not_the_eos_row(texts, tokenizer):
     with_pad = tokenizer_copy(tokenizer, eos_token=training.EOS, pad_token="<pad>")
     pad = with_pad.pad_token_id
@@ -186,6 +190,7 @@ def test_active_forgetting_zeroes_the_tokenizers_pad_row_not_the_eos_row(texts, 
     assert torch.count_nonzero(recorder.weights[2][5]) == 0 and torch.count_nonzero(recorder.weights[2][pad]) == 32
 
 
+@pytest.mark.slow
 def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer, caplog):
     """A reset on the last step would leave the trained model with freshly drawn embeddings (05's bug:
     STEPS = 300, FORGET_EVERY = 150 scored a model whose embeddings had just been reset). It is said, not silent."""
@@ -201,6 +206,7 @@ def test_active_forgetting_never_resets_on_the_last_step(texts, tokenizer, caplo
     assert torch.equal(recorder.weights[4], embedding.detach())
 
 
+@pytest.mark.slow
 def test_active_forgetting_errors(texts, tokenizer):
     model = training.tiny_gpt2(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     no_ids = tokenizer_copy(tokenizer, unk_token=training.EOS)
@@ -223,6 +229,7 @@ def test_active_forgetting_errors(texts, tokenizer):
         trainer.train()
 
 
+@pytest.mark.slow
 def test_learning_rate_scales_with_the_square_root_of_the_world_size(texts, tokenizer, monkeypatch):
     seen = {}
 
@@ -241,6 +248,7 @@ def test_learning_rate_scales_with_the_square_root_of_the_world_size(texts, toke
     assert seen[4] == (2e-4, {2e-4})  # 1e-4 x sqrt(4), exactly
 
 
+@pytest.mark.slow
 def test_continue_training_uses_the_recipes_dispersion(texts, tokenizer):
     model = training.tiny_gpt2(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     with torch.no_grad():  # a common offset in the residual stream: cosines above 0.9, where the clamp acts
@@ -271,6 +279,7 @@ def test_paper_gpt2_preset_has_gpt2s_dropout_and_the_laptop_default_has_none():
     assert training.LAPTOP_DROPOUT == laptop.config.resid_pdrop == laptop.config.attn_pdrop == 0.0
 
 
+@pytest.mark.slow
 def test_experiments_return_results_and_their_tables():
     table, results = training.controlled_width_experiment((16, 64), steps=3, n_layer=2, n_embd=32, n_head=2,
                                                           n_texts=20, block_size=32, vocab_size=300, measure_texts=3)
@@ -295,6 +304,7 @@ def test_experiments_return_results_and_their_tables():
     assert len(distilled) == 3 and distilled["perplexity"].gt(1).all()
 
 
+@pytest.mark.slow
 def test_neftune_adds_bounded_uniform_noise_in_training_only(texts, tokenizer):
     assert training.NEFTUNE_ALPHA_GPT2 == 1.0  # the paper's GPT-2 recipe (5.0 is its Qwen3 value)
     notebook = nbformat.read(ROOT / "notebooks" / "05_dispersion_loss.ipynb", as_version=4)

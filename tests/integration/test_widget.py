@@ -12,13 +12,15 @@ import zipfile
 from pathlib import Path
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pytest
 import traitlets
 
 import nb_condense as nbc
-from conftest import Failing, tiny_model
+from conftest import Failing, invoke, tiny_model
 from nb_condense import charts
+from nb_condense.widgets import _protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack|googleapis")
@@ -72,40 +74,70 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
     assert explorer._spec == charts.heatmap(session, [0, 3], selected=[]).to_dict()
     assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
-    assert explorer._spec == charts.layer_trend([session]).to_dict()
+    assert explorer._spec == charts.layer_trend([session], ci=0.95).to_dict()
     explorer.view = "tokens"  # first chosen sample and layer
     assert explorer._spec == charts.token_strip(session, 0, 1).to_dict()
     explorer.samples = [4]  # the tokens view depends on the sample: a new spec
     assert explorer._spec == charts.token_strip(session, 4, 1).to_dict()
 
 
-def test_requests_are_acknowledged_and_only_what_changed_is_sent(explorer):
+def test_choices_are_answered_and_only_what_changed_is_sent(explorer):
     revision, seq = explorer._revision, explorer._data.get("seq", 0)
-    explorer._request = 7  # the front end re-sent the same choices
-    assert explorer._answered == 7 and explorer._revision == revision
-    explorer.layers = [0]  # the heatmap's highlight is the page's business
-    explorer._request = 8
-    assert explorer._answered == 8 and explorer._revision == revision and explorer._data.get("seq", 0) == seq
+    explorer.set_state({"layers": [], "samples": []})  # the front end re-sent the same choices
+    assert invoke(explorer, "answer") == ({}, []) and explorer._revision == revision
+    explorer.set_state({"layers": [0]})  # the heatmap's highlight is the page's business
+    assert invoke(explorer, "answer") == ({}, [])
+    assert explorer._revision == revision and explorer._data.get("seq", 0) == seq
     explorer.samples = [1]
     assert explorer._revision == revision and explorer._data["seq"] == seq + 1
     explorer.view = "distributions"
     assert explorer._revision == revision + 1
 
 
-def test_data_updates_equal_what_the_charts_draw(explorer, session):
+def drawn_rows(explorer) -> pd.DataFrame:
+    """The rows the page draws now: the newest ``_data`` for the drawn spec, else the spec's own dataset."""
+    if explorer._data and explorer._data["revision"] == explorer._revision:
+        return rows(explorer._data["values"])
+    return pd.DataFrame(explorer._spec["datasets"][explorer._spec["data"]["name"]])
+
+
+def test_data_updates_equal_a_numpy_oracle(explorer, session):
+    """What the explorer sends for each choice equals the pooled density computed here from the raw counts:
+    sum ``histograms[samples]`` over texts, divide each layer by its total times the bin width."""
     import random
 
+    result = session.result
+    width = 2 / result.bins
+    layer_list = result.layers.tolist()
     rng = random.Random(0)
     for view in ("heatmap", "distributions"):
         explorer.view = view
         for _ in range(6):
             explorer.layers = sorted(rng.sample(range(3), rng.randint(0, 3)))
             explorer.samples = sorted(rng.sample(range(5), rng.randint(0, 5)))
-            layers, samples = explorer.layers or None, explorer.samples or None
-            figure = (charts.heatmap.figure(session, samples) if view == "heatmap"
-                      else charts.distributions.figure(session, layers, samples))
-            pd.testing.assert_frame_equal(explorer.data().reset_index(drop=True),
-                                          figure.data.reset_index(drop=True), check_dtype=False)
+            texts = explorer.samples or list(range(result.n_texts))
+            counts = np.asarray(result.histograms, dtype=np.float64)[texts].sum(axis=0)  # [layer, bin]
+            density = counts / (counts.sum(axis=1, keepdims=True) * width)
+            sent = drawn_rows(explorer)
+            if view == "heatmap":  # every layer, non-empty cells only
+                k, b = np.nonzero(density > 0)
+                expected = pd.DataFrame({"layer": result.layers[k], "cosine_low": -1 + b * width,
+                                         "density": density[k, b]})
+                keys = ["layer", "cosine_low"]
+            else:  # the chosen layers (all by default), every bin
+                positions = [layer_list.index(layer) for layer in explorer.layers] or list(range(len(layer_list)))
+                k = np.repeat(positions, result.bins)
+                b = np.tile(np.arange(result.bins), len(positions))
+                expected = pd.DataFrame({"layer": result.layers[k], "cosine": -1 + (b + 0.5) * width,
+                                         "density": density[k, b]})
+                keys = ["layer", "cosine"]
+            got = sent[list(expected.columns)].sort_values(keys).reset_index(drop=True)
+            expected = expected.sort_values(keys).reset_index(drop=True)
+            assert len(got) == len(expected), (view, explorer.layers, explorer.samples)
+            np.testing.assert_array_equal(got["layer"].to_numpy(), expected["layer"].to_numpy())
+            np.testing.assert_allclose(got[keys[1]].to_numpy(float), expected[keys[1]].to_numpy(float), atol=1e-12)
+            np.testing.assert_allclose(got["density"].to_numpy(float), expected["density"].to_numpy(float),
+                                       rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -219,18 +251,22 @@ def test_refresh_after_adding_texts(explorer, session):
     assert explorer._spec == charts.heatmap(session, selected=[]).to_dict()
 
 
-def test_csv_export_message(explorer, session):
-    sent = []
-    explorer.send = lambda content, buffers=None: sent.append(content)
+def test_csv_export_command(explorer, session):
     explorer.layers = [1]
     explorer.view = "distributions"
-    explorer._on_message(explorer, {"type": "csv", "id": "r1"}, [])
-    assert sent[-1]["id"] == "r1" and set(sent[-1]) == {"id", "content"}  # the page names the file
-    frame = pd.read_csv(io.StringIO(sent[-1]["content"]))
+    reply, buffers = invoke(explorer, "csv")
+    assert set(reply) == {"csv"} and buffers == []  # the page names the file
+    frame = pd.read_csv(io.StringIO(reply["csv"]))
     expected = session.distribution([1])[["layer", "layer_fraction", "cosine", "density"]]
     pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
-    explorer._on_message(explorer, {"type": "zip", "id": "r2"}, [])
-    assert sent[-1] == {"id": "r2", "error": "ValueError: Unknown request 'zip'."}
+
+
+def test_a_failing_command_answers_its_error(explorer, caplog):
+    explorer._frame = None  # as before the first chart
+    with caplog.at_level(logging.ERROR, logger="nb_condense.widgets._protocol"):
+        reply, buffers = invoke(explorer, "csv")
+    assert reply == {"error": "ValueError: No chart is drawn yet."} and buffers == []
+    assert "_cmd_csv" in caplog.text and caplog.records[-1].exc_info is not None
 
 
 def test_to_html_is_offline(explorer, tmp_path):
@@ -239,13 +275,6 @@ def test_to_html_is_offline(explorer, tmp_path):
     assert "vega" in html and not CDN.search(html) and len(html) > 100_000
     with pytest.raises(ValueError, match="writes an .html file"):
         explorer.to_html(tmp_path / "view.png")
-
-
-def test_deprecated_session_explore_still_returns_an_explorer(session):
-    with pytest.warns(DeprecationWarning, match=r"use nb_condense.CondensationExplorer\(session\)"):
-        explorer = session.explore(view="trend", background=False)
-    assert isinstance(explorer, nbc.CondensationExplorer) and explorer.view == "trend"
-    assert explorer._spec == charts.layer_trend([session]).to_dict()
 
 
 # ----- the bundle ----------------------------------------------------------------------------------
@@ -302,9 +331,13 @@ def test_each_explorer_carries_a_small_loader_not_the_bundle(explorer):
     from nb_condense.widgets._bundle import bundle
 
     digest, code = bundle()
-    assert len(explorer._esm) < 2_000 and len(code) > 500_000  # ~870 KB is asked for once per page
-    assert explorer._bundle_hash == digest
+    assert len(explorer._esm) < 4_000 and len(code) > 500_000  # ~870 KB travels once per page
+    assert explorer._bundle_hash == digest and explorer._bundle == b""  # not displayed: carries nothing
+    assert invoke(explorer, "bundle") == ({"hash": digest}, [code])
+
+
+def test_sync_re_sends_the_whole_state_of_the_protocols_traits(explorer):
     sent = []
-    explorer.send = lambda content, buffers=None: sent.append((content, buffers))
-    explorer._on_message(explorer, {"type": "bundle"}, [])
-    assert sent == [({"type": "bundle", "hash": digest}, [code])]
+    explorer.send_state = lambda names=None: sent.append(list(names))
+    assert invoke(explorer, "sync") == ({}, [])
+    assert sent == [list(_protocol.EXPLORER_CHOICES + _protocol.EXPLORER_STATE)]

@@ -30,6 +30,7 @@ def copy_package(target: Path) -> None:
     shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
 
 
+@pytest.mark.gates
 def test_the_layers_contract_is_kept():
     run = lint_imports(ROOT, ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -55,6 +56,8 @@ def inject(tmp_path: Path, module: str, body: str) -> subprocess.CompletedProces
     return lint_imports(tmp_path, tmp_path)
 
 
+@pytest.mark.gates
+@pytest.mark.gates
 @pytest.mark.parametrize(("module", "upward"), [
     ("measurement/metrics.py", "    from ..widgets.explorer import CondensationExplorer  # hidden in a function\n"),
     ("explore/session.py", "    from .. import charts\n"),
@@ -68,6 +71,7 @@ def test_the_contract_fails_on_an_upward_import_even_inside_a_function(tmp_path,
     assert "BROKEN" in run.stdout and dotted in run.stdout
 
 
+@pytest.mark.gates
 @pytest.mark.parametrize("module", ["core/summaries.py", "explore/specs.py", "charts/base.py"])
 def test_the_light_tiers_may_not_import_torch(tmp_path, module):
     run = inject(tmp_path, module, "    import torch  # noqa\n")
@@ -75,6 +79,7 @@ def test_the_light_tiers_may_not_import_torch(tmp_path, module):
     assert "core, explore and charts import neither torch nor transformers BROKEN" in run.stdout
 
 
+@pytest.mark.gates
 def test_every_module_sits_in_a_layer(tmp_path):
     copy_package(tmp_path)
     (tmp_path / "nb_condense" / "stray.py").write_text('"""A module nobody placed."""\n')
