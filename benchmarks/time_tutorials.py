@@ -67,14 +67,14 @@ PLAN = {
                   dict(DATASET="builtin", CORPORA=["builtin"] * 2)),
         "paper": (["gpt2", "gpt2-medium", "gpt2-large", "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B"],
                   dict(DATASET="builtin", CORPORA=["builtin"] * 4))},
-    "02_controlled_mlp_width.ipynb": {"class": ([], {}), "paper": ([], {})},
+    "02_controlled_mlp_width.ipynb": {"class": ([], {}), "long": ([], {})},
     "03_condensation_at_initialisation.ipynb": {
         "class": (["gpt2", "EleutherAI/pythia-160m", "HuggingFaceTB/SmolLM2-135M"], dict(DATASET="builtin")),
-        "paper": (["gpt2", "EleutherAI/pythia-160m", "HuggingFaceTB/SmolLM2-135M"], dict(DATASET="builtin"))},
+        "long": (["gpt2", "EleutherAI/pythia-160m", "HuggingFaceTB/SmolLM2-135M"], dict(DATASET="builtin"))},
     "04_distillation.ipynb": {
         "class": ([], {}),  # on a CPU the class preset skips the public pair
         "paper": (["deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "Qwen/Qwen2.5-Math-1.5B"], dict(DATASET="builtin"))},
-    "05_dispersion_loss.ipynb": {"class": ([], {}), "paper": ([], {})},
+    "05_dispersion_loss.ipynb": {"class": ([], {}), "long": ([], {})},
 }
 
 
@@ -150,7 +150,8 @@ def time_notebook(name: str, preset: str, workdir: Path, extra: dict | None = No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="notebook name prefixes (00 ... 05); default: all")
-    parser.add_argument("--preset", action="append", choices=["class", "paper"], help="default: both")
+    parser.add_argument("--preset", action="append", choices=["class", "paper", "long"],
+                        help="default: every preset of each notebook (class, and paper or long)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nbc-stand-ins",
                         help="where the stand-in models are saved (reused between runs)")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
@@ -161,13 +162,16 @@ def main() -> None:
     args = parser.parse_args()
     extra = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     names = [n for n in PLAN if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
-    presets = args.preset or ["class", "paper"]
+    wanted = args.preset
     hub = args.cache / "hub"
     os.environ.update(HF_HUB_CACHE=str(hub), HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     if args.threads:  # the kernel inherits the environment: torch reads these at import
         os.environ.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+    presets = sorted({p for name in names for p in PLAN[name]}, key=["class", "paper", "long"].index)
+    if wanted:
+        presets = [p for p in presets if p in wanted]
     for name in names:
-        for preset in presets:
+        for preset in [p for p in presets if p in PLAN[name]]:
             for model in [*PLAN[name][preset][0], *(m for v in extra.values() if isinstance(v, list)
                                                       for m in v if m in STAND_INS)]:
                 save_stand_in(model, hub)
@@ -176,7 +180,7 @@ def main() -> None:
         if args.out:
             args.out.mkdir(parents=True, exist_ok=True)
         for name in names:
-            for preset in presets:
+            for preset in [p for p in presets if p in PLAN[name]]:
                 row = time_notebook(name, preset, args.out or Path(workdir), extra)
                 rows.append(row)
                 print(f"{row['notebook']:42s} {preset:6s} wall {row['wall_min']:5.1f} min  cpu {row['cpu_min']:5.1f} "
@@ -186,8 +190,8 @@ def main() -> None:
     print("\n| notebook | " + " | ".join(f"{p} (wall, CPU, peak RAM)" for p in presets) + " |")
     print("|---|" + "---|" * len(presets))
     for name in names:
-        cells = [next(f"{r['wall_min']:.1f} min, {r['cpu_min']:.1f} min, {r['peak_gb']:.1f} GB" for r in rows
-                      if r["notebook"] == name and r["preset"] == p) for p in presets]
+        cells = [next((f"{r['wall_min']:.1f} min, {r['cpu_min']:.1f} min, {r['peak_gb']:.1f} GB" for r in rows
+                       if r["notebook"] == name and r["preset"] == p), "-") for p in presets]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

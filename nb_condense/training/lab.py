@@ -35,14 +35,15 @@ from ..core.result import CondensationResult
 from ..measurement.engine import measure_texts
 from ..measurement.models import random_model
 from ..measurement.settings import MeasureSettings
+from .distillation import distillation_term
 from .forgetting import ActiveForgettingCallback, ActiveForgettingTrainer
 from .trainer import DispersionTrainer
 
 __all__ = [
     "LAPTOP_DROPOUT", "NEFTUNE_ALPHA_GPT2", "NEFTUNE_ALPHA_QWEN3", "PAPER_GPT2", "PAPER_MIDTRAINING",
     "PAPER_MIDTRAINING_DISPERSION", "PAPER_PRETRAINING", "ActiveForgettingCallback", "continue_training",
-    "controlled_width_experiment", "distill", "distillation_experiment", "lm_blocks", "perplexity", "pretrain",
-    "tiny_gpt2", "tiny_llama", "train_tokenizer",
+    "controlled_width_experiment", "distill", "distillation_experiment", "distillation_term", "lm_blocks",
+    "perplexity", "pretrain", "tiny_gpt2", "tiny_llama", "train_tokenizer",
 ]
 
 EOS = "<|endoftext|>"
@@ -236,12 +237,7 @@ class _DistillationTrainer(DispersionTrainer):
         with torch.no_grad():
             teacher_logits = self.teacher(input_ids=inputs["input_ids"],
                                           attention_mask=inputs.get("attention_mask")).logits
-        t = self.temperature
-        kd = torch.nn.functional.kl_div(
-            torch.log_softmax(outputs.logits / t, -1).flatten(0, 1),
-            torch.log_softmax(teacher_logits.to(outputs.logits.device) / t, -1).flatten(0, 1),
-            log_target=True, reduction="batchmean",
-        ) * t * t
+        kd = distillation_term(outputs.logits, teacher_logits.to(outputs.logits.device), self.temperature)
         total = self.alpha * loss + (1 - self.alpha) * self._accumulation_share(kd, num_items_in_batch)
         return (total, outputs) if return_outputs else total
 

@@ -17,7 +17,8 @@ NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack")
 EXERCISE = re.compile(r"\*\*Exercise (\d+)\.\*\*")
-ESTIMATES_LINE = re.compile(r"^ESTIMATES = .*$", re.M)
+IMPLEMENT = re.compile(r"\*Implement, then check\* · difficulty [●○]{5} · about \d+ minutes")
+QUESTION = re.compile(r"\*Question\* · difficulty [●○]{5} · about \d+ minutes")
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list:
@@ -30,22 +31,29 @@ def parameters_cell(notebook: nbformat.NotebookNode):
     return tagged[0]
 
 
+def setup_cell(notebook: nbformat.NotebookNode):
+    """The one visible setup cell: the code cell right after the parameters cell."""
+    code = code_cells(notebook)
+    return code[code.index(parameters_cell(notebook)) + 1]
+
+
 def setup_lines(notebook: nbformat.NotebookNode) -> str:
-    """The setup cell without its ESTIMATES line (the one line that differs between notebooks)."""
-    source = code_cells(notebook)[0].source
-    assert len(ESTIMATES_LINE.findall(source)) == 1, "the setup cell has one ESTIMATES line"
-    return ESTIMATES_LINE.sub("", source)
+    """The setup cell without its notebook name (the one thing that differs between notebooks)."""
+    source = setup_cell(notebook).source
+    name = re.search(r'tutorial\.setup\("([^"]+)", globals\(\)\)', source)
+    assert name, "the setup cell calls tutorial.setup(<notebook>, globals())"
+    return source.replace(name.group(1), "<notebook>")
 
 
-def estimates_of(notebook: nbformat.NotebookNode) -> dict:
-    namespace: dict = {}
-    exec(ESTIMATES_LINE.search(code_cells(notebook)[0].source).group(0), namespace)  # noqa: S102 - a dict literal
-    return namespace["ESTIMATES"]
+def lesson_of(path: Path):
+    from nb_condense.tutorial import lesson_plan
+
+    return lesson_plan(path.stem)
 
 
 def repository_of(notebook: nbformat.NotebookNode) -> str:
-    match = re.search(r'^REPOSITORY = "(https://github\.com/[^"]+)"$', code_cells(notebook)[0].source, re.M)
-    assert match, "the setup cell defines REPOSITORY"
+    match = re.search(r'git\+(https://github\.com/[^"]+)"', setup_cell(notebook).source)
+    assert match, "the setup cell installs from the repository URL"
     return match.group(1)
 
 
@@ -56,26 +64,35 @@ def badge_urls(repository: str, name: str) -> tuple[str, str]:
             f"https://mybinder.org/v2/gh/{org_repo}/main?labpath=notebooks%2F{name}")
 
 
-def fake_colab_setup_run(setup: str, colab: bool) -> tuple[list[str], dict]:
-    """Run the setup cell in a real IPython shell, as on Colab (``google.colab`` importable) or not; the
-    ``%pip`` magic is replaced by a recorder, so nothing is installed. Returns the recorded lines (expanded by
-    IPython, as Colab would run them) and the cell's namespace."""
+def fake_colab_setup_run(notebook: nbformat.NotebookNode, colab: bool) -> tuple[list[str], dict, list[str]]:
+    """Run the parameters cell and the setup cell in a real IPython shell, as on Colab (a fake ``google.colab``
+    with a recording ``output.enable_custom_widget_manager``) or not; ``%pip`` is replaced by a recorder, so
+    nothing is installed. Returns the recorded pip lines (expanded by IPython), the namespace, and the
+    widget-manager calls."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
     shell.reset(new_session=False)
     installs: list[str] = []
+    enabled: list[str] = []
     shell.register_magic_function(lambda line: installs.append(line), "line", "pip")
     fake = types.ModuleType("google.colab")
+    fake.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: enabled.append("enabled"))
     if colab:
         sys.modules["google.colab"] = fake
     try:
-        result = shell.run_cell(setup, silent=True)
+        for source in (parameters_cell(notebook).source, setup_cell(notebook).source):
+            result = shell.run_cell(source, silent=True)
+            result.raise_error()
     finally:
         if sys.modules.get("google.colab") is fake:
             del sys.modules["google.colab"]
-    result.raise_error()
-    return installs, dict(shell.user_ns)
+    return installs, dict(shell.user_ns), enabled
+
+
+def visible_code(notebook: nbformat.NotebookNode) -> list:
+    """The code cells a student sees (not collapsed)."""
+    return [c for c in code_cells(notebook) if not c.metadata.get("jupyter", {}).get("source_hidden")]
 
 
 def notebook_ast(notebook: nbformat.NotebookNode) -> tuple[ast.Module, dict]:

@@ -1,0 +1,39 @@
+"""The teacher's expected-outputs script, run with tiny parameters: HTML notebooks, explorer pages, a summary."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "docs" / "teaching" / "make_expected_outputs.py"
+
+
+@pytest.mark.slow
+def test_expected_outputs_script_writes_html_pages_and_a_summary(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, str(SCRIPT), "--tiny", "--out", str(tmp_path)], check=True, env=env,
+                   timeout=1800)
+    summary = (tmp_path / "README.md").read_text()
+    for name in ("02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"):
+        record = json.loads((tmp_path / f"{name}.json").read_text())
+        html = (tmp_path / f"{name}.html").read_text()
+        assert record["verdicts"] and set(record["checks"].values()) == {"passed"}
+        for verdict in record["verdicts"]:  # every verdict reaches the teacher's HTML and the summary
+            assert verdict["claim"] in html and verdict["sentence"] in summary
+        pages = sorted((tmp_path / name).glob("*.html"))
+        assert [p.stem for p in pages] == sorted(record["explorers"]) and pages
+        for page in pages:  # a self-contained page: the data is embedded (gzip, base64), nothing is fetched
+            text = page.read_text()
+            assert not any(cdn in text for cdn in ("jsdelivr", "unpkg.com", "esm.sh"))
+            packed = re.search(r'id="nbc-payload">([^<]+)</script>', text).group(1)
+            payload = gzip.decompress(base64.b64decode(packed)).decode("utf-8")
+            assert all(json.dumps(model) in payload for model in record["explorers"][page.stem]["models"])

@@ -1,0 +1,381 @@
+"""nb_condense.tutorial: the exercise checks (right answers pass, each known mistake gets its hint), the platform
+guards (fake google.colab, fake cgroup files, fake Binder), the preset setup, the verdicts and the glossary."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from nb_condense import tutorial
+from nb_condense.tutorial import checks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ----- the solutions the notebooks show (and the wrong answers a student is likely to write) ------------------
+
+
+def layer_mean_cosine(hidden_states):
+    means = []
+    for h in hidden_states:
+        z = torch.nn.functional.normalize(h[0].float(), dim=-1)
+        cos = z @ z.T
+        n = cos.shape[0]
+        means.append(float((cos.sum() - cos.diagonal().sum()) / (n * (n - 1))))
+    return np.array(means)
+
+
+def layer_mean_cosine_with_diagonal(hidden_states):
+    return np.array([float((torch.nn.functional.normalize(h[0], dim=-1) @ torch.nn.functional.normalize(
+        h[0], dim=-1).T).mean()) for h in hidden_states])
+
+
+def spearman_rho(layer_means):
+    from scipy.stats import rankdata
+
+    ranks = rankdata(layer_means)
+    return float(np.corrcoef(np.arange(len(layer_means)), ranks)[0, 1])
+
+
+def mlp_parameters(n_embd, n_inner):
+    return n_embd * n_inner + n_inner + n_inner * n_embd + n_embd
+
+
+def layer_change(history, start, end):
+    table = history.pivot(index="layer", columns="step", values="mean")
+    return (table[end] - table[start]).to_numpy()
+
+
+def distillation_loss(student_logits, teacher_logits, temperature):
+    t = temperature
+    log_s = torch.log_softmax(student_logits / t, -1)
+    log_t = torch.log_softmax(teacher_logits / t, -1)
+    return (log_t.exp() * (log_t - log_s)).sum(-1).mean() * t * t
+
+
+def angular_spread(z, tau=1.0, eps=1e-2, clamp=0.25):
+    unit = z / (z.norm(dim=-1, keepdim=True) + eps)
+    cos = (unit @ unit.T).clamp(-1 + clamp, 1 - clamp)
+    distance = torch.arccos(cos) / math.pi
+    n = z.shape[0]
+    off = ~torch.eye(n, dtype=torch.bool)
+    return torch.logsumexp(-distance[off] / tau, 0) - math.log(n * (n - 1)) + eps
+
+
+def cosine_floor(n):
+    return -1 / (n - 1)
+
+
+SOLUTIONS = {
+    "check_layer_mean_cosine": layer_mean_cosine, "check_spearman_rho": spearman_rho,
+    "check_mlp_parameters": mlp_parameters, "check_layer_change": layer_change,
+    "check_distillation_loss": distillation_loss, "check_angular_spread": angular_spread,
+    "check_cosine_floor": cosine_floor,
+}
+# One likely wrong answer per check, and the words its hint must contain.
+WRONG = {
+    "check_layer_mean_cosine": (layer_mean_cosine_with_diagonal, "off by the diagonal"),
+    "check_spearman_rho": (lambda m: float(np.corrcoef(np.arange(len(m)), m)[0, 1]), "not their ranks"),
+    "check_mlp_parameters": (lambda e, i: 2 * e * i, "biases"),
+    "check_layer_change": (lambda h, s, e: -layer_change(h, s, e), "sign is flipped"),
+    "check_distillation_loss": (lambda s, t, temp: distillation_loss(s, t, temp) / temp**2, "T^2"),
+    "check_angular_spread": (lambda z, tau=1.0, eps=1e-2, clamp=0.25: angular_spread(z, tau, eps, clamp)
+                             + math.log(z.shape[0] * (z.shape[0] - 1)), "log-MEAN-exp"),
+    "check_cosine_floor": (lambda n: -1 / n, "n - 1 others"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOLUTIONS))
+def test_a_right_answer_passes(name, capsys):
+    assert getattr(tutorial, name)(SOLUTIONS[name]) is True
+    assert f"All tests in `{name}` passed!" in capsys.readouterr().out
+    assert checks.CHECKS[name] == "passed"
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_a_wrong_answer_gets_its_hint(name):
+    wrong, words = WRONG[name]
+    with pytest.raises(tutorial.ExerciseError, match=f"`{name}`") as error:
+        getattr(tutorial, name)(wrong)
+    assert words in str(error.value) and words in checks.CHECKS[name]
+
+
+def test_a_stub_says_not_implemented_and_lets_run_all_go_on(capsys):
+    def stub(hidden_states):
+        raise NotImplementedError
+
+    assert tutorial.check_layer_mean_cosine(stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
+    assert checks.CHECKS["check_layer_mean_cosine"] == "not implemented"
+
+
+def test_an_unknown_mistake_shows_expected_and_got():
+    with pytest.raises(tutorial.ExerciseError, match="expected .* got"):
+        tutorial.check_cosine_floor(lambda n: 0.5)
+
+
+def test_a_scalar_for_a_per_layer_answer_is_named():
+    with pytest.raises(tutorial.ExerciseError, match="one value per layer"):
+        tutorial.check_layer_mean_cosine(lambda hidden: float(layer_mean_cosine(hidden).mean()))
+
+
+def test_the_distillation_term_is_the_trainers():
+    """The reference of check_distillation_loss is what the distillation trainer adds (plain-torch KL here)."""
+    from nb_condense.training.lab import distillation_term
+
+    generator = torch.Generator().manual_seed(0)
+    student, teacher = torch.randn(2, 3, 7, generator=generator), torch.randn(2, 3, 7, generator=generator)
+    p = torch.softmax(teacher / 2, -1)
+    by_hand = (p * (p.log() - torch.log_softmax(student / 2, -1))).sum(-1).mean() * 4
+    assert float(distillation_term(student, teacher, 2.0)) == pytest.approx(float(by_hand), abs=1e-6)
+
+
+# ----- platform guards --------------------------------------------------------------------------------------
+
+
+def fake_colab(with_manager: bool) -> tuple[dict, list]:
+    calls: list = []
+    colab = types.ModuleType("google.colab")
+    output = types.ModuleType("google.colab.output")
+    if with_manager:
+        output.enable_custom_widget_manager = lambda: calls.append("enabled")
+    colab.output = output
+    return {"google.colab": colab, "google.colab.output": output}, calls
+
+
+def cgroup(tmp_path: Path, v2: str | None = None, v1: int | None = None) -> Path:
+    root = tmp_path / "cgroup"
+    root.mkdir(parents=True)
+    if v2 is not None:
+        (root / "memory.max").write_text(v2 + "\n")
+    if v1 is not None:
+        (root / "memory").mkdir()
+        (root / "memory" / "memory.limit_in_bytes").write_text(f"{v1}\n")
+    return root
+
+
+def test_memory_limit_from_cgroup_v2_and_v1(tmp_path):
+    assert tutorial.memory_limit(cgroup(tmp_path / "a", v2=str(2 * 2**30))) == (2.0, "cgroup v2")
+    assert tutorial.memory_limit(cgroup(tmp_path / "b", v1=3 * 2**30)) == (3.0, "cgroup v1")
+    machine = tutorial.memory_limit(cgroup(tmp_path / "c", v2="max"))  # no limit: the machine's memory
+    assert machine[1] in ("psutil", "sysconf") and machine[0] > 0.1
+    assert tutorial.memory_limit(cgroup(tmp_path / "d", v1=2**63 - 4096))[1] in ("psutil", "sysconf")
+
+
+def test_colab_enables_the_custom_widget_manager_when_it_exists():
+    modules, calls = fake_colab(with_manager=True)
+    assert tutorial.enable_colab_widgets(modules) is True and calls == ["enabled"]
+    modules, calls = fake_colab(with_manager=False)
+    assert tutorial.enable_colab_widgets(modules) is False and calls == []
+    assert tutorial.enable_colab_widgets({}) is False
+
+
+def namespace_for(notebook: str, **values) -> dict:
+    plan = tutorial.lesson_plan(notebook)
+    names = {name for preset in plan.presets.values() for name in preset}
+    return {"PRESET": "class", **dict.fromkeys(names), **values}
+
+
+def test_binder_switches_01_to_its_low_memory_set(tmp_path, capsys):
+    namespace = namespace_for("01_larger_models_condense_less")
+    lesson = tutorial.setup("01_larger_models_condense_less", namespace, device="cpu",
+                            environ={"BINDER_LAUNCH_HOST": "https://mybinder.org/"}, modules={},
+                            cgroup_root=cgroup(tmp_path, v2=str(2 * 2**30)))
+    printed = capsys.readouterr().out
+    assert lesson.low_memory and lesson.platform.binder and lesson.platform.memory_gb == 2.0
+    assert namespace["MODELS"] == ["distilgpt2", "gpt2"]
+    assert namespace["OTHER_FAMILY"] == ["EleutherAI/pythia-70m", "EleutherAI/pythia-160m"]
+    assert namespace["N_TEXTS"] == 30 and namespace["DEVICE"] == "cpu"
+    assert "Binder" in printed and "2.1 GB" in printed and "Colab" in printed
+
+
+def test_a_memory_limit_below_the_class_peak_switches_too(tmp_path):
+    namespace = namespace_for("01_larger_models_condense_less")
+    lesson = tutorial.setup("01_larger_models_condense_less", namespace, device="cpu", environ={}, modules={},
+                            cgroup_root=cgroup(tmp_path, v2=str(3 * 2**30)))
+    assert lesson.low_memory and namespace["MODELS"] == ["distilgpt2", "gpt2"]
+
+
+def test_enough_memory_keeps_the_preset_and_the_students_values_win(tmp_path):
+    namespace = namespace_for("01_larger_models_condense_less", MODELS=["gpt2"])
+    lesson = tutorial.setup("01_larger_models_condense_less", namespace, device="cpu", environ={}, modules={},
+                            cgroup_root=cgroup(tmp_path, v2=str(16 * 2**30)))
+    assert not lesson.low_memory and namespace["MODELS"] == ["gpt2"]
+    assert namespace["OTHER_FAMILY"] == ["EleutherAI/pythia-70m", "EleutherAI/pythia-410m"]
+
+
+def test_setup_on_colab_turns_on_widgets(tmp_path, capsys):
+    modules, calls = fake_colab(with_manager=True)
+    lesson = tutorial.setup("05_dispersion_loss", namespace_for("05_dispersion_loss"), device="cpu", environ={},
+                            modules=modules, cgroup_root=cgroup(tmp_path, v2="max"))
+    assert lesson.platform.colab and lesson.colab_widgets and calls == ["enabled"]
+    assert "widgets enabled" in capsys.readouterr().out
+
+
+def test_the_public_pair_of_04_needs_an_accelerator(tmp_path):
+    root = cgroup(tmp_path, v2="max")
+    cpu, gpu = namespace_for("04_distillation"), namespace_for("04_distillation")
+    tutorial.setup("04_distillation", cpu, device="cpu", environ={}, modules={}, cgroup_root=root)
+    tutorial.setup("04_distillation", gpu, device="cuda", environ={}, modules={}, cgroup_root=root)
+    assert cpu["PAIRS"] == [] and len(gpu["PAIRS"]) == 1
+
+
+def test_the_renamed_preset_is_named_in_the_error(tmp_path):
+    with pytest.raises(ValueError, match="'long'"):
+        tutorial.setup("02_controlled_mlp_width", namespace_for("02_controlled_mlp_width", PRESET="paper"),
+                       device="cpu", environ={}, modules={}, cgroup_root=cgroup(tmp_path, v2="max"))
+
+
+def test_a_missing_parameter_is_named(tmp_path):
+    namespace = namespace_for("00_quickstart")
+    del namespace["SHORT_LENGTH"]
+    with pytest.raises(ValueError, match="SHORT_LENGTH"):
+        tutorial.setup("00_quickstart", namespace, device="cpu", environ={}, modules={},
+                       cgroup_root=cgroup(tmp_path, v2="max"))
+
+
+def test_importing_the_tutorial_helpers_imports_no_torch():
+    code = "import sys, nb_condense.tutorial; print('torch' in sys.modules or 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"
+
+
+# ----- verdicts -----------------------------------------------------------------------------------------------
+
+
+class Difference:
+    def __init__(self, estimate, interval):
+        self.estimate, self.interval, self.reading = estimate, interval, ""
+
+
+@pytest.mark.parametrize(("interval", "expect", "word"), [
+    ((0.1, 0.3), "positive", "agrees"), ((-0.3, -0.1), "positive", "disagrees"),
+    ((-0.1, 0.2), "positive", "cannot tell at this size"), ((-0.3, -0.1), "negative", "agrees")])
+def test_judge_reads_the_interval_not_the_point(interval, expect, word, capsys):
+    verdict = tutorial.judge("claim", Difference(0.05, interval), expect)
+    assert verdict.word == word and verdict.interval == interval
+    assert f"{interval[0]:+.3f} to {interval[1]:+.3f}" in capsys.readouterr().out
+
+
+def test_against_paper_agrees_disagrees_or_cannot_tell(capsys):
+    assert tutorial.against_paper("rho", 0.35, (0.30, 0.45), "rho gpt2").word == "agrees"
+    assert tutorial.against_paper("rho", 0.80, (0.70, 0.90), "rho gpt2", ["30 texts"]).word == "disagrees"
+    assert tutorial.against_paper("rho", 0.30, (-0.40, 0.90), "rho gpt2").word == "cannot tell at this size"
+    printed = capsys.readouterr().out
+    assert "paper.md line 53" in printed and "30 texts" in printed
+
+
+def test_the_end_of_pretraining_is_not_the_final_checkpoint():
+    """Issue 21: -0.46 is OLMo-3's final 'Main' checkpoint; the end of stage 1 is -0.31 (paper.md line 75)."""
+    table = (ROOT.parent.parent / "shared" / "docs" / "paper.md")
+    assert tutorial.PAPER["F3 rho end of pre-training"].value == -0.31
+    assert tutorial.PAPER["F3 rho main"].value == -0.46 and "stages 2 and 3" in tutorial.PAPER["F3 rho main"].stage
+    if table.exists():  # the briefing's F3 row: the 4th checkpoint closes stage 1, the last is Main
+        row = next(line for line in table.read_text().splitlines() if line.startswith("| ρ | 1.0"))
+        values = [float(v) for v in row.strip("|").split("|")[1:]]
+        assert values[3] == -0.31 and values[-1] == -0.46
+
+
+def result_from(means: np.ndarray, pairs: np.ndarray, texts: list[str]):
+    from nb_condense.core.result import CondensationResult
+
+    n_texts, n_layers = means.shape
+    stats = pd.DataFrame({"text": np.repeat(np.arange(n_texts), n_layers), "layer": np.tile(np.arange(n_layers),
+                                                                                           n_texts),
+                          "n_pairs": pairs.reshape(-1), "mean": means.reshape(-1)})
+    return CondensationResult(histograms=np.zeros((n_texts, n_layers, 4), dtype=np.int64), stats=stats,
+                              layers=np.arange(n_layers), token_counts=np.full(n_texts, 5), texts=texts)
+
+
+def test_contrast_is_a_paired_bootstrap_over_texts_and_seeds():
+    """Compared with a plain-numpy loop over the same resamples: one text draw shared by every result, one seed
+    draw shared by every term, each statistic pair-weighted over texts and taken over the last half."""
+    rng = np.random.default_rng(3)
+    texts = [f"t{i}" for i in range(9)]
+    pairs = rng.integers(6, 60, size=(9, 7)).astype(float)
+    runs = [[result_from(rng.uniform(0, 1, (9, 7)), pairs, texts) for _ in range(2)] for _ in range(3)]
+    weights = [1.0, -1.0, 0.5]
+    got = tutorial.contrast(list(zip(weights, runs)), n_boot=200, seed=5)
+
+    draw = np.random.default_rng(5)
+    counts = draw.multinomial(9, np.full(9, 1 / 9), size=200)
+    seeds = draw.integers(0, 2, size=(200, 2))
+
+    def last_half(result, weight_of_text):
+        m = result.stats["mean"].to_numpy().reshape(9, 7)
+        layer_means = (weight_of_text[:, None] * m * pairs).sum(0) / (weight_of_text[:, None] * pairs).sum(0)
+        return layer_means[-3:].mean()
+
+    boot = [sum(w * np.mean([last_half(run[s], counts[b]) for s in seeds[b]]) for w, run in zip(weights, runs))
+            for b in range(200)]
+    point = sum(w * np.mean([last_half(r, np.ones(9)) for r in run]) for w, run in zip(weights, runs))
+    assert got.estimate == pytest.approx(point, abs=1e-12)
+    assert got.interval == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])), abs=1e-12)
+    assert got.n_seeds == 2 and got.n_texts == 9
+
+
+def test_contrast_refuses_results_on_other_texts():
+    rng = np.random.default_rng(0)
+    pairs = np.full((3, 4), 10.0)
+    a = result_from(rng.uniform(size=(3, 4)), pairs, ["a", "b", "c"])
+    b = result_from(rng.uniform(size=(3, 4)), pairs, ["a", "b", "d"])
+    with pytest.raises(ValueError, match="same texts"):
+        tutorial.contrast([(1.0, a), (-1.0, b)])
+
+
+# ----- glossary and record ----------------------------------------------------------------------------------
+
+
+def test_the_glossary_file_is_the_glossary():
+    assert (ROOT / "docs" / "teaching" / "glossary.md").read_text() == tutorial.glossary_markdown()
+
+
+def test_glossary_links_in_the_notebooks_resolve():
+    import re
+
+    import nbformat
+
+    anchors = {tutorial.glossary.anchor(term) for term in tutorial.GLOSSARY}
+    linked = set()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            linked |= set(re.findall(r"glossary\.md#([\w-]+)", cell.source))
+    assert linked and linked <= anchors
+
+
+def test_record_writes_plain_values_verdicts_and_checks(tmp_path, monkeypatch):
+    monkeypatch.setenv("NB_CONDENSE_RECORD", str(tmp_path / "out.json"))
+    tutorial.judge("claim", Difference(0.2, (0.1, 0.3)), "positive")
+    shown = tutorial.record({"rho": np.float64(0.5), "table": pd.DataFrame({"a": [1, 2]}), "module": np,
+                             "flags": {"x": True}, "_hidden": 1})
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert shown is None  # the cell shows nothing
+    assert written["values"] == {"rho": 0.5, "table": [{"a": 1}, {"a": 2}], "flags": {"x": True}}
+    assert written["verdicts"][-1]["word"] == "agrees"
+
+
+def test_widths_share_their_seed_not_their_weights():
+    """Issue 21 (02's claim "the same random state of its shared parts" was wrong): with one seed, no randomly drawn
+    weight is equal across MLP widths, not even the embeddings (transformers builds every layer, the MLPs
+    included, before it re-draws the weights, so the MLP's shape shifts every later draw); only the constant
+    initialisations (biases 0, layer norms 1) agree. What 02 says now."""
+    from nb_condense.training.lab import tiny_gpt2
+
+    narrow, wide = (tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=w, vocab_size=32, seed=0) for w in (8, 64))
+    a, b = dict(narrow.named_parameters()), dict(wide.named_parameters())
+    same_shape = [k for k in a if a[k].shape == b[k].shape]
+    drawn = [k for k in same_shape if a[k].std() > 0]  # randomly drawn (not a constant initialisation)
+    assert "transformer.wte.weight" in drawn and "transformer.h.0.attn.c_attn.weight" in drawn
+    assert not any(torch.equal(a[k], b[k]) for k in drawn)
+    assert all(torch.equal(a[k], b[k]) for k in same_shape if k not in drawn)
+    again = tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=8, vocab_size=32, seed=0)  # but each width repeats
+    assert all(torch.equal(p, again.get_parameter(k)) for k, p in a.items())
