@@ -13,7 +13,8 @@ Example
 >>> texts = sample_texts("builtin", 20, min_word_count=60, max_word_count=120)
 >>> tokenizer = training.train_tokenizer(texts, vocab_size=300)
 >>> model = training.tiny_gpt2(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer))
->>> model, history = training.pretrain(model, tokenizer, texts, steps=2, block_size=32)  # doctest: +ELLIPSIS
+>>> model, history = training.pretrain(model, tokenizer, texts, steps=2, block_size=32,
+...                                     disable_tqdm=True)  # doctest: +ELLIPSIS
 {'loss': ...}
 >>> list(history.columns)[:3]
 ['step', 'loss', 'ce_loss']
