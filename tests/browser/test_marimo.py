@@ -38,6 +38,9 @@ def test_explorer_and_a_chart_in_marimo(explorer_server, guarded):
     server, folder = explorer_server
     page = guarded.page
     page.goto(server.url, timeout=PAGE_LOAD)
+    # the app has run to its end (the chart cell waits for the measurement): a click made while a cell runs is
+    # answered when the cell ends (test_marimo_commands), which can take longer than ROUND_TRIP on a busy machine
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
     check_explorer(page, guarded, folder, "marimo")
     # the dependent cell re-ran and read the explorer's traits
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=heatmap", timeout=ROUND_TRIP)
