@@ -69,12 +69,14 @@ def check_explorer(page, guarded, folder: Path, host: str) -> None:
 
 
 def hover_last_rect(page, selector: str) -> None:
-    """Move the mouse over the middle of the last rect mark item of the Vega view in ``selector`` (read from the
+    """Move the mouse over the middle of the densest rect mark item of the Vega view in ``selector`` (read from the
     view's scenegraph: the heatmap draws on a canvas)."""
     marks = page.locator(selector).first.evaluate(VEGA_MARKS_OF) or []
     rects = [i for m in marks if m["marktype"] == "rect" and m["role"] == "mark" for i in m["items"]]
     assert rects, f"no rect marks drawn in {selector}"
-    x1, y1, x2, y2 = rects[-1]["bounds"]
+    # the densest cell: density 0 is transparent, and a canvas picks no item where nothing is painted
+    densest = max(rects, key=lambda item: item["datum"].get("density") or 0)
+    x1, y1, x2, y2 = densest["bounds"]
     page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2)
 
 
