@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .conftest import ARTIFACTS
+from .harness import VEGA_MARKS
 from .notebooks import read_state
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
 
@@ -50,7 +51,8 @@ def wait_python(read: Callable[[], dict], predicate: Callable[[dict], bool], wha
 
 def check_explorer(page, guarded, folder: Path, host: str) -> None:
     """The explorer of ``notebooks.BUILD`` draws, a layer click reaches Python, a sample click too."""
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    drawn = ".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)"
+    page.wait_for_selector(drawn, timeout=PAGE_LOAD)
     page.click(".nbc-explorer .nbc-chip[data-layer='1']")
     page.wait_for_selector(".nbc-explorer .nbc-chip[data-layer='1'][aria-pressed='true']", timeout=RENDER)
     wait_python(lambda: read_state(folder), lambda s: s.get("layers") == [1], "layers == [1]")
@@ -66,13 +68,23 @@ def check_explorer(page, guarded, folder: Path, host: str) -> None:
     assert_clean(guarded)
 
 
+def hover_last_rect(page, selector: str) -> None:
+    """Move the mouse over the middle of the densest rect mark item of the Vega view in ``selector`` (read from the
+    view's scenegraph: the heatmap draws on a canvas)."""
+    marks = page.locator(selector).first.evaluate(VEGA_MARKS_OF) or []
+    rects = [i for m in marks if m["marktype"] == "rect" and m["role"] == "mark" for i in m["items"]]
+    assert rects, f"no rect marks drawn in {selector}"
+    # the densest cell: density 0 is transparent, and a canvas picks no item where nothing is painted
+    densest = max(rects, key=lambda item: item["datum"].get("density") or 0)
+    x1, y1, x2, y2 = densest["bounds"]
+    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2)
+
+
 def check_chart_tooltip(page, guarded, host: str) -> None:
     """A heatmap drawn by the offline chart widget: its cells are drawn and hovering one shows the tooltip."""
-    cells = ".nbc-chart-only[data-rendered] svg .mark-rect.role-mark path"
-    page.wait_for_selector(cells, timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
     page.locator(".nbc-chart-only").first.scroll_into_view_if_needed()
-    box = page.locator(cells).last.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_last_rect(page, ".nbc-chart-only")
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     tooltip = page.locator("#vg-tooltip-element").inner_text()
     screenshot(page, f"{host}_chart_tooltip")
@@ -97,7 +109,170 @@ def check_live_view(page, guarded, running: Callable[[], bool], host: str, steps
     page.wait_for_selector(".nbc-monitor[data-status='done']", timeout=20_000)
     assert page.get_attribute(".nbc-monitor", "data-step") == str(steps)
     for panel in ("losses", "means", "heatmap"):
-        assert page.locator(f".nbc-monitor .nbc-panel[data-panel='{panel}'] svg").count() == 1
+        assert page.locator(f".nbc-monitor .nbc-panel[data-panel='{panel}'] :is(canvas, svg)").count() == 1
     screenshot(page, f"{host}_live_view", ".nbc-monitor")
     assert_clean(guarded)
     return seen_while_running
+
+
+VEGA_MARKS_OF = VEGA_MARKS.replace("(selector) => {", "(host) => {", 1).replace(
+    "const host = document.querySelector(selector);", "", 1)
+"""JS: :data:`harness.VEGA_MARKS` evaluated on an element (a locator's): it reaches into marimo's shadow DOM."""
+
+BOUNDS = """(el) => {
+    const out = el.parentElement.getBoundingClientRect();
+    const own = el.getBoundingClientRect();
+    const chart = el.matches('.nbc-chart-only') ? el : el.querySelector('.nbc-chart');
+    const drawn = chart.querySelector('.nbc-vega > canvas, .nbc-vega > svg').getBoundingClientRect();
+    return {out: [out.left, out.right], own: [own.left, own.right], scroll: chart.scrollWidth,
+            client: chart.clientWidth, drawn: [drawn.left, drawn.top, drawn.right, drawn.bottom]};
+}"""
+
+
+def fit_problems(page, selector: str) -> list[str]:
+    """What sticks out of the widget ``selector`` (``.nbc-explorer``, ``.nbc-chart-only``): the widget wider than
+    its container, its chart scrolling, the drawn view past the container, Vega items outside the drawn view."""
+    widget = page.locator(selector).first
+    box = widget.evaluate(BOUNDS)
+    problems = []
+    if box["own"][1] > box["out"][1] + 1:
+        problems.append(f"{selector} ends at {box['own'][1]:.0f}, past its container ({box['out'][1]:.0f})")
+    if box["scroll"] > box["client"] + 1:
+        problems.append(f"{selector}'s chart scrolls: {box['scroll']} px of content in {box['client']} px")
+    if box["drawn"][2] > box["out"][1] + 1:
+        problems.append(f"the drawn view ends at {box['drawn'][2]:.0f}, past the container ({box['out'][1]:.0f})")
+    left, top, right, bottom = box["drawn"]
+    chart = widget if selector.endswith("nbc-chart-only") else widget.locator(".nbc-chart").first
+    for mark in chart.evaluate(VEGA_MARKS_OF) or []:
+        if mark["role"] in ("frame", "scope") or mark["marktype"] == "group":
+            continue
+        for item in mark["items"]:
+            if item["bounds"] is None or item["opacity"] == 0:
+                continue
+            x1, y1, x2, y2 = item["bounds"]
+            if x2 - x1 > 0 and (x1 < left - 1 or x2 > right + 1 or y1 < top - 1 or y2 > bottom + 1):
+                problems.append(f"{mark['role']} {mark['marktype']} {item.get('text') or ''} at "
+                                f"[{x1:.0f}, {y1:.0f}, {x2:.0f}, {y2:.0f}] outside the drawn view "
+                                f"[{left:.0f}, {top:.0f}, {right:.0f}, {bottom:.0f}]")
+                break
+    return problems
+
+
+def set_container_width(page, selector: str, width: int) -> None:
+    """Give the container of the widget ``selector`` (its parent, whatever the host) ``width`` px."""
+    page.locator(selector).first.evaluate("""(el, width) => {
+        const box = el.parentElement;
+        box.style.setProperty('width', `${width}px`, 'important');
+        box.style.setProperty('max-width', `${width}px`, 'important');
+        box.style.setProperty('flex', 'none', 'important');
+    }""", width)
+    page.wait_for_timeout(1200)  # the panes' resize observers fit their charts
+
+
+def choose_view(page, view: str) -> None:
+    """Press the explorer's ``view`` button and wait until the view is drawn."""
+    explorer = page.locator(".nbc-explorer").first
+    before = explorer.locator(".nbc-chart").get_attribute("data-revision")
+    explorer.locator(f"button.nbc-view[data-view='{view}']").click()
+    deadline = time.monotonic() + RENDER / 1000
+    while True:
+        state = explorer.evaluate("""(el) => ({
+            pressed: el.querySelector("button.nbc-view[aria-pressed='true']")?.dataset.view,
+            busy: el.querySelector('.nbc-chart').classList.contains('nbc-busy'),
+            revision: el.querySelector('.nbc-chart').dataset.revision})""")
+        if state["pressed"] == view and not state["busy"] and (state["revision"] != before or view == "heatmap"):
+            break
+        assert time.monotonic() < deadline, f"the {view} view was never drawn: {state}"
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(250)
+
+
+VIEWS = ("heatmap", "distributions", "trend", "tokens")
+WIDTHS = (420, 700, 1100)
+
+
+def check_fit(page, guarded, host: str) -> None:
+    """The explorer's four views at 420, 700 and 1100 px (and a chart widget, if the page has one): nothing
+    overflows the container, no Vega item lies outside the drawn view. Keeps ``{host}_{view}_{width}px.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    figure = page.locator(".nbc-chart-only[data-rendered]").count() > 0
+    for width in WIDTHS:
+        set_container_width(page, ".nbc-explorer", width)
+        for view in VIEWS:
+            choose_view(page, view)
+            problems += [f"{view} at {width}: {p}" for p in fit_problems(page, ".nbc-explorer")]
+            screenshot(page, f"{host}_{view}_{width}px", ".nbc-explorer")
+        if figure:
+            set_container_width(page, ".nbc-chart-only", width)
+            problems += [f"chart at {width}: {p}" for p in fit_problems(page, ".nbc-chart-only")]
+            screenshot(page, f"{host}_chart_{width}px", ".nbc-chart-only")
+    choose_view(page, "heatmap")
+    assert problems == [], "\n".join(problems)
+    assert_clean(guarded)
+
+
+THEME = """(el) => {
+    // the background the reader sees behind the widget: the first opaque one from the widget up (shadow roots
+    // crossed), and the host page's own (the widget's container's, likewise)
+    const opaque = (node) => {
+        for (let n = node; n; n = n.parentElement ?? n.getRootNode?.().host ?? null) {
+            const bg = getComputedStyle(n).backgroundColor;
+            if (!/rgba\\(.*,\\s*0\\)$/.test(bg) && bg !== 'transparent') return bg;
+        }
+        return 'rgb(255, 255, 255)';
+    };
+    return {widget: opaque(el), page: opaque(el.parentElement)};
+}"""
+
+
+def theme_problems(page, selector: str, dark: bool, axes: bool = True) -> list[str]:
+    """The widget's background is dark (or light) as the host's page is, and its chart's title, axis labels and
+    axis titles (``axes``: the tokens view has none) reach a WCAG contrast of 4.5 against it."""
+    from .test_fit_and_theme import contrast, rgba
+
+    widget = page.locator(selector).first
+    deadline = time.monotonic() + RENDER / 1000
+    while True:  # the charts restyle on their own, a moment after the host's theme changed
+        colours = widget.evaluate(THEME)
+        if (sum(rgba(colours["widget"])[:3]) < 300) == dark or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(3500)  # the last of the watcher's re-checks
+    colours = widget.evaluate(THEME)
+    problems = []
+    for name, colour in colours.items():
+        if (sum(rgba(colour)[:3]) < 300) != dark:
+            problems.append(f"{selector}: the {name} background {colour} is not {'dark' if dark else 'light'}")
+    chart = widget if selector.endswith("nbc-chart-only") else widget.locator(".nbc-chart").first
+    texts = {}
+    for mark in chart.evaluate(VEGA_MARKS_OF) or []:
+        if mark["role"] in ("title-text", "axis-label", "axis-title") and mark["items"]:
+            texts.setdefault(mark["role"], mark["items"][0]["fill"])
+    if set(texts) != ({"title-text", "axis-label", "axis-title"} if axes else {"title-text"}):
+        problems.append(f"{selector}: missing chart text, found {sorted(texts)}")
+    for role, fill in texts.items():
+        ratio = contrast(fill, colours["widget"])
+        if ratio < 4.5:
+            problems.append(f"{selector} {role} {fill} on {colours['widget']}: contrast {ratio:.2f} < 4.5")
+    return problems
+
+
+def check_theme(page, guarded, host: str, to_dark: Callable[[], None], to_light: Callable[[], None]) -> None:
+    """Light, then the host switched to dark (``to_dark``), then back (``to_light``): the explorer (and a chart
+    widget, if any) follow without a kernel round trip. Keeps ``{host}_dark_{view}.png``."""
+    set_container_width(page, ".nbc-explorer", 700)
+    widgets = [".nbc-explorer"] + ([".nbc-chart-only"] if page.locator(".nbc-chart-only").count() else [])
+    problems = [f"light: {p}" for w in widgets for p in theme_problems(page, w, dark=False)]
+    to_dark()
+    problems += [f"light->dark: {p}" for w in widgets for p in theme_problems(page, w, dark=True)]
+    for view in VIEWS:
+        choose_view(page, view)
+        problems += [f"dark {view}: {p}" for p in theme_problems(page, ".nbc-explorer", dark=True,
+                                                                 axes=view != "tokens")]
+        screenshot(page, f"{host}_dark_{view}", ".nbc-explorer")
+    choose_view(page, "heatmap")
+    to_light()
+    problems += [f"dark->light: {p}" for w in widgets for p in theme_problems(page, w, dark=False)]
+    assert problems == [], "\n".join(problems)
+    assert_clean(guarded)

@@ -123,6 +123,9 @@ def marimo_server(app: Path) -> Iterator[Server]:
     """``marimo run app`` on 127.0.0.1 (read-only app mode, no token, no telemetry), stopped afterwards."""
     env = jupyter_env(app.parent)
     env.update(MARIMO_SKIP_UPDATE_CHECK="1", XDG_CONFIG_HOME=str(app.parent / "config"))
+    config = app.parent / "config" / "marimo" / "marimo.toml"  # the theme follows prefers-color-scheme
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[display]\ntheme = "system"\n')
     port = free_port()
     server = Server(["marimo", "run", str(app), "--headless", "--host", "127.0.0.1", "--port", str(port),
                      "--no-sandbox", "--no-token"], cwd=app.parent, env=env, port=port, ready_path="/health",

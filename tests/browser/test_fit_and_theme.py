@@ -48,6 +48,8 @@ def channel(value: float) -> float:
 
 def rgba(text: str) -> tuple[float, float, float, float]:
     numbers = [float(x) for x in re.findall(r"[\d.]+", text)]
+    if text.startswith("color(srgb ") and len(numbers) >= 3:  # what browsers resolve some CSS colours to
+        return (numbers[0] * 255, numbers[1] * 255, numbers[2] * 255, numbers[3] if len(numbers) > 3 else 1.0)
     if not text.startswith("rgb") or len(numbers) < 3:
         raise ValueError(f"not an rgb() colour: {text!r}")
     return (*numbers[:3], numbers[3] if len(numbers) > 3 else 1.0)  # type: ignore[return-value]
@@ -74,6 +76,7 @@ def test_contrast_is_the_wcag_formula():
     assert contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)") == pytest.approx(21.0)
     assert contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)") == pytest.approx(4.54, abs=0.01)
     assert contrast("rgba(0, 0, 0, 0)", "rgb(10, 20, 30)") == pytest.approx(1.0)
+    assert contrast("color(srgb 0 0 0)", "color(srgb 1 1 1 / 1)") == pytest.approx(21.0)
 
 
 def open_notebook(page, server: Server) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 import nb_condense as nbc
 
+from .checks import VEGA_MARKS_OF
 from .conftest import ARTIFACTS
 from .hostile import MODEL, TEXTS, TITLE, TOKENS, assert_nothing_ran, hostile_result
 from .notebooks import read_state, write_notebook
@@ -47,10 +48,13 @@ def shown_token(text: str, token: str) -> bool:
 
 def hover_first_token(page, scope: str) -> str:
     """Hover the first token cell of the token strip in ``scope``; the tooltip's text."""
-    cell = page.locator(f"{scope} svg .mark-rect.role-mark path").first
-    cell.scroll_into_view_if_needed()
-    box = cell.bounding_box()
-    page.mouse.move(box["x"] + 3, box["y"] + 3)  # a corner: the token's text (no tooltip of its own) is centred
+    host = page.locator(scope).first  # the tokens view draws on a canvas: its cells are read from the Vega view
+    host.scroll_into_view_if_needed()
+    marks = host.evaluate(VEGA_MARKS_OF) or []
+    rects = [i for m in marks if m["marktype"] == "rect" and m["role"] == "mark" for i in m["items"]]
+    assert rects, f"no token cells drawn in {scope}"
+    x1, y1, _, _ = rects[0]["bounds"]
+    page.mouse.move(x1 + 3, y1 + 3)  # a corner: the token's text (no tooltip of its own) is centred
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     return page.locator("#vg-tooltip-element").inner_text()
 
@@ -61,7 +65,7 @@ def test_the_offline_page_shows_hostile_text_literally(result, guarded, tmp_path
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(path.as_uri())
-    page.wait_for_selector(".nbc-chart[data-revision] svg", timeout=RENDER)
+    page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
     assert page.title() == TITLE and page.inner_text("h1") == TITLE
     assert page.locator(".nbc-model option").all_inner_texts() == [MODEL]
     assert svg_text(page, ".nbc-chart svg .role-title-text") == MODEL  # the heatmap's title: the model's name
@@ -136,7 +140,8 @@ def test_jupyterlab_shows_hostile_text_literally(result, lab, guarded):
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
     wait_kernel_idle(page, server.url, "hostile.ipynb")
     run_cell(page, 0)
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)",
+                           timeout=PAGE_LOAD)
     assert page.locator(".nbc-explorer .nbc-model option").all_inner_texts() == [MODEL]
     assert svg_text(page, ".nbc-explorer .nbc-chart svg .role-title-text") == MODEL
     listed = page.locator(".nbc-explorer .nbc-sample-list li").all_inner_texts()

@@ -153,8 +153,8 @@ def test_charts_draw_while_their_cell_still_runs(lab, guarded):
     page.wait_for_selector(".jp-Notebook .jp-Cell .cm-content", timeout=PAGE_LOAD)
     wait_kernel_idle(page, server.url, "sleeping.ipynb")
     run_cell(page, 0)
-    page.wait_for_selector(".nbc-chart-only[data-rendered] svg", timeout=PAGE_LOAD)
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] svg", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
     drawn_at = time.time()
     shown_at = float((folder / "shown_at").read_text())
     assert page.locator("text=SLEEP DONE").count() == 0  # the cell is still running

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from .checks import assert_clean, check_explorer, check_live_view, screenshot, wait_python
+from .checks import (
+    assert_clean,
+    check_explorer,
+    check_fit,
+    check_live_view,
+    check_theme,
+    hover_last_rect,
+    screenshot,
+    wait_python,
+)
 from .marimo_apps import explorer_app, live_app
 from .notebooks import read_state
 from .servers import Server, marimo_server
@@ -29,6 +38,9 @@ def test_explorer_and_a_chart_in_marimo(explorer_server, guarded):
     server, folder = explorer_server
     page = guarded.page
     page.goto(server.url, timeout=PAGE_LOAD)
+    # the app has run to its end (the chart cell waits for the measurement): a click made while a cell runs is
+    # answered when the cell ends (test_marimo_commands), which can take longer than ROUND_TRIP on a busy machine
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
     check_explorer(page, guarded, folder, "marimo")
     # the dependent cell re-ran and read the explorer's traits
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=heatmap", timeout=ROUND_TRIP)
@@ -38,15 +50,28 @@ def test_explorer_and_a_chart_in_marimo(explorer_server, guarded):
     page.wait_for_selector(".nbc-explorer .nbc-chart .mark-line.role-mark path", timeout=RENDER)
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=distributions", timeout=ROUND_TRIP)
 
-    cells = ".nbc-chart-only[data-rendered] svg .mark-rect.role-mark path"
-    page.wait_for_selector(cells, timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
     page.locator(".nbc-chart-only").first.scroll_into_view_if_needed()
-    box = page.locator(cells).last.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    hover_last_rect(page, ".nbc-chart-only")
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     assert "density" in page.locator("#vg-tooltip-element").inner_text()
     screenshot(page, "marimo_page")
     assert_clean(guarded)
+
+
+def test_the_explorer_fits_and_follows_the_theme_in_marimo(explorer_server, guarded):
+    """Issue 23's done-when: the width and theme checks of the charts issue, in marimo (its theme set to
+    "system", so the page follows ``prefers-color-scheme``, emulated here)."""
+    server, _ = explorer_server
+    page = guarded.page
+    page.set_viewport_size({"width": 1500, "height": 1000})
+    page.emulate_media(color_scheme="light")
+    page.goto(server.url, timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    check_fit(page, guarded, "marimo")
+    check_theme(page, guarded, "marimo", lambda: page.emulate_media(color_scheme="dark"),
+                lambda: page.emulate_media(color_scheme="light"))
 
 
 @pytest.fixture(scope="module")

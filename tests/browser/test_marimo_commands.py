@@ -100,7 +100,8 @@ def test_a_click_in_the_marimo_explorer_is_answered(marimo_app, guarded):
     server, folder = marimo_app
     page = guarded.page
     page.goto(server.url, timeout=PAGE_LOAD)
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision='1'] svg", timeout=PAGE_LOAD)
+    drawn = ".nbc-explorer .nbc-chart[data-revision='1'] .nbc-vega > :is(canvas, svg)"  # the heatmap: a canvas
+    page.wait_for_selector(drawn, timeout=PAGE_LOAD)
 
     # the first click, while the sleeping cell holds the kernel (its dependent cell has not run yet)
     page.click(".nbc-explorer .nbc-chip[data-layer='2']")
