@@ -4,6 +4,7 @@ chart saved as HTML (its tooltip) and the explorer and a chart widget in Jupyter
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,9 +22,6 @@ from .timeouts import PAGE_LOAD, RENDER, ROUND_TRIP
 
 pytestmark = pytest.mark.browser
 
-# every drawn text mark's text and the datum it stands for
-TEXT_MARKS = """(selector) => [...document.querySelectorAll(selector + ' svg .mark-text.role-mark text')]
-    .map((node) => node.textContent)"""
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +29,27 @@ def result() -> nbc.CondensationResult:
     return hostile_result()
 
 
-def svg_text(page, selector: str) -> str:
-    """The text of the SVG element(s) matched by ``selector`` (SVG nodes have no innerText)."""
-    return "".join(page.locator(selector).all_text_contents())
+def drawn_texts(page, scope: str, role: str) -> list[str]:
+    """The texts of the text marks of ``role`` (``mark``: the tokens; ``title-text``: the title) that the Vega view
+    in ``scope`` drew, read from its scenegraph (canvas and SVG alike)."""
+    marks = page.locator(scope).first.evaluate(VEGA_MARKS_OF) or []
+    items = [i for m in marks if m["marktype"] == "text" and m["role"] == role for i in m["items"]
+             if i["text"] is not None]
+    items.sort(key=lambda i: i["datum"].get("position", 0))  # the tokens in text order
+    return ["".join(i["text"]) if isinstance(i["text"], list) else str(i["text"]) for i in items]
+
+
+def wait_texts(page, scope: str, title_part: str) -> list[str]:
+    """Poll the view in ``scope`` until its title holds ``title_part`` and it drew token texts; those texts."""
+    deadline = time.monotonic() + ROUND_TRIP / 1000
+    while True:
+        title = "".join(drawn_texts(page, scope, "title-text"))
+        tokens = drawn_texts(page, scope, "mark")
+        if title_part in title and tokens:
+            return tokens
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no tokens under a title holding {title_part!r} in {scope}: title {title!r}")
+        page.wait_for_timeout(100)
 
 
 def words(text: str) -> str:
@@ -60,7 +76,7 @@ def hover_first_token(page, scope: str) -> str:
 
 
 def test_the_offline_page_shows_hostile_text_literally(result, guarded, tmp_path):
-    path = nbc.save_explorer({MODEL: result}, tmp_path / "hostile.html", title=TITLE)
+    path = nbc.save_page({MODEL: result}, tmp_path / "hostile.html", title=TITLE)
     page = guarded.page
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -68,15 +84,13 @@ def test_the_offline_page_shows_hostile_text_literally(result, guarded, tmp_path
     page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
     assert page.title() == TITLE and page.inner_text("h1") == TITLE
     assert page.locator(".nbc-model option").all_inner_texts() == [MODEL]
-    assert svg_text(page, ".nbc-chart svg .role-title-text") == MODEL  # the heatmap's title: the model's name
+    assert "".join(drawn_texts(page, ".nbc-chart", "title-text")).startswith(MODEL + " · ")  # the name, literally
     listed = page.locator(".nbc-sample-list li").all_inner_texts()
     assert [words(text) in row for text, row in zip(TEXTS, listed)] == [True] * len(TEXTS), listed
 
     page.click(".nbc-sample-list li[data-sample='0'] input")
     page.click("button.nbc-view[data-view='tokens']")
-    page.wait_for_function("document.querySelectorAll('.nbc-chart .mark-text.role-mark text').length > 0",
-                           timeout=RENDER)
-    drawn = page.evaluate(TEXT_MARKS, ".nbc-chart")
+    drawn = wait_texts(page, ".nbc-chart", "sample #0")
     expected = result.tokens(0, -1)["token"].tolist()
     assert len(drawn) == len(expected) and all(map(shown_token, drawn, expected)), (drawn, expected)
     tooltip = hover_first_token(page, ".nbc-chart")
@@ -143,24 +157,21 @@ def test_jupyterlab_shows_hostile_text_literally(result, lab, guarded):
     page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)",
                            timeout=PAGE_LOAD)
     assert page.locator(".nbc-explorer .nbc-model option").all_inner_texts() == [MODEL]
-    assert svg_text(page, ".nbc-explorer .nbc-chart svg .role-title-text") == MODEL
+    assert "".join(drawn_texts(page, ".nbc-explorer .nbc-chart", "title-text")).startswith(MODEL + " · ")
     listed = page.locator(".nbc-explorer .nbc-sample-list li").all_inner_texts()
     assert [words(text) in row for text, row in zip(TEXTS, listed)] == [True] * len(TEXTS), listed
 
     page.click(".nbc-explorer .nbc-sample-list li[data-sample='0'] input")
     page.click(".nbc-explorer button.nbc-view[data-view='tokens']")
-    page.wait_for_selector(".nbc-explorer .nbc-chart .mark-text.role-mark text", timeout=ROUND_TRIP)
-    page.wait_for_function("document.querySelector('.nbc-explorer .nbc-chart').textContent.includes('Sample 0')",
-                           timeout=ROUND_TRIP)
+    drawn = wait_texts(page, ".nbc-explorer .nbc-chart", "sample #0")
     assert read_state(folder) == {"samples": [0], "view": "tokens"}  # Python saw the clicks
-    drawn = page.evaluate(TEXT_MARKS, ".nbc-explorer .nbc-chart")
     expected = result.tokens(0, -1)["token"].tolist()
     assert len(drawn) == len(expected) and all(map(shown_token, drawn, expected)), (drawn, expected)
     assert TOKENS[0] in hover_first_token(page, ".nbc-explorer .nbc-chart")
 
     run_cell(page, 1)
-    page.wait_for_selector(".nbc-chart-only[data-rendered] svg .mark-text.role-mark text", timeout=PAGE_LOAD)
-    assert svg_text(page, ".nbc-chart-only svg .role-title-text") == TITLE
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    assert "".join(drawn_texts(page, ".nbc-chart-only", "title-text")) == TITLE
     page.mouse.move(0, 0)
     assert TOKENS[0] in hover_first_token(page, ".nbc-chart-only")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
