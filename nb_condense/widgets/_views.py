@@ -157,7 +157,8 @@ def trend_heading(n_models: int) -> str:
 
 
 def _trend_caption(results: Mapping[str, CondensationResult]) -> str:
-    return f"{specs.caption('trend')}; {specs.interval_caption(specs.BAND_CI, results.items(), 'shaded')}"
+    """What the band is (the title already says what the lines are): it must fit under a narrow chart."""
+    return specs.interval_caption(specs.BAND_CI, results.items(), "shaded")
 
 
 def trend_spec(results: Mapping[str, CondensationResult]) -> tuple[dict[str, Any], pd.DataFrame]:

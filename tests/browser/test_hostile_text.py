@@ -69,8 +69,8 @@ def hover_first_token(page, scope: str) -> str:
     marks = host.evaluate(VEGA_MARKS_OF) or []
     rects = [i for m in marks if m["marktype"] == "rect" and m["role"] == "mark" for i in m["items"]]
     assert rects, f"no token cells drawn in {scope}"
-    x1, y1, _, _ = rects[0]["bounds"]
-    page.mouse.move(x1 + 3, y1 + 3)  # a corner: the token's text (no tooltip of its own) is centred
+    x1, y1, x2, y2 = rects[0]["bounds"]
+    page.mouse.move((x1 + x2) / 2, (y1 + y2) / 2)  # the word: it carries the token's tooltip
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     return page.locator("#vg-tooltip-element").inner_text()
 

@@ -29,7 +29,7 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server
     explorer_notebook(folder, "explorer.ipynb",
                       extra_cells=('print("PYTHON SAYS", explorer.layers, explorer.samples)',))
     tutorial = nbformat.read(Path(__file__).resolve().parents[2] / "notebooks" / "00_quickstart.ipynb", as_version=4)
-    setup = next(c.source for c in tutorial.cells if c.cell_type == "code")
+    setup = "\n".join(c.source for c in [c for c in tutorial.cells if c.cell_type == "code"][:2])  # parameters, setup
     write_notebook(folder, "chart.ipynb", [setup, CHART_CELL])
     write_notebook(folder, "live.ipynb", [TRAIN])
     explorer_notebook(folder, "fit.ipynb", extra_cells=(FIGURE_CELL,))

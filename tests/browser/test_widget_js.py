@@ -299,9 +299,9 @@ def test_the_loader_draws_from_a_carried_bundle_and_later_widgets_from_the_pages
     open_loader_harness(page)
     state = chart_state(session)
     page.evaluate("(state) => { window.first = window.show('first', {...state, _bundle: window.code}); }", state)
-    page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.wait_for_selector("#first .nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
     page.evaluate("(state) => { window.second = window.show('second', state); }", state)
-    page.wait_for_selector("#second .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.wait_for_selector("#second .nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
     bundle = command("bundle")
     assert page.evaluate(f"[window.first.invoked('{bundle}').length, window.second.invoked('{bundle}').length]") \
         == [0, 0]
@@ -320,8 +320,8 @@ def test_without_a_carried_bundle_the_page_asks_the_kernel_once(guarded, session
     assert page.evaluate(f"window.first.invoked('{bundle}')") == [{"msg": {}}]
     assert "Loading the chart" in page.locator("#second").inner_text()
     page.evaluate(f"window.first.answer('{bundle}', {{hash: 'other-hash'}}, [window.code])")
-    page.wait_for_selector("#first .nbc-chart-only[data-rendered] svg", timeout=RENDER)
-    page.wait_for_selector("#second .nbc-chart-only[data-rendered] svg", timeout=RENDER)
+    page.wait_for_selector("#first .nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
+    page.wait_for_selector("#second .nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=RENDER)
     # a failure is shown, not swallowed: a third page-load with a kernel that answers an error
     page.evaluate("(state) => { window.third = window.show('first', state); }", {**state, "_bundle_hash": "h3"})
     page.wait_for_function(f"window.third.invoked('{bundle}').length === 1")

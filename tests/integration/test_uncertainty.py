@@ -193,8 +193,8 @@ def test_a_drop_in_result_gets_no_band_and_the_caption_says_why(trained):
     drop_in = dataclasses.replace(trained, metadata={**trained.metadata, "layer_means": "position_average"},
                                   cossim_by_layer=np.ones((len(trained.layers), 4, 4)))
     spec, frame = trend_spec({"trained": trained, "drop-in": drop_in})
-    assert spec["title"]["subtitle"].endswith("; shaded: 95 % bootstrap interval over the 30 texts; none for "
-                                              "drop-in (position-averaged means keep no per-text share)")
+    assert spec["title"]["subtitle"] == ("shaded: 95 % bootstrap interval over the 30 texts; none for drop-in "
+                                         "(position-averaged means keep no per-text share)")
     rows = pd.DataFrame(spec_rows(spec))
     assert rows.loc[rows["model"] == "drop-in", ["low", "high"]].isna().all().all()
     assert rows.loc[rows["model"] == "trained", ["low", "high"]].notna().all().all()
@@ -202,8 +202,8 @@ def test_a_drop_in_result_gets_no_band_and_the_caption_says_why(trained):
         nbc.difference(trained, drop_in)
     one = subset(trained, [3])  # one text: nothing to resample, so no band (and the view still draws)
     spec, _ = trend_spec({"drop-in": drop_in, "one": one})
-    assert spec["title"]["subtitle"].endswith("; shaded: no bootstrap interval for drop-in (position-averaged means "
-                                              "keep no per-text share); one (one text: nothing to resample)")
+    assert spec["title"]["subtitle"] == ("shaded: no bootstrap interval for drop-in (position-averaged means keep no "
+                                         "per-text share); one (one text: nothing to resample)")
     assert pd.DataFrame(spec_rows(spec))[["low", "high"]].isna().all().all()
     table = nbc.compare({"trained": trained, "drop-in": drop_in})  # without intervals, as before
     assert table.loc[1, "last_half_mean"] == pytest.approx(drop_in.trend().last_half_mean)

@@ -21,7 +21,6 @@ import nb_condense as nbc
 from conftest import Failing, invoke, tiny_model
 from nb_condense import charts
 from nb_condense.charts.base import live_title
-from nb_condense.explore import specs
 from nb_condense.widgets import _protocol
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +96,7 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
                                     f"tiny-gpt2 · all {n_layers} layers · samples #0, #3", "pooled")
     assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
-    caption = f"{specs.caption('trend')}; shaded: 95 % bootstrap interval over the {session.result.n_texts} texts"
+    caption = f"shaded: 95 % bootstrap interval over the {session.result.n_texts} texts"
     assert explorer._spec == live_title(charts.layer_trend({"tiny-gpt2": session}, ci=0.95),
                                         "Mean cosine per layer · 1 model · all samples", caption).to_dict()
     explorer.view = "tokens"  # first chosen sample and layer; the title param is the new view's, not the last swap's
