@@ -16,6 +16,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.files import write_text
 from .checks import CHECKS
 from .verdicts import VERDICTS
 
@@ -77,4 +78,4 @@ def record(namespace: Mapping[str, Any]) -> None:
                           for name, e in _explorers(namespace).items()},
             "verdicts": [plain(asdict(v)) for v in VERDICTS],
             "checks": dict(CHECKS)}
-    Path(target).write_text(json.dumps(data, indent=1, allow_nan=True))
+    write_text(target, json.dumps(data, indent=1, allow_nan=True))  # atomic: a reader never sees half a record
