@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,9 +10,10 @@ import pytest
 
 from .conftest import ARTIFACTS
 from .harness import vega_items
+from .hosts import wait_kernel_idle
 from .notebooks import explorer_notebook, read_state
 from .servers import Server, lab_server
-from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER, ROUND_TRIP
+from .timeouts import PAGE_LOAD, RENDER, ROUND_TRIP
 
 pytestmark = pytest.mark.browser
 
@@ -25,20 +24,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path
     explorer_notebook(folder, "smoke.ipynb", extra_cells=('print("PYTHON SAYS", explorer.layers, explorer.view)',))
     with lab_server(folder) as server:
         yield server, folder
-
-
-def wait_kernel_idle(page, url: str, notebook: str) -> None:
-    """Poll the kernel of ``notebook``'s session until it is idle and connected (Lab shows 'idle' before the kernel
-    exists, and other notebooks' kernels may linger); Playwright pumps events meanwhile."""
-    deadline = time.monotonic() + KERNEL_IDLE_S
-    while True:
-        with urllib.request.urlopen(f"{url}/api/sessions", timeout=5) as response:
-            kernels = [s["kernel"] for s in json.loads(response.read()) if s["path"].endswith(notebook)]
-        if kernels and all(k["execution_state"] == "idle" and k["connections"] >= 1 for k in kernels):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the kernel of {notebook} is not idle after {KERNEL_IDLE_S} s: {kernels}")
-        page.wait_for_timeout(200)
 
 
 def big_frames(page, over: int = 100_000) -> list[int]:
