@@ -72,6 +72,12 @@ export class ChartPane {
     }
     const width = this.container.firstElementChild?.clientWidth;
     if (!width) return;
+    if (this.captionChanged()) {
+      // the caption wraps into other lines at this width: drawn again (Vega-Lite cannot wrap it by itself)
+      clearTimeout(this.refit);
+      this.refit = setTimeout(() => this.restyle(true), 100);
+      return;
+    }
     try {
       if (view.signal("width") === width) return;
       view.signal("width", width).resize().runAsync();
@@ -80,20 +86,29 @@ export class ChartPane {
     }
   }
 
+  /** Whether the drawn single view's caption would wrap into other lines at the container's present width. */
+  captionChanged() {
+    const drawn = this.container.vegaSpec?.title?.subtitle;
+    if (!this.drawn || drawn === undefined) return false;
+    const font = JSON.parse(this.palette || "{}").font;
+    const now = fitted(this.drawn.spec, this.container.clientWidth, 0, font)[0].title?.subtitle;
+    return JSON.stringify(now) !== JSON.stringify(drawn);
+  }
+
   /** Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded. */
   async show(spec, revision, { clickable, layers }, kind = "embed") {
     const generation = ++this.generation;
     const target = document.createElement("div");
     target.className = "nbc-vega";
     const available = this.container.clientWidth;
-    const [drawnSpec, maxWidth] = fitted(spec, available, 0);
+    const palette = hostPalette(this.container);
+    const [drawnSpec, maxWidth] = fitted(spec, available, 0, palette.font);
     if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
     // measured in place: a container width exists before the embed (Vega-Lite reads it once)
     target.style.visibility = "hidden";
     target.style.position = "absolute";
     target.style.width = `${Math.min(maxWidth ?? Infinity, this.container.clientWidth || maxWidth || 420)}px`;
     this.container.append(target);
-    const palette = hostPalette(this.container);
     let result;
     const options = { actions: false, renderer: rendererFor(spec), config: themeConfig(this.container, palette),
       tooltip: { theme: "custom" } };
@@ -105,7 +120,7 @@ export class ChartPane {
       if (available && drawnWidth > available + 1 && generation === this.generation) {
         result.finalize();
         target.replaceChildren();
-        const narrower = fitted(spec, available, Math.ceil(drawnWidth - available) + 4)[0];
+        const narrower = fitted(spec, available, Math.ceil(drawnWidth - available) + 4, palette.font)[0];
         result = await embed(target, narrower, options);
         this.container.vegaSpec = narrower;
       }

@@ -9,21 +9,68 @@ const PART_MIN = 120;
 /** A figure takes fewer columns rather than draw its charts narrower than this. */
 const PART_WRAP = 240;
 
+/** Vega's default subtitle font size, px (its "group-subtitle" style). */
+const SUBTITLE_PX = 12;
+let measuring;
+
+/** Width in px of `text` in the italic `font` (a CSS font family) of `fontSize` px, measured on a canvas with
+ * 5 % to spare; 0.6 em a character where there is no canvas to measure with. */
+function textWidth(text, fontSize, font = "system-ui, sans-serif") {
+  measuring ??= globalThis.document?.createElement("canvas").getContext("2d") ?? false;
+  if (!measuring) return text.length * fontSize * 0.6;
+  measuring.font = `italic ${fontSize}px ${font}`;
+  return measuring.measureText(text).width * 1.05;
+}
+
+/**
+ * `text` broken at spaces into lines at most `room` px wide, as Vega's list of lines; the text itself when it
+ * fits on one line. A word wider than `room` keeps a line of its own (Vega's limit then shortens it).
+ */
+export function wrapText(text, room, fontSize = SUBTITLE_PX, width = textWidth) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const longer = line ? `${line} ${word}` : word;
+    if (!line || width(longer, fontSize) <= room) line = longer;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.length > 1 ? lines : text;
+}
+
+/** `title` limited to `limit` (a number or a Vega expression), its caption (subtitle) wrapped to `room` px of
+ * the chart's `font`. */
+function roomFor(title, limit, room, font) {
+  const out = { ...title, limit };
+  if (typeof title.subtitle === "string" && room > 0) {
+    const width = (text, size) => textWidth(text, size, title.subtitleFont ?? font);
+    out.subtitle = wrapText(title.subtitle, room, title.subtitleFontSize ?? SUBTITLE_PX, width);
+  }
+  return out;
+}
+
 /**
  * A spec made to fit a container `available` px wide. A single view (a unit or layer chart with a numeric
  * width) gets Vega-Lite's `width: "container"` with autosize fit-x, at most its own width plus room for axes
- * and legend, and titles limited to the width. A figure of several charts (hconcat, or concat/facet with
+ * and legend, titles limited to the width and captions wrapped to it. A figure of several charts (hconcat, or concat/facet with
  * `columns`) keeps its charts' own widths where they fit and otherwise narrows them, down to one column.
- * Returns [spec, maxWidth of a single view or null].
+ * Captions are measured in `font` (the host's, which the chart is drawn in). Returns [spec, maxWidth of a single
+ * view or null].
  */
-export function fitted(spec, available, extra = 0) {
+export function fitted(spec, available, extra = 0, font = undefined) {
   const compound = ["hconcat", "vconcat", "concat", "facet", "repeat"].some((key) => key in spec);
-  if (compound) return [fittedFigure(spec, available, extra), null];
+  if (compound) return [fittedFigure(spec, available, extra, font), null];
   if (typeof spec.width !== "number") return [spec, null];
   const title = asTitle(spec.title);
   const out = { ...spec, width: "container", autosize: { type: "fit-x", contains: "padding" } };
-  if (title) out.title = { ...title, limit: { expr: "max(120, containerSize()[0] - 16)" } };
-  return [out, spec.width + FIT_ALLOWANCE];
+  const widest = spec.width + FIT_ALLOWANCE;
+  // the title's limit is the drawn view's width less 16 px; the view sits in the container's padding (8 px)
+  const room = Math.max(120, Math.min(available || widest, widest) - 24);
+  if (title) out.title = roomFor(title, { expr: "max(120, containerSize()[0] - 16)" }, room, font);
+  return [out, widest];
 }
 
 /** A spec's title as an object (Vega-Lite accepts a string, a list of lines, or an object), or null. */
@@ -32,7 +79,7 @@ function asTitle(title) {
   return typeof title === "object" && !Array.isArray(title) ? title : { text: title };
 }
 
-function fittedFigure(spec, available, extra) {
+function fittedFigure(spec, available, extra, font) {
   if (!available) return spec;
   const wrap = (parts, columns) => {
     let n = Math.max(1, columns);
@@ -43,7 +90,8 @@ function fittedFigure(spec, available, extra) {
     const fit = (part) => {
       const out = typeof part.width === "number" && part.width > room ? { ...part, width: room } : { ...part };
       const title = asTitle(part.title);
-      if (title) out.title = { ...title, limit: Math.floor(available / n) - 24 }; // an ellipsis, never clipped
+      // the caption wraps to the room; a title longer than it ends in an ellipsis, never clipped
+      if (title) out.title = roomFor(title, Math.floor(available / n) - 24, Math.floor(available / n) - 24, font);
       return out;
     };
     return { parts: parts.map(fit), n };

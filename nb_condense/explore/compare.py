@@ -275,6 +275,7 @@ def _reading(verdict: str, names: tuple[str, str], statistic: str, estimate: flo
     low, high = bounds
     if verdict == "b_more":  # say it the natural way round: the one that condenses more first, a positive number
         names, estimate, low, high = (names[1], names[0]), -estimate, -high, -low
+        n_texts, n_seeds = (n_texts[1], n_texts[0]), (n_seeds[1], n_seeds[0])  # the counts follow their names
     digits = interval_digits(high - low)
     while digits < 4 and any(x != 0 and round(x, digits) == 0 for x in (estimate, low, high)):
         digits += 1  # a number that is not 0 is not written 0.00

@@ -3,9 +3,10 @@
 Each check runs the student's function on fresh inputs beside the package's own computation and, when they
 differ, names the likely mistake.
 
-Every check prints "All tests in `check_...` passed!" and returns True when the function is right, prints that it
-is not written yet (and returns False, so "Run all" goes on) when it raises ``NotImplementedError``, and raises
-:class:`ExerciseError` with the hint otherwise. Torch is imported only when a check runs.
+Every check prints "All tests in `check_...` passed!" when the function is right, prints that it is not written
+yet (so "Run all" goes on) when it raises ``NotImplementedError``, and raises :class:`ExerciseError` with the hint
+otherwise. It returns None, so a notebook cell that ends with the check shows only that line; the outcome is kept
+in :data:`CHECKS`. Torch is imported only when a check runs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ Case = tuple[tuple[Any, ...], dict[str, Any], Any, list[tuple[Any, str]]]
 """One test case: positional and keyword arguments, the right answer, and (wrong answer, hint) pairs."""
 
 
-def _run(name: str, function: Callable[..., Any], cases: list[Case], tolerance: float) -> bool:
+def _run(name: str, function: Callable[..., Any], cases: list[Case], tolerance: float) -> None:
     """Run ``function`` on each case ``(args, kwargs, expected, [(wrong answer, hint), ...])``."""
     for args, kwargs, expected, mistakes in cases:
         try:
@@ -42,7 +43,7 @@ def _run(name: str, function: Callable[..., Any], cases: list[Case], tolerance: 
         except NotImplementedError:
             CHECKS[name] = "not implemented"
             print(f"`{name}`: not implemented yet. Write the function's body, run its cell, then this one.")
-            return False
+            return
         got_array, want = _array(got), _array(expected)
         if got_array.shape != want.shape:
             hint = f"expected an answer of shape {want.shape}, got {got_array.shape}"
@@ -64,7 +65,6 @@ def _run(name: str, function: Callable[..., Any], cases: list[Case], tolerance: 
                             f": {hint}.")
     CHECKS[name] = "passed"
     print(f"All tests in `{name}` passed!")
-    return True
 
 
 # ----- 00: one text's layer-mean cosine -------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def _condensed_hidden_states(rng: np.random.Generator) -> tuple[Any, ...]:
     return tuple(states)
 
 
-def check_layer_mean_cosine(function: Callable[[tuple[Any, ...]], Any]) -> bool:
+def check_layer_mean_cosine(function: Callable[[tuple[Any, ...]], Any]) -> None:
     """Check ``function(hidden_states) -> [layer]``: each layer's mean cosine over pairs of distinct tokens.
 
     ``hidden_states`` is what ``model(..., output_hidden_states=True).hidden_states`` gives for one text: one
@@ -117,7 +117,7 @@ def check_layer_mean_cosine(function: Callable[[tuple[Any, ...]], Any]) -> bool:
 # ----- 01: Spearman's rho of the layer means ----------------------------------------------------------------------
 
 
-def check_spearman_rho(function: Callable[[Any], float]) -> bool:
+def check_spearman_rho(function: Callable[[Any], float]) -> None:
     """Check ``function(layer_means) -> float``: Spearman's rank correlation of the layer means with depth.
 
     The reference is :func:`nb_condense.core.summaries.trend_statistics` (scipy's ``spearmanr``). Fresh inputs
@@ -158,7 +158,7 @@ def check_spearman_rho(function: Callable[[Any], float]) -> bool:
 # ----- 02: the parameters of one MLP ----------------------------------------------------------------------------
 
 
-def check_mlp_parameters(function: Callable[[int, int], int]) -> bool:
+def check_mlp_parameters(function: Callable[[int, int], int]) -> None:
     """Check ``function(n_embd, n_inner) -> int``: the parameters of one GPT-2 block's MLP.
 
     The reference counts the parameters of ``training.tiny_gpt2(...)``'s first MLP.
@@ -183,7 +183,7 @@ def check_mlp_parameters(function: Callable[[int, int], int]) -> bool:
 # ----- 03: a layer's change between two checkpoints -------------------------------------------------------------
 
 
-def check_layer_change(function: Callable[[Any, int, int], Any]) -> bool:
+def check_layer_change(function: Callable[[Any, int, int], Any]) -> None:
     """Check ``function(history, start, end) -> [layer]``: each layer's change of mean cosine.
 
     The change runs from step ``start`` to step ``end`` (end minus start), in layer order.
@@ -214,7 +214,7 @@ def check_layer_change(function: Callable[[Any, int, int], Any]) -> bool:
 # ----- 04: a logit-distillation loss ----------------------------------------------------------------------------
 
 
-def check_distillation_loss(function: Callable[[Any, Any, float], Any]) -> bool:
+def check_distillation_loss(function: Callable[[Any, Any, float], Any]) -> None:
     """Check ``function(student_logits, teacher_logits, temperature) -> scalar``: a logit-distillation loss.
 
     The loss is T^2 KL(teacher || student) of the temperature-softened next-token distributions, averaged over
@@ -256,7 +256,7 @@ def check_distillation_loss(function: Callable[[Any, Any, float], Any]) -> bool:
 # ----- 05: the angular spread, and the floor of the mean cosine ---------------------------------------------------
 
 
-def check_angular_spread(function: Callable[..., Any]) -> bool:
+def check_angular_spread(function: Callable[..., Any]) -> None:
     """Check ``function(z, tau=1.0, eps=1e-2, clamp=0.25) -> scalar``: the paper's angular-spread loss.
 
     ``z`` ``[T, F]`` is one sequence (the formula cell above the exercise gives the loss).
@@ -308,7 +308,7 @@ def _simplex_mean_cosine(n: int) -> float:
     return float((cos.sum() - np.trace(cos)) / (n * (n - 1)))
 
 
-def check_cosine_floor(function: Callable[[int], float]) -> bool:
+def check_cosine_floor(function: Callable[[int], float]) -> None:
     """Check ``function(n) -> float``: the lowest mean pairwise cosine (pairs i != j) of ``n`` unit vectors.
 
     The reference builds a regular simplex of ``n`` unit vectors and measures it.

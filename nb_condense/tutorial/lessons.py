@@ -28,8 +28,9 @@ class Estimate:
     Attributes
     ----------
     compute_min : float
-        Minutes of computing, every cell and solution included (timed with stand-in models of the same
-        architecture; ``benchmarks/time_tutorials.py``).
+        Minutes of computing, every cell and solution included, rounded up: timed by
+        ``benchmarks/time_tutorials.py`` (with stand-in models of the same architecture where a notebook loads hub
+        models), or, for a few presets the notebook header says so, scaled from a timed one.
     download_gb : float
         Gigabytes downloaded from the Hugging Face hub (models and corpora); 0 when nothing is downloaded.
     download_min : float
@@ -95,8 +96,8 @@ LESSONS: dict[str, LessonPlan] = {
                           MAX_LENGTH=512, CORPORA=["wikipedia", "pubmed", "imdb", "squad"], ROBUSTNESS_TEXTS=30,
                           OTHER_FAMILY=["Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B"], OTHER_TEXTS=30),
         },
-        estimates={"class": Estimate(3, 3.6, 8), "paper": Estimate(45, 9.9, 18)},
-        class_peak_gb=4.4,
+        estimates={"class": Estimate(4, 3.6, 8), "paper": Estimate(45, 9.9, 18)},
+        class_peak_gb=4.5,
         low_memory=dict(MODELS=["distilgpt2", "gpt2"],
                         OTHER_FAMILY=["EleutherAI/pythia-70m", "EleutherAI/pythia-160m"]),
         low_memory_peak_gb=2.1,
@@ -106,8 +107,8 @@ LESSONS: dict[str, LessonPlan] = {
             "class": dict(_LAB, WIDTHS=[32, 128, 512, 2048], STEPS=150, N_TEXTS=300, MEASURE_TEXTS=20, N_SEEDS=2),
             "long": dict(_LAB, WIDTHS=[32, 128, 512, 2048], STEPS=400, N_TEXTS=400, MEASURE_TEXTS=30, N_SEEDS=3),
         },
-        estimates={"class": Estimate(8, 0, 0), "long": Estimate(25, 0, 0)},
-        class_peak_gb=1.3,
+        estimates={"class": Estimate(9, 0, 0), "long": Estimate(35, 0, 0)},
+        class_peak_gb=1.4,
     ),
     "03_condensation_at_initialisation": LessonPlan(
         presets={
@@ -116,8 +117,8 @@ LESSONS: dict[str, LessonPlan] = {
             "long": dict(_03, N_TEXTS=50, TRAIN_STEPS=300, MEASURE_TEXTS=20, PYTHIA_TEXTS=30,
                          PYTHIA_REVISIONS=["step0", "step1000", "step8000", "step33000", "step143000"]),
         },
-        estimates={"class": Estimate(2, 1.3, 3), "long": Estimate(4, 2.1, 5)},
-        class_peak_gb=1.5,
+        estimates={"class": Estimate(3, 1.3, 3), "long": Estimate(5, 2.1, 5)},
+        class_peak_gb=1.6,
     ),
     "04_distillation": LessonPlan(
         presets={
@@ -129,7 +130,7 @@ LESSONS: dict[str, LessonPlan] = {
                           N_TEXTS_TRAIN=400, MEASURE_TEXTS=30, N_SEEDS=3),
         },
         estimates={"class": Estimate(5, 0, 0), "paper": Estimate(35, 6.6, 12)},
-        class_peak_gb=0.9,
+        class_peak_gb=1.0,
     ),
     "05_dispersion_loss": LessonPlan(
         presets={
@@ -138,7 +139,7 @@ LESSONS: dict[str, LessonPlan] = {
             "long": dict(_LAB, STEPS=300, N_TEXTS=400, MEASURE_TEXTS=30, FORGET_EVERY=150, LIVE_EVERY=50,
                          N_SEEDS=3),
         },
-        estimates={"class": Estimate(5, 0, 0), "long": Estimate(15, 0, 0)},
+        estimates={"class": Estimate(7, 0, 0), "long": Estimate(25, 0, 0)},
         class_peak_gb=1.0,
     ),
 }

@@ -47,8 +47,14 @@ def judge(claim: str, difference: HasInterval, expect: Literal["positive", "nega
     """Judge a claim that predicts the sign of ``difference``.
 
     ``agrees`` when the whole interval lies on the predicted side of 0, ``disagrees`` when it lies on the
-    other side, ``cannot tell at this size`` when it contains 0. The printed line gives the interval and,
-    when the difference has one, its own reading.
+    other side, ``cannot tell at this size`` when it contains 0. One line is printed: the claim, the verdict,
+    the difference with its interval, and the sample it rests on (texts and seeds, when the difference says).
+
+    Examples
+    --------
+    >>> from nb_condense.tutorial.verdicts import Measured, judge
+    >>> _ = judge("rho is positive", Measured(0.4, (0.1, 0.7), "spearman_rho"), "positive")
+    rho is positive: agrees (spearman_rho +0.400, 95 % interval +0.100 to +0.700).
     """
     if expect not in ("positive", "negative"):
         raise ValueError(f"expect must be 'positive' or 'negative', got {expect!r}.")
@@ -61,15 +67,38 @@ def judge(claim: str, difference: HasInterval, expect: Literal["positive", "nega
         word = DISAGREES
     else:
         word = CANNOT_TELL
-    reading = str(getattr(difference, "reading", "") or "").rstrip(".")
     what = difference.name if isinstance(difference, Measured) else "difference"
     detail = f"{what} {estimate:+.3f}{unit}, 95 % interval {low:+.3f} to {high:+.3f}"
+    if size := sample_size(difference):
+        detail += f"; {size}"
     if word != AGREES:
         detail += f"; the claim predicts it {expect}"
-    tail = f" {reading}." if reading else (" More texts or seeds could tell." if word == CANNOT_TELL else "")
+    tail = " More texts or seeds could tell." if word == CANNOT_TELL else ""
     sentence = f"{claim}: {word} ({detail}).{tail}"
     print(sentence)
     return remember(Verdict(claim, word, estimate, (low, high), sentence))
+
+
+def sample_size(difference: Any) -> str:
+    """What ``difference`` rests on: "20 texts, 2 seeds each" (or "30 vs 40 texts", "1 vs 2 seeds").
+
+    Read from its ``n_texts`` and ``n_seeds`` (a pair for ``nbc.difference``, one number for a :class:`Contrast`);
+    "" when it has no ``n_texts``.
+    """
+
+    def pair(value: Any) -> tuple[int, int] | None:
+        if value is None:
+            return None
+        a, b = (value if isinstance(value, (tuple, list)) else (value, value))
+        return int(a), int(b)
+
+    texts, seeds = pair(getattr(difference, "n_texts", None)), pair(getattr(difference, "n_seeds", None))
+    if texts is None:
+        return ""
+    words = f"{texts[0]} texts" if texts[0] == texts[1] else f"{texts[0]} vs {texts[1]} texts"
+    if seeds is not None and max(seeds) > 1:
+        words += f", {seeds[0]} seeds each" if seeds[0] == seeds[1] else f", {seeds[0]} vs {seeds[1]} seeds"
+    return words
 
 
 @dataclass(frozen=True)

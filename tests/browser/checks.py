@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .colours import contrast, rgba
 from .conftest import ARTIFACTS
 from .harness import VEGA_MARKS
 from .notebooks import read_state
@@ -129,9 +130,38 @@ BOUNDS = """(el) => {
 }"""
 
 
+CUT_TEXT = """(host) => {
+    // Title and subtitle lines that Vega cut with an ellipsis: a line wider, in the item's own font, than the
+    // item's `limit` (the scenegraph keeps the whole text; the cut happens when it is drawn).
+    const view = host?.vegaView;
+    if (!view) return [];
+    const context = document.createElement('canvas').getContext('2d');
+    const cut = [];
+    const walk = (mark) => {
+        for (const item of mark.items) {
+            if (mark.marktype === 'text' && String(mark.role).startsWith('title') && item.limit > 0) {
+                context.font = `${item.fontStyle ?? 'normal'} ${item.fontWeight ?? 'normal'} ${item.fontSize ?? 11}px `
+                    + `${item.font ?? 'sans-serif'}`;
+                for (const line of [].concat(item.text ?? [])) {
+                    const width = context.measureText(String(line)).width;
+                    if (width > item.limit + 0.5) {
+                        cut.push({role: mark.role, line: String(line), width, limit: item.limit});
+                    }
+                }
+            }
+            for (const child of item.items ?? []) walk(child);
+        }
+    };
+    walk(view.scenegraph().root);
+    return cut;
+}"""
+"""JS: the title lines a chart's Vega view cut short (with an ellipsis), on an element (a locator's)."""
+
+
 def fit_problems(page, selector: str) -> list[str]:
     """What sticks out of the widget ``selector`` (``.nbc-explorer``, ``.nbc-chart-only``): the widget wider than
-    its container, its chart scrolling, the drawn view past the container, Vega items outside the drawn view."""
+    its container, its chart scrolling, the drawn view past the container, Vega items outside the drawn view, and
+    title or caption lines cut short with an ellipsis."""
     widget = page.locator(selector).first
     box = widget.evaluate(BOUNDS)
     problems = []
@@ -155,6 +185,8 @@ def fit_problems(page, selector: str) -> list[str]:
                                 f"[{x1:.0f}, {y1:.0f}, {x2:.0f}, {y2:.0f}] outside the drawn view "
                                 f"[{left:.0f}, {top:.0f}, {right:.0f}, {bottom:.0f}]")
                 break
+    problems += [f"{cut['role']} cut with an ellipsis: {cut['line']!r} is {cut['width']:.0f} px for "
+                 f"{cut['limit']:.0f}" for cut in chart.evaluate(CUT_TEXT)]
     return problems
 
 
@@ -191,9 +223,15 @@ VIEWS = ("heatmap", "distributions", "trend", "tokens")
 WIDTHS = (420, 700, 1100)
 
 
+CONTROLS_ABOVE = """(el) => el.querySelector('.nbc-side').getBoundingClientRect().bottom
+    <= el.querySelector('.nbc-chart').getBoundingClientRect().top + 1"""
+"""JS: whether the explorer's controls sit above its chart (the layout under 720 px) rather than beside it."""
+
+
 def check_fit(page, guarded, host: str) -> None:
     """The explorer's four views at 420, 700 and 1100 px (and a chart widget, if the page has one): nothing
-    overflows the container, no Vega item lies outside the drawn view. Keeps ``{host}_{view}_{width}px.png``."""
+    overflows the container, no Vega item lies outside the drawn view, and the controls move above the chart
+    below 720 px. Keeps ``{host}_{view}_{width}px.png`` (and ``{host}_chart_{width}px.png``)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
     figure = page.locator(".nbc-chart-only[data-rendered]").count() > 0
@@ -203,6 +241,9 @@ def check_fit(page, guarded, host: str) -> None:
             choose_view(page, view)
             problems += [f"{view} at {width}: {p}" for p in fit_problems(page, ".nbc-explorer")]
             screenshot(page, f"{host}_{view}_{width}px", ".nbc-explorer")
+        above = page.locator(".nbc-explorer").first.evaluate(CONTROLS_ABOVE)
+        if above != (width < 720):
+            problems.append(f"at {width} px the controls are {'above' if above else 'beside'} the chart")
         if figure:
             set_container_width(page, ".nbc-chart-only", width)
             problems += [f"chart at {width}: {p}" for p in fit_problems(page, ".nbc-chart-only")]
@@ -226,11 +267,11 @@ THEME = """(el) => {
 }"""
 
 
-def theme_problems(page, selector: str, dark: bool, axes: bool = True) -> list[str]:
-    """The widget's background is dark (or light) as the host's page is, and its chart's title, axis labels and
-    axis titles (``axes``: the tokens view has none) reach a WCAG contrast of 4.5 against it."""
-    from .test_fit_and_theme import contrast, rgba
-
+def theme_problems(page, selector: str, dark: bool, axes: bool = True,
+                   background: Callable[[], str] | None = None) -> list[str]:
+    """The widget's background is dark (or light) as the host's page is (and, given ``background``, exactly the
+    colour it returns: the host theme's own), and its chart's title, axis labels and axis titles (``axes``: the
+    tokens view has none) reach a WCAG contrast of 4.5 against it."""
     widget = page.locator(selector).first
     deadline = time.monotonic() + RENDER / 1000
     while True:  # the charts restyle on their own, a moment after the host's theme changed
@@ -244,6 +285,8 @@ def theme_problems(page, selector: str, dark: bool, axes: bool = True) -> list[s
     for name, colour in colours.items():
         if (sum(rgba(colour)[:3]) < 300) != dark:
             problems.append(f"{selector}: the {name} background {colour} is not {'dark' if dark else 'light'}")
+    if background is not None and colours["widget"] != (theirs := background()):
+        problems.append(f"{selector}: background {colours['widget']} is not the host theme's {theirs}")
     chart = widget if selector.endswith("nbc-chart-only") else widget.locator(".nbc-chart").first
     texts = {}
     for mark in chart.evaluate(VEGA_MARKS_OF) or []:
@@ -258,21 +301,26 @@ def theme_problems(page, selector: str, dark: bool, axes: bool = True) -> list[s
     return problems
 
 
-def check_theme(page, guarded, host: str, to_dark: Callable[[], None], to_light: Callable[[], None]) -> None:
+def check_theme(page, guarded, host: str, to_dark: Callable[[], None], to_light: Callable[[], None],
+                background: Callable[[], str] | None = None) -> None:
     """Light, then the host switched to dark (``to_dark``), then back (``to_light``): the explorer (and a chart
-    widget, if any) follow without a kernel round trip. Keeps ``{host}_dark_{view}.png``."""
+    widget, if any) follow without a kernel round trip. ``background`` (optional) reads the host theme's own
+    background colour, which the widgets must then match exactly. Keeps ``{host}_dark_{view}.png`` (and
+    ``{host}_dark_chart.png``)."""
     set_container_width(page, ".nbc-explorer", 700)
     widgets = [".nbc-explorer"] + ([".nbc-chart-only"] if page.locator(".nbc-chart-only").count() else [])
-    problems = [f"light: {p}" for w in widgets for p in theme_problems(page, w, dark=False)]
+    problems = [f"light: {p}" for w in widgets for p in theme_problems(page, w, False, background=background)]
     to_dark()
-    problems += [f"light->dark: {p}" for w in widgets for p in theme_problems(page, w, dark=True)]
+    problems += [f"light->dark: {p}" for w in widgets for p in theme_problems(page, w, True, background=background)]
     for view in VIEWS:
         choose_view(page, view)
         problems += [f"dark {view}: {p}" for p in theme_problems(page, ".nbc-explorer", dark=True,
-                                                                 axes=view != "tokens")]
+                                                                 axes=view != "tokens", background=background)]
         screenshot(page, f"{host}_dark_{view}", ".nbc-explorer")
+    if ".nbc-chart-only" in widgets:
+        screenshot(page, f"{host}_dark_chart", ".nbc-chart-only")
     choose_view(page, "heatmap")
     to_light()
-    problems += [f"dark->light: {p}" for w in widgets for p in theme_problems(page, w, dark=False)]
+    problems += [f"dark->light: {p}" for w in widgets for p in theme_problems(page, w, False, background=background)]
     assert problems == [], "\n".join(problems)
     assert_clean(guarded)

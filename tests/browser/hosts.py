@@ -12,7 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
-from .timeouts import KERNEL_IDLE_S, PAGE_LOAD
+from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,42 @@ class JupyterHost:
     def cell_running(self, page, index: int) -> bool:
         """The cell's prompt reads [*] while it runs (the kernel API can read idle between messages)."""
         return "*" in page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-InputPrompt").inner_text()
+
+    def switch_theme(self, page, name: str) -> None:
+        """Choose the theme ``name`` ("JupyterLab Dark", "JupyterLab Light") from the Settings menu, as a user
+        does, and wait until the page says it applied."""
+        page.click("li.lm-MenuBar-item:has-text('Settings')")
+        page.hover("li.lm-Menu-item:has-text('Theme')")
+        page.click(f"li.lm-Menu-item:has-text('{name}')")
+        light = "true" if "Light" in name else "false"
+        page.wait_for_function(f"document.body.dataset.jpThemeLight === '{light}'", timeout=RENDER)
+
+    def theme_background(self, page) -> str:
+        """The theme's own background colour (``--jp-layout-color0``, resolved by the browser)."""
+        return page.evaluate("""() => {
+            const probe = document.createElement('div');
+            probe.style.background = 'var(--jp-layout-color0)';
+            document.body.append(probe);
+            const colour = getComputedStyle(probe).backgroundColor;
+            probe.remove();
+            return colour;
+        }""")
+
+    def check_fit_and_theme(self, page, guarded, url: str, notebook: str) -> None:
+        """Open ``notebook`` (an explorer in cell 0, a chart widget in cell 1: ``FIGURE_CELL``), then run the
+        shared width and theme checks; the widgets' background must be the theme's own."""
+        from .checks import check_fit, check_theme
+
+        page.set_viewport_size({"width": 1500, "height": 1000})
+        self.open(page, url, notebook)
+        self.run_cell(page, 0)
+        page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)",
+                               timeout=PAGE_LOAD)
+        self.run_cell(page, 1)
+        page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+        check_fit(page, guarded, self.name)
+        check_theme(page, guarded, self.name, lambda: self.switch_theme(page, "JupyterLab Dark"),
+                    lambda: self.switch_theme(page, "JupyterLab Light"), background=lambda: self.theme_background(page))
 
 
 LAB = JupyterHost("jupyterlab", "lab/tree")

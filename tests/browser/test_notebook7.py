@@ -10,14 +10,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .checks import check_chart_tooltip, check_explorer, check_fit, check_live_view, check_theme, wait_python
+from .checks import check_chart_tooltip, check_explorer, check_live_view, wait_python
 from .hosts import NOTEBOOK7
 from .notebooks import explorer_notebook, write_notebook
 from .servers import Server, notebook7_server
-from .test_fit_and_theme import FIGURE_CELL, switch_theme
+from .test_fit_and_theme import FIGURE_CELL
 from .test_lab import CHART_CELL
 from .test_live_view import TRAIN
-from .timeouts import PAGE_LOAD, ROUND_TRIP
+from .timeouts import ROUND_TRIP
 
 pytestmark = pytest.mark.browser
 HOST = NOTEBOOK7
@@ -74,13 +74,4 @@ def test_the_explorer_fits_and_follows_the_theme_in_notebook7(notebook7, guarded
     """Issue 23's done-when: the width and theme checks of the charts issue, in Notebook 7 (its Settings > Theme
     menu switches Light -> Dark -> Light)."""
     server, _ = notebook7
-    page = guarded.page
-    page.set_viewport_size({"width": 1500, "height": 1000})
-    HOST.open(page, server.url, "fit.ipynb")
-    HOST.run_cell(page, 0)
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
-    HOST.run_cell(page, 1)
-    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
-    check_fit(page, guarded, HOST.name)
-    check_theme(page, guarded, HOST.name, lambda: switch_theme(page, "JupyterLab Dark"),
-                lambda: switch_theme(page, "JupyterLab Light"))
+    HOST.check_fit_and_theme(guarded.page, guarded, server.url, "fit.ipynb")

@@ -163,6 +163,12 @@ def test_bad_arguments_say_what_to_do():
     ("cannot_tell", (0.01, -0.004, 0.024), (30, 40), (3, 3),  # 0.028 wide: margin 0.014 -> 3 decimals
      "cannot tell gpt2 and gpt2-large apart in the last half at 30 and 40 texts over 3 seeds each (difference "
      "0.010, 95 % interval -0.004 to 0.024): measure more texts or seeds"),
+    ("b_more", (-0.12, -0.15, -0.09), (100, 100), (2, 1),  # turned round: the seed counts follow their names
+     "gpt2-large condenses more than gpt2 in the last half over 1 and 2 seeds (difference 0.12, 95 % interval 0.09 "
+     "to 0.15)"),
+    ("b_more", (-0.12, -0.15, -0.09), (30, 40), (3, 1),
+     "gpt2-large condenses more than gpt2 in the last half over 1 and 3 seeds (difference 0.12, 95 % interval 0.09 "
+     "to 0.15)"),
 ])
 def test_readings_have_the_issues_shape(verdict, numbers, texts, seeds, expected):
     from nb_condense.explore.compare import _reading

@@ -96,7 +96,7 @@ WRONG = {
 
 @pytest.mark.parametrize("name", sorted(SOLUTIONS))
 def test_a_right_answer_passes(name, capsys):
-    assert getattr(tutorial, name)(SOLUTIONS[name]) is True
+    assert getattr(tutorial, name)(SOLUTIONS[name]) is None  # nothing for the notebook to echo after the print
     assert f"All tests in `{name}` passed!" in capsys.readouterr().out
     assert checks.CHECKS[name] == "passed"
 
@@ -113,7 +113,7 @@ def test_a_stub_says_not_implemented_and_lets_run_all_go_on(capsys):
     def stub(hidden_states):
         raise NotImplementedError
 
-    assert tutorial.check_layer_mean_cosine(stub) is False
+    assert tutorial.check_layer_mean_cosine(stub) is None  # a stub cell shows the reminder, not a stray False
     assert "not implemented yet" in capsys.readouterr().out
     assert checks.CHECKS["check_layer_mean_cosine"] == "not implemented"
 
@@ -264,6 +264,31 @@ def test_judge_reads_the_interval_not_the_point(interval, expect, word, capsys):
     verdict = tutorial.judge("claim", Difference(0.05, interval), expect)
     assert verdict.word == word and verdict.interval == interval
     assert f"{interval[0]:+.3f} to {interval[1]:+.3f}" in capsys.readouterr().out
+
+
+def test_judge_says_the_sample_size_once_and_does_not_repeat_the_difference_turned_round(capsys):
+    """04 printed the verdict, then nbc.difference's own reading with the opposite sign and the first seed's label
+    ("scratch seed 0 condenses more than teacher ... over 1 and 2 seeds"): one sentence, with its sample size."""
+    import nb_condense as nbc
+
+    rng = np.random.default_rng(3)
+    texts = [f"text {i}" for i in range(20)]
+
+    def run(level):
+        from test_bootstrap import result_of  # tests/unit is on the path (pytest's rootdir-relative import)
+
+        means = np.clip(np.linspace(0.1, level, 4)[None] + rng.normal(0, 0.02, (20, 4)), -1, 1)
+        result = result_of(np.full(20, 9), means, np.full((20, 4), 72.0))
+        result.texts = texts
+        return result
+
+    teacher, scratch = [run(0.2)], [run(0.8), run(0.8)]
+    difference = nbc.difference(teacher, scratch)
+    verdict = tutorial.judge("the teacher is less condensed than the students", difference, "negative")
+    printed = capsys.readouterr().out
+    assert verdict.word == "agrees" and printed.count("\n") == 1
+    assert difference.reading not in printed and "condenses more" not in printed
+    assert f"{difference.estimate:+.3f}" in printed and "20 texts, 1 vs 2 seeds" in printed
 
 
 def test_against_paper_agrees_disagrees_or_cannot_tell(capsys):
