@@ -91,7 +91,8 @@ function fittedFigure(spec, available, extra, font) {
       const out = typeof part.width === "number" && part.width > room ? { ...part, width: room } : { ...part };
       const title = asTitle(part.title);
       // the caption wraps to the room; a title longer than it ends in an ellipsis, never clipped
-      if (title) out.title = roomFor(title, Math.floor(available / n) - 24, Math.floor(available / n) - 24, font);
+      const share = Math.floor(available / n) - 24;
+      if (title) out.title = roomFor(title, share, share, font);
       return out;
     };
     return { parts: parts.map(fit), n };

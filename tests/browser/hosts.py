@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
+from .checks import check_fit, check_theme
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER
 
 
@@ -59,8 +60,6 @@ class JupyterHost:
     def check_fit_and_theme(self, page, guarded, url: str, notebook: str) -> None:
         """Open ``notebook`` (an explorer in cell 0, a chart widget in cell 1: ``FIGURE_CELL``), then run the
         shared width and theme checks; the widgets' background must be the theme's own."""
-        from .checks import check_fit, check_theme
-
         page.set_viewport_size({"width": 1500, "height": 1000})
         self.open(page, url, notebook)
         self.run_cell(page, 0)

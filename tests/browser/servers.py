@@ -1,4 +1,5 @@
-"""Jupyter servers (Voila, JupyterLab) for the browser tier: 127.0.0.1 only, isolated dirs, always stopped."""
+"""Servers (JupyterLab, Notebook 7, Voila, marimo) for the browser tier: 127.0.0.1 only, isolated, always
+stopped."""
 
 from __future__ import annotations
 
@@ -65,6 +66,12 @@ class Server:
                 raise RuntimeError(f"{args[0]} did not answer in {SERVER_START_S} s:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.2)
 
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, 15)
@@ -77,45 +84,32 @@ class Server:
 
 
 @contextlib.contextmanager
-def lab_server(folder: Path) -> Iterator[Server]:
-    """A fresh, isolated JupyterLab on 127.0.0.1 serving ``folder`` (no token, no news, no update checks)."""
+def jupyter_server(folder: Path, app: str, options: list[str]) -> Iterator[Server]:
+    """A fresh, isolated Jupyter front end (``jupyter lab`` or ``jupyter notebook``, with its own ``options``) on
+    127.0.0.1 serving ``folder``: no token, no announcements; stopped afterwards."""
     env = jupyter_env(folder)
     subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
                     "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
     port = free_port()
-    server = Server(
-        ["jupyter", "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", f"--LabServerApp.workspaces_dir={folder / 'workspaces'}",
-         f"--ServerApp.root_dir={folder}"],
-        cwd=folder, env=env, port=port, ready_path="/api/status",
-    )
-    try:
+    with Server(["jupyter", app, "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                 "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+                 f"--ServerApp.root_dir={folder}", *options],
+                cwd=folder, env=env, port=port, ready_path="/api/status") as server:
         yield server
-    finally:
-        server.stop()
 
 
-@contextlib.contextmanager
-def notebook7_server(folder: Path) -> Iterator[Server]:
-    """A fresh, isolated Jupyter Notebook 7 on 127.0.0.1 serving ``folder`` (no token, no news, no update checks)."""
-    env = jupyter_env(folder)
-    subprocess.run([sys.executable, "-m", "jupyter", "labextension", "disable",
-                    "@jupyterlab/apputils-extension:announcements"], env=env, check=True, capture_output=True)
-    port = free_port()
-    server = Server(
-        ["jupyter", "notebook", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--IdentityProvider.token=", "--ServerApp.password=",
-         "--ServerApp.disable_check_xsrf=True", "--JupyterNotebookApp.news_url=None",
-         "--JupyterNotebookApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--ServerApp.root_dir={folder}"],
-        cwd=folder, env=env, port=port, ready_path="/api/status",
-    )
-    try:
-        yield server
-    finally:
-        server.stop()
+def lab_server(folder: Path) -> contextlib.AbstractContextManager[Server]:
+    """A fresh, isolated JupyterLab serving ``folder`` (no news, no update checks, a read-only extension manager)."""
+    return jupyter_server(folder, "lab", [
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly", f"--LabServerApp.workspaces_dir={folder / 'workspaces'}"])
+
+
+def notebook7_server(folder: Path) -> contextlib.AbstractContextManager[Server]:
+    """A fresh, isolated Jupyter Notebook 7 serving ``folder`` (no news, no update checks)."""
+    return jupyter_server(folder, "notebook", [
+        "--JupyterNotebookApp.news_url=None",
+        "--JupyterNotebookApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"])
 
 
 @contextlib.contextmanager
@@ -127,10 +121,6 @@ def marimo_server(app: Path) -> Iterator[Server]:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[display]\ntheme = "system"\n')
     port = free_port()
-    server = Server(["marimo", "run", str(app), "--headless", "--host", "127.0.0.1", "--port", str(port),
-                     "--no-sandbox", "--no-token"], cwd=app.parent, env=env, port=port, ready_path="/health",
-                    any_status=True)
-    try:
+    with Server(["marimo", "run", str(app), "--headless", "--host", "127.0.0.1", "--port", str(port), "--no-sandbox",
+                 "--no-token"], cwd=app.parent, env=env, port=port, ready_path="/health", any_status=True) as server:
         yield server
-    finally:
-        server.stop()

@@ -34,13 +34,19 @@ def explorer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         yield server, folder
 
 
+def open_explorer_app(page, server: Server) -> None:
+    """Open the explorer app and wait until it has run to its end: the explorer and the chart drawn (the chart
+    cell waits for the measurement). A click made while a cell runs is answered when the cell ends
+    (test_marimo_commands), which can take longer than ROUND_TRIP on a busy machine."""
+    page.goto(server.url, timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+
+
 def test_explorer_and_a_chart_in_marimo(explorer_server, guarded):
     server, folder = explorer_server
     page = guarded.page
-    page.goto(server.url, timeout=PAGE_LOAD)
-    # the app has run to its end (the chart cell waits for the measurement): a click made while a cell runs is
-    # answered when the cell ends (test_marimo_commands), which can take longer than ROUND_TRIP on a busy machine
-    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    open_explorer_app(page, server)
     check_explorer(page, guarded, folder, "marimo")
     # the dependent cell re-ran and read the explorer's traits
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=heatmap", timeout=ROUND_TRIP)
@@ -66,9 +72,7 @@ def test_the_explorer_fits_and_follows_the_theme_in_marimo(explorer_server, guar
     page = guarded.page
     page.set_viewport_size({"width": 1500, "height": 1000})
     page.emulate_media(color_scheme="light")
-    page.goto(server.url, timeout=PAGE_LOAD)
-    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
-    page.wait_for_selector(".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    open_explorer_app(page, server)
     check_fit(page, guarded, "marimo")
     check_theme(page, guarded, "marimo", lambda: page.emulate_media(color_scheme="dark"),
                 lambda: page.emulate_media(color_scheme="light"))

@@ -84,12 +84,9 @@ def marimo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serve
     for name in ("CONFIG", "CACHE", "STATE", "DATA"):  # marimo's user config and caches stay in the folder
         env[f"XDG_{name}_HOME"] = str(folder / f"xdg_{name.lower()}")
     port = free_port()
-    server = Server(["marimo", "run", "app.py", "--host", "127.0.0.1", "--port", str(port), "--headless"],
-                    cwd=folder, env=env, port=port, ready_path="/")
-    try:
+    with Server(["marimo", "run", "app.py", "--host", "127.0.0.1", "--port", str(port), "--headless"],
+                cwd=folder, env=env, port=port, ready_path="/") as server:
         yield server, folder
-    finally:
-        server.stop()
 
 
 def pressed(page) -> list[str]:

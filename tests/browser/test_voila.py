@@ -26,12 +26,9 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Pa
     folder = tmp_path_factory.mktemp("voila")
     explorer_notebook(folder)
     port = free_port()
-    server = Server(["voila", "explorer.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-                    cwd=folder, env=jupyter_env(folder), port=port, ready_path="/voila/static/", any_status=True)
-    try:
+    with Server(["voila", "explorer.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
+                cwd=folder, env=jupyter_env(folder), port=port, ready_path="/voila/static/", any_status=True) as server:
         yield server, folder
-    finally:
-        server.stop()
 
 
 def wait_state(folder: Path, predicate, what: str, timeout_s: float = ROUND_TRIP / 1000) -> dict:
