@@ -95,7 +95,15 @@ export class ChartPane {
     return JSON.stringify(now) !== JSON.stringify(drawn);
   }
 
-  /** Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded. */
+  /**
+   * Embed `spec` (Python's revision `revision`); a render superseded before it finishes is discarded.
+   * @param {import("vega-embed").VisualizationSpec} spec The Vega-Lite spec, as Python made it.
+   * @param {number} revision Python's revision of it.
+   * @param {{clickable?: boolean, layers?: number[] | null}} options Whether a click on a layer calls
+   *   `onLayerClick`, and the layers to highlight once drawn (none when absent).
+   * @param {"embed" | "theme"} [kind] Why it is drawn: a new spec, or the host's new colours.
+   * @returns {Promise<boolean>} Whether it was drawn (false: failed, or superseded by a newer draw).
+   */
   async show(spec, revision, { clickable, layers }, kind = "embed") {
     const generation = ++this.generation;
     const target = document.createElement("div");

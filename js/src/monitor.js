@@ -62,6 +62,7 @@ export function renderMonitor({ model, el, invoke }) {
     latest[data.panel] = data;
     applyRows(data.panel);
   };
+  /** @type {[string, () => void][]} */
   const listeners = [
     ["change:summary", refresh],
     ["change:status", refresh],

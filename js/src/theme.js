@@ -5,6 +5,7 @@
  * The host's colours, in the order hosts define them: JupyterLab (`--jp-*`), marimo (`--background`,
  * `--foreground`, given as colours or as shadcn-style HSL components), VS Code (`--vscode-*`), then the CSS
  * system colours `Canvas` / `CanvasText` (which follow `color-scheme: light dark`).
+ * @type {Record<string, [string[], string]>} Each key: the host variables to try, in order, and the fallback.
  */
 const HOST_COLOURS = {
   fg: [["--jp-ui-font-color1", "--foreground", "--vscode-editor-foreground"], "CanvasText"],
