@@ -1,21 +1,31 @@
-"""The front end's sources pass ``biome check`` (js/biome.json), run by the same ``pytest`` as everything else."""
+"""The front end's gates, run by the same ``pytest`` as everything else: Biome's linter and formatter
+(js/biome.json) and TypeScript's checker over the JSDoc types (js/jsconfig.json, ``checkJs``).
+
+They run wherever js/node_modules is installed; without it they are skipped, naming the fix (``cd js && npm ci``),
+and under CI (``CI=true``) they fail instead."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
+from js_tools import JS, node_bin
 
 pytestmark = pytest.mark.gates
 
-JS = Path(__file__).resolve().parents[2] / "js"
+
+def test_biome_lints_and_formats_the_front_end():
+    """``biome ci``: the linter's rules and the formatter's layout (a file it would reformat fails), no writes.
+
+    Fix what it reports with ``cd js && npx biome check --write``.
+    """
+    out = subprocess.run([str(node_bin("biome")), "ci", "--colors=off"], cwd=JS, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_biome_check_passes_on_js_src():
-    biome = JS / "node_modules" / ".bin" / "biome"
-    if not biome.exists() or shutil.which("node") is None:
-        pytest.skip("js/node_modules is absent: run `cd js && npm ci` to lint the front end")
-    out = subprocess.run([str(biome), "check", "--colors=off", "src"], cwd=JS, capture_output=True, text=True)
+def test_tsc_finds_no_type_error_in_the_front_end():
+    """``tsc --noEmit -p js/jsconfig.json``: the JSDoc types of js/src hold (``checkJs``)."""
+    out = subprocess.run([str(node_bin("tsc")), "--noEmit", "--pretty", "false", "-p", "jsconfig.json"], cwd=JS,
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
