@@ -36,7 +36,7 @@ def session(tokenizer, mixed_texts):
 def titled(chart, heading, kind):
     """``chart`` as the explorer draws it: titled ``heading`` (a live title) over the caption of ``kind``."""
     from nb_condense.charts.base import live_title
-    from nb_condense.explore.specs import caption
+    from nb_condense.charts.specs import caption
 
     return live_title(chart, heading, caption(kind)).to_dict()
 
@@ -337,7 +337,7 @@ def test_wheel_contains_the_bundle(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {"nb_condense/static/widget.js", "nb_condense/static/widget.css", "nb_condense/static/loader.js",
-            "nb_condense/static/spec_templates.json"} <= set(names)
+            "nb_condense/charts/spec_templates.json"} <= set(names)
 
 
 def test_a_background_measurement_can_be_cancelled(tokenizer):

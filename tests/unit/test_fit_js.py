@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nb_condense.explore.specs import caption
+from nb_condense.charts.specs import caption
 
 FIT = Path(__file__).resolve().parents[2] / "js" / "src" / "fit.js"
 
