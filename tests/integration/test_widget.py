@@ -365,7 +365,8 @@ def test_each_explorer_carries_a_small_loader_not_the_bundle(explorer):
     from nb_condense.widgets._bundle import bundle
 
     digest, code = bundle()
-    assert len(explorer._esm) < 4_000 and len(code) > 500_000  # ~870 KB travels once per page
+    # each widget carries ~8 KB (the loader, the command code and protocol.json); ~870 KB travels once per page
+    assert len(explorer._esm) < 10_000 and len(code) > 500_000
     assert explorer._bundle_hash == digest and explorer._bundle == b""  # not displayed: carries nothing
     assert invoke(explorer, "bundle") == ({"hash": digest}, [code])
 
