@@ -337,7 +337,8 @@ def test_wheel_contains_the_bundle(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert {"nb_condense/static/widget.js", "nb_condense/static/widget.css", "nb_condense/static/loader.js",
-            "nb_condense/charts/spec_templates.json"} <= set(names)
+            "nb_condense/charts/spec_templates.json", "nb_condense/charts/params.json",
+            "nb_condense/widgets/protocol.json"} <= set(names)
 
 
 def test_a_background_measurement_can_be_cancelled(tokenizer):
