@@ -2,13 +2,14 @@
 // place when only its data or its highlighted layers change (no re-embed). It never computes statistics.
 import embed from "vega-embed";
 import { fitted, rendererFor } from "./fit.js";
-import { PROTOCOL } from "./protocol.js";
+import params from "../../nb_condense/charts/params.json" with { type: "json" };
 import { hostPalette, onThemeChange, themeConfig } from "./theme.js";
 
 export { followTheme } from "./theme.js";
 
-/** The heatmap's click selection (charts.LAYER_SELECTION); the page writes its store to highlight layers. */
-export const SELECTION = PROTOCOL.layerSelection;
+/** The heatmap's click selection (charts.LAYER_SELECTION, from charts/params.json); the page writes its store to
+ * highlight layers. */
+export const SELECTION = params.layerSelection;
 
 export class ChartPane {
   constructor(container, { onLayerClick, onRendered, onError }) {

@@ -7,11 +7,12 @@
 // answers; the Python side stays `@command`:
 //   front end -> Python  {id, kind: "anywidget-command", name, msg}            (+ buffers)
 //   Python -> front end  {id, kind: "anywidget-command-response", response}    (+ buffers)
+//   front end -> Python  {id, kind: "nb-condense-command-cancel"}               (the request was aborted)
 // Written from that message format (anywidget is MIT-licensed; no code copied). The protocol's commands and their
-// timeouts are in protocol.js; nb_condense/widgets/_protocol.py describes them.
+// timeouts, and these messages' kinds, are declared in nb_condense/widgets/protocol.json (read by protocol.js).
+import { PROTOCOL } from "./protocol.js";
 
-export const REQUEST = "anywidget-command";
-export const RESPONSE = "anywidget-command-response";
+export const { request: REQUEST, response: RESPONSE, cancel: CANCEL } = PROTOCOL.messages;
 
 /**
  * Invoke a Python command: `(name, msg, {signal, buffers}) => Promise<[response, buffers]>`. The signal is
@@ -38,8 +39,8 @@ function requestId() {
 
 /**
  * The invoke of `model`: each call sends one request and resolves with the response carrying its id; it rejects
- * with the signal's reason when the signal aborts first (and stops listening), or with the host's error when the
- * message cannot be sent.
+ * with the signal's reason when the signal aborts first (then it stops listening and tells Python, which drops the
+ * request: `{id, kind: CANCEL}`), or with the host's error when the message cannot be sent.
  * @param {CommandModel} model The widget's model (anywidget's, marimo's, or the offline page's stand-in).
  * @returns {Invoke} Its invoke.
  */
@@ -61,6 +62,7 @@ export function commandInvoke(model) {
       const onAbort = () => {
         stop();
         reject(signal.reason);
+        cancel(model, id);
       };
       const fail = (/** @type {unknown} */ error) => {
         stop();
@@ -80,4 +82,17 @@ export function commandInvoke(model) {
       }
     });
   };
+}
+
+/**
+ * Tell Python that the request `id` was given up (best effort: a host that cannot send it loses nothing).
+ * @param {CommandModel} model The widget's model.
+ * @param {string} id The request's id.
+ */
+function cancel(model, id) {
+  try {
+    Promise.resolve(model.send({ id, kind: CANCEL }, undefined, [])).catch(() => {});
+  } catch {
+    // the request is dropped on this side either way
+  }
 }

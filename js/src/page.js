@@ -4,7 +4,7 @@
 // view's default text and layer included. The controls' options are the explorer's own state for each model
 // (nb_condense.widgets._protocol.explorer_state), embedded by Python.
 import { REQUEST, RESPONSE } from "./command.js";
-import { PROTOCOL } from "./protocol.js";
+import { defaults, PROTOCOL } from "./protocol.js";
 
 /**
  * Rows from a table stored as columns ({name: [values...]}).
@@ -42,20 +42,11 @@ export function pageModel(payload) {
   const first = payload.models[0];
   /** @type {Record<string, any>} */
   const state = {
+    ...defaults("explorerChoices", "explorerState", "pageState"), // as a new explorer starts (protocol.json)
     ...first.state,
     model: first.name,
-    layers: [],
-    samples: [],
     view: first.state._views[0].value, // the explorer's default view is its first
-    debounce_wait: 0,
-    status: "idle",
-    error: "",
-    _spec: {},
-    _revision: 0,
-    _progress: 0,
-    _data: {},
-    _inline: null,
-    _params: null,
+    debounce_wait: 0, // nothing to wait for: the page answers at once
   };
   /** @type {Record<string, ((...args: any[]) => void)[]>} */
   const handlers = {};

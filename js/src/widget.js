@@ -33,6 +33,7 @@ function render({ model, el }) {
   // otherwise overwrite a newer choice in the view while Python keeps the choice (marimo echoes no update back).
   let syncing = true;
   let disposed = false;
+  const closing = new AbortController(); // closing the view gives its requests up (Python drops them)
   const current = (/** @type {string} */ name) => (name in pending ? pending[name] : model.get(name));
 
   const commit = debounce(
@@ -45,12 +46,12 @@ function render({ model, el }) {
       }
       model.save_changes();
       // Python answers the trait changes in order, so this answer arrives after everything they caused
-      const asked = ask(invoke, "answer");
+      const asked = ask(invoke, "answer", {}, closing.signal);
       answering = asked;
       asked
-        .catch((error) => showLocalError(error.message ?? String(error)))
+        .catch((error) => disposed || showLocalError(error.message ?? String(error)))
         .finally(() => {
-          if (answering !== asked) return; // a newer burst is awaited
+          if (answering !== asked || disposed) return; // a newer burst is awaited, or the view is gone
           answering = null;
           draw();
         });
@@ -83,7 +84,7 @@ function render({ model, el }) {
         }
         refresh();
       } else if (action === "csv") {
-        const [reply] = await ask(invoke, "csv");
+        const [reply] = await ask(invoke, "csv", {}, closing.signal);
         download(`${baseName()}.csv`, new Blob([reply.csv], { type: "text/csv" }));
       } else {
         const image = await chart.image(action);
@@ -184,8 +185,9 @@ function render({ model, el }) {
   for (const [event, callback] of listeners) model.on(event, callback);
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
-  ask(invoke, "sync")
+  ask(invoke, "sync", {}, closing.signal)
     .catch((error) => {
+      if (disposed) return;
       if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
       else showLocalError(error.message ?? String(error));
     })
@@ -196,6 +198,7 @@ function render({ model, el }) {
 
   return () => {
     disposed = true;
+    closing.abort();
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
     stopTheme();

@@ -17,19 +17,32 @@ Example
 
 from __future__ import annotations
 
-from ..explore.specs import heatmap_frame
-from .base import DENSITY_CLIP, LAYER_SELECTION, OKABE_ITO, Figure, grid, returns_chart
-from .heatmaps import heatmap_figure
-from .lines import (
-    distributions_figure,
-    heatmap_with_curves_figure,
-    layer_trend_figure,
-    training_history_figure,
-    training_losses_figure,
-    trend_figure,
-)
-from .output import enable_static_charts, save_chart
-from .tokens import token_strip_figure
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported on first use (below): `nb_condense.charts.specs` stays free of Altair
+    from .base import DENSITY_CLIP, OKABE_ITO, Figure, grid, returns_chart
+    from .heatmaps import heatmap_figure
+    from .lines import (
+        distributions_figure,
+        heatmap_with_curves_figure,
+        layer_trend_figure,
+        training_history_figure,
+        training_losses_figure,
+        trend_figure,
+    )
+    from .output import enable_static_charts, save_chart
+    from .specs import LAYER_SELECTION, heatmap_frame
+    from .tokens import token_strip_figure
+
+    heatmap = returns_chart(heatmap_figure)
+    distributions = returns_chart(distributions_figure)
+    heatmap_with_curves = returns_chart(heatmap_with_curves_figure)
+    layer_trend = returns_chart(layer_trend_figure)
+    trend_chart = returns_chart(trend_figure)
+    token_strip = returns_chart(token_strip_figure)
+    training_history = returns_chart(training_history_figure)
+    training_losses = returns_chart(training_losses_figure)
 
 __all__ = [
     "DENSITY_CLIP",
@@ -50,12 +63,29 @@ __all__ = [
     "trend_chart",
 ]
 
-heatmap = returns_chart(heatmap_figure)
-distributions = returns_chart(distributions_figure)
-heatmap_with_curves = returns_chart(heatmap_with_curves_figure)
-layer_trend = returns_chart(layer_trend_figure)
-trend_chart = returns_chart(trend_figure)
-token_strip = returns_chart(token_strip_figure)
-training_history = returns_chart(training_history_figure)
-training_losses = returns_chart(training_losses_figure)
+_OWNERS = {"DENSITY_CLIP": "base", "Figure": "base", "LAYER_SELECTION": "specs", "OKABE_ITO": "base",
+           "grid": "base", "enable_static_charts": "output", "save_chart": "output", "heatmap_frame": "specs"}
+"""Where each public name that is not a chart lives."""
+_CHARTS = {"heatmap": "heatmaps.heatmap_figure", "distributions": "lines.distributions_figure",
+           "heatmap_with_curves": "lines.heatmap_with_curves_figure", "layer_trend": "lines.layer_trend_figure",
+           "trend_chart": "lines.trend_figure", "token_strip": "tokens.token_strip_figure",
+           "training_history": "lines.training_history_figure", "training_losses": "lines.training_losses_figure"}
+"""Each chart function and the figure maker it wraps (a chart is its figure's Altair chart)."""
 
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported on first use: importing ``nb_condense.charts.specs`` loads no Altair."""
+    if name in _OWNERS:
+        value = getattr(importlib.import_module(f".{_OWNERS[name]}", __name__), name)
+    elif name in _CHARTS:
+        module, figure = _CHARTS[name].split(".")
+        base = importlib.import_module(".base", __name__)
+        value = base.returns_chart(getattr(importlib.import_module(f".{module}", __name__), figure))
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

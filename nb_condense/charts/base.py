@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from ..core.result import CondensationResult, MeasuredSource
-from ..explore.specs import DISCRETE_LIMIT, LAYER_SELECTION, TITLE_PARAM, data_values
+from .specs import DISCRETE_LIMIT, LAYER_SELECTION, TITLE_PARAM, data_values
 
 __all__ = ["DENSITY_CLIP", "DISCRETE_LIMIT", "Figure", "LAYER_SELECTION", "OKABE_ITO", "TITLE_PARAM", "as_result",
            "as_results", "data_values", "grid", "layer_colour", "live_title", "returns_chart", "with_data"]

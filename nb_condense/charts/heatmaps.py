@@ -8,7 +8,6 @@ from typing import Any
 import altair as alt
 import numpy as np
 
-from ..explore.specs import caption, heatmap_frame, x_range
 from .base import (
     COSINE_TITLE,
     DENSITY_CLIP,
@@ -20,8 +19,9 @@ from .base import (
     reds_scale,
     with_data,
 )
+from .specs import caption, heatmap_frame, x_range
 
-__all__ = ["KINDS", "density_heatmap", "heatmap_figure"]
+__all__ = ["KINDS", "density_heatmap", "heatmap_figure", "heatmap_template"]
 
 KINDS = ("pooled", "paper")
 """``pooled``: per-text histograms summed over the chosen texts; ``paper``: the histogram of the position-averaged
@@ -29,7 +29,7 @@ matrices (the paper's and the reference's figure)."""
 
 
 @functools.lru_cache(maxsize=128)
-def _heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtitle: str, selected: tuple[int, ...],
+def heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtitle: str, selected: tuple[int, ...],
                       select: bool, width: int, height: int) -> alt.Chart:
     """The heatmap without its data, made once per look (Altair's encoding checks cost ~10 ms a chart)."""
     chart = (
@@ -82,7 +82,7 @@ def density_heatmap(
     frame = heatmap_frame(density, layer_fractions, layers)
     x_domain = x_range(frame)
     chosen = tuple(int(k) for k in selected) if selected else ()
-    template = _heatmap_template(x_domain, float(clip), title or "", subtitle or "", chosen, bool(select),
+    template = heatmap_template(x_domain, float(clip), title or "", subtitle or "", chosen, bool(select),
                                  int(width), int(height))
     chart = with_data(template, frame)
     return Figure(chart, frame)

@@ -8,7 +8,6 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..explore.specs import BAND_TITLE, BARS_TITLE, DISTRIBUTION_COLUMNS, interval_caption, layer_means_frame
 from .base import (
     COSINE_TITLE,
     DASHES,
@@ -25,6 +24,7 @@ from .base import (
     with_data,
 )
 from .heatmaps import heatmap_figure
+from .specs import BAND_TITLE, BARS_TITLE, DISTRIBUTION_COLUMNS, interval_caption, layer_means_frame
 
 __all__ = ["LOSS_SERIES", "distributions_figure", "heatmap_with_curves_figure", "layer_trend_figure",
            "training_history_figure", "training_losses_figure", "trend_figure"]
@@ -50,7 +50,7 @@ def distributions_figure(
     _, result = as_result(data)
     frame = result.distribution(layers, samples)[DISTRIBUTION_COLUMNS]
     n_layers = int(frame["layer"].nunique())
-    template = _distributions_template(bool(facet), title or "", int(width), int(height), n_layers <= DISCRETE_LIMIT)
+    template = distributions_template(bool(facet), title or "", int(width), int(height), n_layers <= DISCRETE_LIMIT)
     return Figure(with_data(template, frame), frame)
 
 
@@ -64,7 +64,7 @@ HEADROOM = 1.1
 
 
 @functools.lru_cache(maxsize=64)
-def _distributions_template(facet: bool, title: str, width: int, height: int, discrete: bool = True) -> Any:
+def distributions_template(facet: bool, title: str, width: int, height: int, discrete: bool = True) -> Any:
     """The distributions chart without its data, made once per look (``discrete``: at most ten layers)."""
     colour, dash = layer_colour(1 if discrete else DISCRETE_LIMIT + 1)
     x = alt.X("cosine:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False))
@@ -123,7 +123,7 @@ def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None 
     if ci is None:
         return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
     caption = interval_caption(ci, results, "shaded")
-    return Figure(with_data(_layer_band_template(title or BAND_TITLE, caption), frame), frame)
+    return Figure(with_data(layer_band_template(title or BAND_TITLE, caption), frame), frame)
 
 
 def _layer_trend_encoding() -> dict[str, Any]:
@@ -147,7 +147,7 @@ def _layer_trend_template(title: str) -> Any:
 
 
 @functools.lru_cache(maxsize=16)
-def _layer_band_template(title: str, subtitle: str) -> Any:
+def layer_band_template(title: str, subtitle: str) -> Any:
     """The layer-trend chart with a band (columns ``low``, ``high``) under each line, without its data."""
     band = alt.Chart().mark_area(opacity=0.2).encode(
         y=alt.Y("low:Q", title="Mean cosine similarity"), y2="high:Q",

@@ -1,8 +1,8 @@
 """Make the explorer's spec templates from the charts here: ``python -m nb_condense.charts.templates``.
 
-Each template is an Altair chart of this module's look, made with placeholders (:mod:`nb_condense.explore.specs`)
+Each template is an Altair chart of this module's look, made with placeholders (:mod:`nb_condense.charts.specs`)
 where a spec's own title, caption, x range or height go, and with no data. The JSON written to
-``nb_condense/static/spec_templates.json`` is committed; a test checks it equals what this makes now.
+``nb_condense/charts/spec_templates.json`` is committed; a test checks it equals what this makes now.
 """
 
 from __future__ import annotations
@@ -11,13 +11,34 @@ import json
 from typing import Any
 
 from ..core.files import write_text
-from ..explore.specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
 from .base import DENSITY_CLIP, live_title
-from .heatmaps import _heatmap_template
-from .lines import _distributions_template, _layer_band_template
-from .tokens import _token_template
+from .heatmaps import heatmap_template
+from .lines import distributions_template, layer_band_template
+from .specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
+from .tokens import token_template
 
-__all__ = ["build_templates", "main", "render_templates"]
+__all__ = ["build_templates", "explorer_distributions", "explorer_heatmap", "explorer_tokens", "explorer_trend",
+           "main", "render_templates"]
+
+
+def explorer_heatmap(x_domain: tuple[Any, Any] = (X_LO, X_HI)) -> Any:
+    """The explorer's heatmap (and the offline page's), without data: clickable columns, the paper's colour scale."""
+    return heatmap_template(x_domain, DENSITY_CLIP, "", "", (), True, 420, 320)
+
+
+def explorer_distributions(discrete: bool) -> Any:
+    """The explorer's distributions, without data (``discrete``: at most ten layers, a palette with a legend)."""
+    return distributions_template(False, "", 420, 240, discrete)
+
+
+def explorer_trend() -> Any:
+    """The explorer's trend (layer means with bands), without data."""
+    return layer_band_template("", "")
+
+
+def explorer_tokens(height: Any = HEIGHT) -> Any:
+    """The explorer's token strip, without data (``height``: its height, or Vega-Lite's ``{"step": ...}``)."""
+    return token_template(TOKENS_PER_ROW, height, "")
 
 
 def build_templates() -> dict[str, Any]:
@@ -27,11 +48,11 @@ def build_templates() -> dict[str, Any]:
     a sequential scale.
     """
     charts = {
-        "heatmap": _heatmap_template((X_LO, X_HI), DENSITY_CLIP, "", "", (), True, 420, 320),
-        "distributions": _distributions_template(False, "", 420, 240, True),
-        "distributions_many": _distributions_template(False, "", 420, 240, False),
-        "trend": _layer_band_template("", ""),
-        "tokens": _token_template(TOKENS_PER_ROW, HEIGHT, ""),
+        "heatmap": explorer_heatmap(),
+        "distributions": explorer_distributions(True),
+        "distributions_many": explorer_distributions(False),
+        "trend": explorer_trend(),
+        "tokens": explorer_tokens(),
     }
     out = {}
     for name, chart in charts.items():
@@ -48,7 +69,7 @@ def render_templates() -> str:
 
 
 def main() -> None:
-    """Rewrite ``nb_condense/static/spec_templates.json``."""
+    """Rewrite ``nb_condense/charts/spec_templates.json``."""
     write_text(TEMPLATES, render_templates())
     print(f"wrote {TEMPLATES}")
 

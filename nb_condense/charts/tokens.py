@@ -8,10 +8,10 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from ..explore.specs import TOKENS_PER_ROW, token_cells
 from .base import Figure, as_result, with_data
+from .specs import TOKEN_ROW_HEIGHT, TOKENS_PER_ROW, token_cells
 
-__all__ = ["token_strip_figure"]
+__all__ = ["token_strip_figure", "token_template"]
 
 TOKEN_COLUMNS = {"position", "token", "mean_cosine"}
 
@@ -36,9 +36,9 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
         frame = result.tokens(sample, layer)
         layer = int(result.layers[result.layer_positions(layer)[0]])  # -1 shown as the index it stands for
     cells = token_cells(frame, per_row)
-    height = 22 * int(cells["row"].max() + 1)
+    height = TOKEN_ROW_HEIGHT * int(cells["row"].max() + 1)
     heading = title if title is not None else f"Sample {sample}, layer {layer}"
-    chart = with_data(_token_template(int(per_row), height, heading), cells)
+    chart = with_data(token_template(int(per_row), height, heading), cells)
     return Figure(chart, frame)
 
 
@@ -50,7 +50,7 @@ TOKEN_TOOLTIP = [alt.Tooltip("position:Q", title="position"), alt.Tooltip("token
 
 
 @functools.lru_cache(maxsize=64)
-def _token_template(per_row: int, height: Any, title: str) -> Any:
+def token_template(per_row: int, height: Any, title: str) -> Any:
     """The token strip without its data: one cell per token, ``per_row`` to a row; words fit their cells."""
     base = alt.Chart(width=per_row * 60, height=height)
     x, y = alt.X("col:O", axis=None), alt.Y("row:O", axis=None)

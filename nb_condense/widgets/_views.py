@@ -2,7 +2,7 @@
 
 The front end receives this list (labels and tooltips) from Python and builds its buttons from it, so a view
 is added here and nowhere else (see docs/architecture.md, "Adding a view"). Specs come from templates
-(:mod:`nb_condense.explore.specs`, no Altair import); the same figures as Altair charts come from
+(:mod:`nb_condense.charts.specs`, no Altair import); the same figures as Altair charts come from
 :mod:`nb_condense.charts`, imported only when asked for.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..charts import specs
 from ..core.result import CondensationResult
-from ..explore import specs
 from ..explore.session import CondensationSession
 
 __all__ = ["VIEWS", "Choice", "View", "token_default", "trend_heading", "trend_spec", "view", "view_heading"]
@@ -202,7 +202,7 @@ def _tokens_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
     sample, layer = _token_choice(c)
     frame = c.session.measured_result().tokens(sample, layer)
     cells = specs.token_cells(frame)
-    height = 22 * int(cells["row"].max() + 1)
+    height = specs.TOKEN_ROW_HEIGHT * int(cells["row"].max() + 1)
     return specs.spec("tokens", cells, title=_tokens_heading(c), subtitle=specs.caption("tokens"),
                       height=height), frame
 

@@ -26,7 +26,7 @@ import altair as alt
 import traitlets
 
 from ..charts import enable_static_charts
-from ._protocol import CHART_STATE, BundledWidget
+from ._protocol import CHART_STATE, BundledWidget, default
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]
 
@@ -52,7 +52,7 @@ class ChartWidget(BundledWidget):
     :attr:`spec` redraws the chart.
     """
 
-    spec = traitlets.Dict().tag(sync=True)
+    spec = traitlets.Dict(default("chartState", "spec")).tag(sync=True)
     """The Vega-Lite spec drawn. Type: dict. Default: ``{}``."""
 
     _kind = traitlets.Enum(("chart",), default_value="chart").tag(sync=True)
@@ -108,7 +108,7 @@ def enable_offline_charts(renderer: str = "interactive", *, fallback: str | None
     renderer
         ``"interactive"`` (default): each chart is a :class:`ChartWidget` drawn by the bundled vega, with
         tooltips and selections, plus a static copy. ``"svg"`` or ``"png"``: static images only
-        (:func:`nb_condense.charts.enable_offline_charts`).
+        (:func:`nb_condense.charts.enable_static_charts`).
     fallback
         The static copy stored with interactive charts: ``"svg"`` (default), ``"png"`` or ``None``.
     """

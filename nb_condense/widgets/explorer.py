@@ -24,11 +24,22 @@ from typing import Any
 import pandas as pd
 import traitlets
 
+from ..charts.specs import TITLE_PARAM, data_values
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
-from ..explore.specs import TITLE_PARAM, data_values
+from ._cache import ExplorerCache
 from ._hosts import in_marimo
-from ._protocol import EXPLORER_CHOICES, EXPLORER_STATE, Answer, BundledWidget, answering, explorer_state
+from ._protocol import (
+    EXPLORER_CHOICES,
+    EXPLORER_STATE,
+    Answer,
+    BundledWidget,
+    Reply,
+    answering,
+    default,
+    explorer_state,
+    resolve,
+)
 from ._views import VIEWS, Choice
 from ._views import view as explorer_view
 
@@ -66,47 +77,48 @@ class CondensationExplorer(BundledWidget):
     """The traits re-sent whole after a measurement and when a view asks (see :mod:`._protocol`)."""
 
     # ----- the user's choices ------------------------------------------------------------------------
-    model = traitlets.Unicode("").tag(sync=True)
+    model = traitlets.Unicode(default("explorerChoices", "model")).tag(sync=True)
     """Name of the session shown in the heatmap, distributions and tokens views (one of :attr:`model_names`).
     Type: str. Default: the first session's name."""
 
-    layers = traitlets.List(traitlets.Int()).tag(sync=True)
+    layers = traitlets.List(traitlets.Int(), default("explorerChoices", "layers")).tag(sync=True)
     """Chosen layers as hidden-state indices (0 = embedding output); negative indices count from the
     end and are stored as their positive index; ``[]`` means all layers. The tokens view uses the first
     (default: the last layer). Type: list[int]. Default: ``[]``."""
 
-    samples = traitlets.List(traitlets.Int()).tag(sync=True)
+    samples = traitlets.List(traitlets.Int(), default("explorerChoices", "samples")).tag(sync=True)
     """Chosen texts by index in ``session.texts``; ``[]`` means all. The tokens view uses the first
     (default: text 0). Type: list[int]. Default: ``[]``."""
 
-    view = traitlets.Enum([v.value for v in VIEWS], default_value=VIEWS[0].value).tag(sync=True)
+    view = traitlets.Enum([v.value for v in VIEWS], default_value=default("explorerChoices", "view")).tag(sync=True)
     """The chart shown: ``"heatmap"`` (layer fraction vs cosine; click a column to pick a layer),
     ``"distributions"``, ``"trend"`` (mean cosine per layer, all models) or ``"tokens"``.
     Type: str. Default: ``"heatmap"``."""
 
-    debounce_wait = traitlets.Int(40, min=0).tag(sync=True)
+    debounce_wait = traitlets.Int(default("explorerState", "debounce_wait"), min=0).tag(sync=True)
     """Milliseconds the front end waits after the last control change before asking Python for a chart
     (a burst of clicks sends one request; 0: at once, within the click). Type: int. Default: 40, and 0 in
     marimo, which sends a widget's changes made after the click only with the next user event."""
 
     # ----- what Python reports -----------------------------------------------------------------------
-    status = traitlets.Enum(("idle", "measuring", "error"), default_value="idle").tag(sync=True)
+    status = traitlets.Enum(("idle", "measuring", "error"), default_value=default("explorerState", "status")).tag(
+        sync=True)
     """``"measuring"`` while a session is being measured, ``"error"`` after a failure (see :attr:`error`),
     else ``"idle"``. Set by Python. Type: str. Default: ``"idle"``."""
 
-    error = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode(default("explorerState", "error")).tag(sync=True)
     """The last error raised while answering the front end (also logged), ``""`` if none. Type: str."""
 
     # ----- plumbing (each described in nb_condense/widgets/_protocol.py) -----------------------------
-    _views = traitlets.List(traitlets.Dict()).tag(sync=True)
-    _models = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    _layer_options = traitlets.List(traitlets.Dict()).tag(sync=True)
-    _sample_options = traitlets.List(traitlets.Dict()).tag(sync=True)
-    _spec = traitlets.Dict().tag(sync=True)
-    _data = traitlets.Dict().tag(sync=True)
-    _params = traitlets.Dict().tag(sync=True)
-    _revision = traitlets.Int(0).tag(sync=True)
-    _progress = traitlets.Float(0.0).tag(sync=True)
+    _views = traitlets.List(traitlets.Dict(), default("explorerState", "_views")).tag(sync=True)
+    _models = traitlets.List(traitlets.Unicode(), default("explorerState", "_models")).tag(sync=True)
+    _layer_options = traitlets.List(traitlets.Dict(), default("explorerState", "_layer_options")).tag(sync=True)
+    _sample_options = traitlets.List(traitlets.Dict(), default("explorerState", "_sample_options")).tag(sync=True)
+    _spec = traitlets.Dict(default("explorerState", "_spec")).tag(sync=True)
+    _data = traitlets.Dict(default("explorerState", "_data")).tag(sync=True)
+    _params = traitlets.Dict(default("explorerState", "_params")).tag(sync=True)
+    _revision = traitlets.Int(default("explorerState", "_revision")).tag(sync=True)
+    _progress = traitlets.Float(default("explorerState", "_progress")).tag(sync=True)
 
     def __init__(self, sessions: Any, **options: Any) -> None:
         unknown = sorted(set(options) - set(OPTIONS))
@@ -126,18 +138,14 @@ class CondensationExplorer(BundledWidget):
             raise ValueError(f"Unknown model {model!r}: the sessions are {names}.")
         layers, samples = options.pop("layers", []), options.pop("samples", [])
         self._job: MeasuringJob | None = None
-        self._measuring = False
-        self._failed: dict[str, str] = {}
-        self._key: tuple[Any, ...] | None = None
+        self._cache = ExplorerCache()  # not ready: trait changes made while constructing answer nothing yet
         self._frame: pd.DataFrame | None = None
-        self._data_key: tuple[Any, ...] | None = None
-        self._ready = False  # trait changes made while constructing answer nothing yet
         super().__init__(model=model, samples=samples, **options)
         self._set_options()
         if not self._background and not all(self._sessions[n].measured for n in self._needed()):
             self._measure(background=False)
         self.layers = layers  # checked now if measured, else when the measurement arrives (_apply_layers)
-        self._ready = True
+        self._cache.start()
         self._update()
 
     # ----- public API --------------------------------------------------------------------------------
@@ -200,8 +208,7 @@ class CondensationExplorer(BundledWidget):
     def refresh(self) -> None:
         """Redraw from the sessions (e.g. after ``session.add_texts``); retries failed measurements."""
         with self._lock:
-            self._key = None
-            self._failed.clear()
+            self._cache.retry()
             self._set_options()
             self._update()
 
@@ -256,19 +263,19 @@ class CondensationExplorer(BundledWidget):
 
     def _update(self) -> None:
         """Answer the current choices: a new spec or new rows when what Python draws changed, else nothing."""
-        if not self._ready:
+        if not self._cache.ready:
             return
         with self._lock:
             self._answer()
 
     def _answer(self) -> None:
-        if self._measuring:  # the job calls back when it is done
+        if self._cache.measuring:  # the job calls back when it is done
             return
         todo = [name for name in self._needed() if not self._sessions[name].measured]
-        failed = [name for name in todo if name in self._failed]
+        failed = [name for name in todo if name in self._cache.failed]
         if failed:  # not retried on every click: refresh() retries
-            self._key = None
-            self.error, self.status = self._failed[failed[0]] + " (refresh() retries)", "error"
+            self._cache.forget()
+            self.error, self.status = self._cache.failed[failed[0]] + " (refresh() retries)", "error"
             return
         if todo:
             self._measure(background=self._background)
@@ -278,10 +285,10 @@ class CondensationExplorer(BundledWidget):
         spec_key = (self.model, self.view, view.variant(choice), *[
             tuple(getattr(choice, f)) for f in SPEC_FIELDS if f not in view.data_fields + view.page_fields])
         data_key = tuple(tuple(getattr(choice, f)) for f in view.data_fields)
-        if spec_key == self._key and data_key == self._data_key:
+        if not self._cache.fresh(spec_key, data_key):
             return  # nothing Python draws changed (the page applies page_fields itself)
         try:  # specs come from templates that the test suite checks against the Altair charts
-            if spec_key == self._key and view.frame is not None:
+            if self._cache.same_spec(spec_key) and view.frame is not None:
                 self._send_data(view.frame(choice), {TITLE_PARAM: view.heading(choice)})
             else:
                 spec, frame = view.spec(choice.without(view.page_fields))
@@ -292,7 +299,7 @@ class CondensationExplorer(BundledWidget):
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
             self._fail(exc)
             return
-        self._key, self._data_key = spec_key, data_key
+        self._cache.drew(spec_key, data_key)
 
     def _choice(self) -> Choice:
         return Choice(self._sessions, self.model, list(self.layers), list(self.samples), self.view)
@@ -313,7 +320,7 @@ class CondensationExplorer(BundledWidget):
         message = message or f"{type(exc).__name__}: {exc}"
         logger.error("CondensationExplorer: %s", message, exc_info=exc)
         with self._lock, self.hold_sync():
-            self._key = None  # the next successful answer redraws, which clears the error
+            self._cache.forget()  # the next successful answer redraws, which clears the error
             self.error, self.status = message, "error"
 
     def _set_options(self) -> None:
@@ -327,7 +334,7 @@ class CondensationExplorer(BundledWidget):
         names = [name for name in self._needed() if not self._sessions[name].measured]
         with self.hold_sync():
             self.status, self.error, self._progress = "measuring", "", 0.0
-        self._measuring = True
+        self._cache.measure()
         self._job = MeasuringJob({name: self._sessions[name] for name in names},
                                  on_progress=self._on_progress, on_done=self._on_measured)
         self._job.start(background=background)
@@ -338,19 +345,19 @@ class CondensationExplorer(BundledWidget):
 
     def _on_measured(self, failed: str | None, error: BaseException | None) -> None:
         with self._lock:
-            self._measuring = False
+            name = None if error is None else failed or self.model
+            waiting = self._cache.measured(name, "" if error is None else describe(name, error))
             try:
                 if error is not None:
-                    name = failed or self.model
-                    self._failed[name] = describe(name, error)
-                    self._fail(error, self._failed[name])
+                    self._fail(error, self._cache.failed[name or self.model])
                     return
                 self.status = "idle"
-                self._key = None
                 self._set_options()
                 self._apply_layers(list(self.layers))
             finally:  # the page ends in the state Python holds, even if a change was missed on the way
                 self.send_state(list(self._synced))
+                for request in waiting:  # the front end's answers that waited for this measurement
+                    resolve(request, ({}, []))
 
     def _apply_layers(self, wanted: list[int]) -> None:
         """Check layers chosen before the measurement existed against it; draw; say which were dropped."""
@@ -369,9 +376,14 @@ class CondensationExplorer(BundledWidget):
 
     # ----- commands (see nb_condense/widgets/_protocol.py) -------------------------------------------
     @answering
-    def _cmd_answer(self, msg: Any, buffers: list[bytes]) -> Answer:
-        """Answered once the choices the front end sent before it are answered (they are, in order)."""
-        return {}, []
+    def _cmd_answer(self, msg: Any, buffers: list[bytes]) -> Reply:
+        """Answered once the choices sent before it are answered: at once, or when their measurement ends.
+
+        Choices arrive in order, so they are answered when this request arrives, unless a measurement runs: then
+        the answer waits for its end. A request the front end cancels meanwhile gets no answer.
+        """
+        with self._lock:
+            return self._cache.wait() if self._cache.measuring else ({}, [])
 
     @answering
     def _cmd_csv(self, msg: Any, buffers: list[bytes]) -> Answer:

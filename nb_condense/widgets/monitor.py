@@ -27,10 +27,10 @@ import traitlets
 
 from .. import charts
 from ..charts.lines import LOSS_SERIES
+from ..charts.specs import data_values, heatmap_frame
 from ..core.result import CondensationResult
-from ..explore.specs import data_values, heatmap_frame
 from ._hosts import in_marimo, in_notebook, show
-from ._protocol import MONITOR_PANELS, MONITOR_STATE, BundledWidget
+from ._protocol import MONITOR_PANELS, MONITOR_STATE, BundledWidget, default
 
 __all__ = ["TrainingMonitor", "in_marimo", "in_notebook", "show"]
 
@@ -59,17 +59,18 @@ class TrainingMonitor(BundledWidget):
     _kind = traitlets.Enum(("monitor",), default_value="monitor").tag(sync=True)
     _synced = MONITOR_STATE
 
-    step = traitlets.Int(0).tag(sync=True)
+    step = traitlets.Int(default("monitorState", "step")).tag(sync=True)
     """The last training step reported. Type: int. Default: 0."""
-    max_steps = traitlets.Int(0).tag(sync=True)
+    max_steps = traitlets.Int(default("monitorState", "max_steps")).tag(sync=True)
     """The run's planned steps (0 if unknown). Type: int. Default: 0."""
-    status = traitlets.Enum(("waiting", "training", "done"), default_value="waiting").tag(sync=True)
+    status = traitlets.Enum(("waiting", "training", "done"), default_value=default("monitorState", "status")).tag(
+        sync=True)
     """``"waiting"`` before the first report, ``"training"``, then ``"done"``. Type: str."""
-    summary = traitlets.Unicode("").tag(sync=True)
+    summary = traitlets.Unicode(default("monitorState", "summary")).tag(sync=True)
     """One line: the latest losses and last-layer mean cosine. Type: str."""
 
-    _panels = traitlets.Dict().tag(sync=True)
-    _data = traitlets.Dict().tag(sync=True)
+    _panels = traitlets.Dict(default("monitorState", "_panels")).tag(sync=True)
+    _data = traitlets.Dict(default("monitorState", "_data")).tag(sync=True)
 
     def __init__(self, max_steps: int = 0) -> None:
         super().__init__(max_steps=int(max_steps))

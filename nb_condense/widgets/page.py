@@ -28,13 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from ..charts.base import DENSITY_CLIP, live_title
-from ..charts.heatmaps import _heatmap_template
-from ..charts.lines import _distributions_template
-from ..charts.tokens import _token_template
+from ..charts import specs
+from ..charts.base import live_title
+from ..charts.templates import explorer_distributions, explorer_heatmap, explorer_tokens
 from ..core.files import write_text
 from ..core.result import CondensationResult
-from ..explore import specs
 from ..explore.session import CondensationSession, named_sessions
 from ._bundle import STYLES, bundle
 from ._protocol import explorer_state
@@ -94,13 +92,13 @@ def _declared(chart: Any, transforms: list[dict[str, Any]], params: dict[str, An
 
 
 def _samples_expr(n_samples: int) -> str:
-    """A Vega expression naming the chosen samples as :func:`~nb_condense.explore.specs.samples_text` does."""
+    """A Vega expression naming the chosen samples as :func:`~nb_condense.charts.specs.samples_text` does."""
     return (f"(length(samples) == 0 ? 'all {n_samples} samples' : (length(samples) == 1 ? 'sample #' : 'samples #')"
             " + join(samples, ', #'))")
 
 
 def _layers_expr(n_layers: int) -> str:
-    """A Vega expression naming the chosen layers as :func:`~nb_condense.explore.specs.layers_text` does."""
+    """A Vega expression naming the chosen layers as :func:`~nb_condense.charts.specs.layers_text` does."""
     return (f"(length(layers) == 0 ? 'all {n_layers} layers' : (length(layers) == 1 ? 'layer ' : 'layers ')"
             " + join(layers, ', '))")
 
@@ -117,17 +115,16 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
     diagonal = bool(result.metadata.get("include_diagonal"))
     n_layers, n_samples = len(result.layers), result.n_texts
     quoted = json.dumps(name).replace("'", "\\'")[1:-1]
-    heat = live_title(_heatmap_template(specs.x_range(frame), DENSITY_CLIP, "", "", (), True, 420, 320), name,
-                      specs.caption("pooled", diagonal))
+    heat = live_title(explorer_heatmap(specs.x_range(frame)), name, specs.caption("pooled", diagonal))
     heatmap = _live_title(_declared(heat, _pooling(result, layers=False), {"samples": []}, "histograms"),
                           f"'{quoted} · all {n_layers} layers · ' + {_samples_expr(n_samples)}")
-    curves = live_title(_distributions_template(False, "", 420, 240, n_layers <= specs.DISCRETE_LIMIT), name,
+    curves = live_title(explorer_distributions(n_layers <= specs.DISCRETE_LIMIT), name,
                         specs.caption("distributions", diagonal))
     distributions = _live_title(_declared(curves, _pooling(result, layers=True), {"samples": [], "layers": []},
                                           "histograms"),
                                 f"'{quoted} · ' + {_layers_expr(n_layers)} + ' · ' + {_samples_expr(n_samples)}")
     default = token_default(result.layers)  # the text and layer shown when none is chosen, as the explorer's
-    strip = live_title(_token_template(specs.TOKENS_PER_ROW, 22, ""), name, specs.caption("tokens"))
+    strip = live_title(explorer_tokens(specs.TOKEN_ROW_HEIGHT), name, specs.caption("tokens"))
     tokens = _declared(strip, [
         {"filter": "datum.text == sample"},
         {"calculate": "datum.means[indexof(layer_list, layer)]", "as": "mean_cosine"},
@@ -139,7 +136,7 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
         {"name": "sample", "expr": f"length(samples) ? samples[0] : {default['sample']}"},
         {"name": "layer", "expr": f"length(layers) ? layers[0] : {default['layer']}"},
     ]
-    tokens["height"] = {"step": 22}
+    tokens["height"] = {"step": specs.TOKEN_ROW_HEIGHT}
     tokens = _live_title(tokens, f"'{quoted} · sample #' + sample + ' · layer ' + layer")
     return {"heatmap": heatmap, "distributions": distributions, "tokens": tokens if result.has_tokens else None}
 
@@ -147,7 +144,7 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
 _READABLE = "datum.token"
 for _marker, _shown in specs.SPACE_MARKERS.items():
     _READABLE = f"replace({_READABLE}, regexp('{_marker}', 'g'), '{_shown}')"
-"""The Vega expression of :func:`~nb_condense.explore.specs.readable_tokens`."""
+"""The Vega expression of :func:`~nb_condense.charts.specs.readable_tokens`."""
 
 
 def _model_data(result: CondensationResult) -> dict[str, Any]:

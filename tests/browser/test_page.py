@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nb_condense as nbc
-from nb_condense.explore import specs
+from nb_condense.charts import specs
 
 from .conftest import ARTIFACTS
 from .harness import vega_items

@@ -34,7 +34,7 @@ def copy_package(target: Path) -> None:
 def test_the_layers_contract_is_kept():
     run = lint_imports(ROOT, ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "2 kept, 0 broken" in run.stdout
+    assert "3 kept, 0 broken" in run.stdout
 
 
 def test_the_contract_has_at_most_eight_tiers_and_they_are_the_folders():
@@ -72,11 +72,18 @@ def test_the_contract_fails_on_an_upward_import_even_inside_a_function(tmp_path,
 
 
 @pytest.mark.gates
-@pytest.mark.parametrize("module", ["core/summaries.py", "explore/specs.py", "charts/base.py"])
+@pytest.mark.parametrize("module", ["core/summaries.py", "charts/specs.py", "charts/base.py"])
 def test_the_light_tiers_may_not_import_torch(tmp_path, module):
     run = inject(tmp_path, module, "    import torch  # noqa\n")
     assert run.returncode == 1, run.stdout
     assert "core, explore and charts import neither torch nor transformers BROKEN" in run.stdout
+
+
+@pytest.mark.gates
+def test_charts_may_not_import_explore(tmp_path):
+    run = inject(tmp_path, "charts/lines.py", "    from ..explore import session  # noqa\n")
+    assert run.returncode == 1, run.stdout
+    assert "charts import nothing from explore" in run.stdout and "BROKEN" in run.stdout
 
 
 @pytest.mark.gates

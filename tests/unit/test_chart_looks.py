@@ -13,8 +13,8 @@ import vl_convert as vlc
 from test_spec_templates import synthetic_result  # tests/unit is on the path (rootdir conftest)
 
 from nb_condense import charts
+from nb_condense.charts import specs
 from nb_condense.charts.base import OKABE_ITO
-from nb_condense.explore import specs
 from nb_condense.explore.session import CondensationSession
 from nb_condense.widgets._views import VIEWS, Choice
 

@@ -60,28 +60,18 @@ def test_no_source_file_trips_the_size_wire():
     assert not long, f"these modules have grown past {TRIPWIRE} lines: has a second job crept in? {long}"
 
 
-def rst_rows(doc: str) -> list[tuple[str, str, str]]:
-    """(trait, written, read) of each row of the rst table in the protocol module's docstring."""
-    lines = doc.split("\n")
-    bars = [i for i, line in enumerate(lines) if line.startswith("=====")]
-    widths = [len(w) for w in lines[bars[0]].split(" ") if w]
-    rows = []
-    for line in lines[bars[1] + 1:bars[2]]:
-        if line.startswith("**"):
-            rows.append((line.partition("** ")[0] + "**", "", ""))
-        elif not line.startswith(" "):
-            cells, position = [], 0
-            for width in widths[:2]:
-                cells.append(line[position:position + width].strip())
-                position += width + 1
-            cells.append(line[position:position + widths[2]].strip())
-            rows.append((cells[0].replace("``", "`"), cells[1], cells[2]))
-    return rows
-
-
-def test_the_protocol_table_in_the_docs_is_the_modules():
+def test_the_protocol_tables_in_the_docs_are_generated_from_protocol_json():
     from nb_condense.widgets import _protocol
 
-    doc_rows = re.findall(r"^\| (`[^`|]+`|\*\*[^|]+\*\*) \| ([^|]*) \| ([^|]*) \|", (ROOT / "docs" /
-                          "architecture.md").read_text(), flags=re.M)
-    assert [tuple(cell.strip() for cell in row) for row in doc_rows] == rst_rows(_protocol.__doc__ or "")
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    start = text.index("<!-- protocol tables:")
+    block = text[text.index("\n", start) + 1:text.index("<!-- end of protocol tables -->")]
+    assert block == _protocol.markdown_table(), "run `python -m nb_condense.widgets._protocol` and paste its tables"
+    declared = _protocol.load()
+    traits_table, commands_table = block.split("\n\n")
+    rows = [row.split(" | ") for row in traits_table.splitlines() if row.startswith("| `")]
+    assert [(name.strip("| `"), writer, reader) for name, writer, reader, *_ in rows] == [
+        (t["name"], ", ".join(t["writer"]), ", ".join(t["reader"])) for g in declared["groups"] for t in g["traits"]]
+    commands = [row.split(" | ")[:2] for row in commands_table.splitlines() if row.startswith("| `")]
+    assert [(name.strip("| `"), method.strip("`")) for name, method in commands] == [
+        (c["name"], c["method"]) for c in declared["commands"]]

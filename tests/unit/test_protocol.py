@@ -1,18 +1,20 @@
-"""The widget protocol is defined once: js/src/protocol.js equals nb_condense/widgets/_protocol.py, each widget
-syncs exactly the traits the protocol lists, every command the front end names exists and answers, and the
-bundle travels with the first widget a kernel displays (and every live view), not with each widget."""
+"""The widget protocol is defined once (nb_condense/widgets/protocol.json): Python and js/src/protocol.js read the
+same names, a change to the file reaches both sides, each widget syncs exactly the traits the protocol lists with
+the declared defaults, every command the front end names exists and answers, and the bundle travels with the
+first widget a kernel displays (and every live view), not with each widget."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import anywidget
 import pytest
 
-from nb_condense.charts.base import LAYER_SELECTION
 from nb_condense.widgets import _protocol as protocol
 from nb_condense.widgets._bundle import BUNDLE
 from nb_condense.widgets.chart import ChartWidget, chart_mimebundle
@@ -44,8 +46,8 @@ def test_the_js_protocol_equals_pythons():
     }
     assert {name: js[name] for name in python} == {name: list(names) for name, names in python.items()}
     assert js["commands"] == protocol.COMMANDS
-    assert js["layerSelection"] == LAYER_SELECTION == "layer_pick"
-    assert set(js) == {*python, "commands", "layerSelection"}  # nothing in JS that Python does not define
+    assert js["messages"] == {"request": protocol.REQUEST, "response": protocol.RESPONSE, "cancel": protocol.CANCEL}
+    assert set(js) == {*python, "commands", "messages"}  # nothing in JS that Python does not define
 
 
 def own_synced(cls: type) -> set[str]:
@@ -70,8 +72,9 @@ def test_each_widget_syncs_exactly_the_traits_the_protocol_lists(cls, state):
     (TrainingMonitor, ("bundle", "sync")),
 ], ids=["explorer", "chart", "monitor"])
 def test_every_command_the_front_end_invokes_is_a_command_of_the_widget(cls, names):
-    commands = cls._anywidget_commands  # what anywidget dispatches on
+    commands = cls.commands()  # what BundledWidget dispatches on
     assert {protocol.COMMANDS[name] for name in names} <= set(commands)
+    assert not getattr(cls, "_anywidget_commands", {})  # one dispatcher: anywidget's would answer twice
 
 
 def test_the_chart_widget_answers_bundle_and_sync_and_failures_become_errors(monkeypatch):
@@ -105,3 +108,81 @@ def test_the_first_widget_displayed_carries_the_bundle_later_ones_do_not(monkeyp
 
     assert _instances[model_id]._bundle == b""
     assert TrainingMonitor()._bundle == code  # the live view always carries it: it draws while its cell runs
+
+
+@pytest.mark.parametrize(("cls", "groups"), [
+    (CondensationExplorer, ("shared", "explorerChoices", "explorerState")),
+    (ChartWidget, ("chartState",)),
+    (TrainingMonitor, ("monitorState",)),
+], ids=["explorer", "chart", "monitor"])
+def test_each_trait_starts_at_its_declared_default(cls, groups):
+    declared = {t["name"]: t["default"] for g in json.loads(protocol.PROTOCOL_FILE.read_text())["groups"]
+                if g["name"] in groups for t in g["traits"]}
+    traits = cls.class_traits()
+    own = {name: traits[name].default() for name in declared}
+    if "_bundle" in own:
+        own["_bundle"] = own["_bundle"].decode()
+    assert own == declared
+
+
+def copy_tree(target: Path) -> Path:
+    """The package and js/src copied to ``target`` (to change the protocol there); returns the protocol's path."""
+    root = JS.parent
+    shutil.copytree(root / "nb_condense", target / "nb_condense", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(JS / "src", target / "js" / "src")
+    return target / "nb_condense" / "widgets" / "protocol.json"
+
+
+PYTHON_SIDE = """
+import json
+from nb_condense.widgets import _protocol
+from nb_condense.widgets.explorer import CondensationExplorer
+traits = CondensationExplorer.class_traits()
+print(json.dumps({"progress": traits["_progress"].default_value, "wait": traits["debounce_wait"].default_value,
+                  "timeout": _protocol.TIMEOUTS_MS["answer"], "cancel": _protocol.CANCEL,
+                  "state": list(_protocol.EXPLORER_STATE)}))
+"""
+
+JS_SIDE = """
+const { PROTOCOL, TIMEOUT_MS } = await import(%s);
+const { CANCEL } = await import(%s);
+const { pageModel } = await import(%s);
+const state = { _views: [{ value: "heatmap" }], _models: ["m"], _layer_options: [], _sample_options: [] };
+const model = pageModel({ models: [{ name: "m", state, specs: { heatmap: null }, data: {} }], trend: null });
+console.log(JSON.stringify({ progress: model.get("_progress"), timeout: TIMEOUT_MS.answer, cancel: CANCEL,
+  state: PROTOCOL.explorerState }));
+"""
+
+
+def test_a_change_to_the_protocol_file_reaches_python_and_the_front_end(tmp_path):
+    path = copy_tree(tmp_path)
+    declared = json.loads(path.read_text())
+    (state,) = [g for g in declared["groups"] if g["name"] == "explorerState"]
+    for trait in state["traits"]:
+        if trait["name"] == "_progress":
+            trait["default"] = 0.25
+        if trait["name"] == "debounce_wait":
+            trait["default"] = 75
+    state["traits"].append({"name": "_extra", "writer": ["Py"], "reader": ["JS"], "default": 1, "meaning": "new"})
+    (answer,) = [c for c in declared["commands"] if c["name"] == "answer"]
+    answer["timeoutMs"] = 1234
+    declared["messages"]["cancel"] = "changed-cancel"
+    path.write_text(json.dumps(declared))
+    expected_state = [*protocol.EXPLORER_STATE, "_extra"]
+
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", PYTHON_SIDE], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"progress": 0.25, "wait": 75, "timeout": 1234, "cancel": "changed-cancel",
+                                      "state": expected_state}
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the JS side cannot be read (install Node 20 to run this)")
+    src = tmp_path / "js" / "src"
+    script = JS_SIDE % tuple(json.dumps((src / name).as_uri()) for name in ("protocol.js", "command.js", "page.js"))
+    run = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"progress": 0.25, "timeout": 1234, "cancel": "changed-cancel",
+                                      "state": expected_state}

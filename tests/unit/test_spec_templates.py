@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from nb_condense import charts
+from nb_condense.charts import specs
 from nb_condense.charts.base import live_title
 from nb_condense.charts.templates import render_templates
 from nb_condense.core.result import CondensationResult
-from nb_condense.explore import specs
 from nb_condense.explore.session import CondensationSession
 from nb_condense.widgets._views import VIEWS, Choice
 
@@ -38,7 +38,7 @@ def synthetic_result(seed: int, n_texts: int = 4, n_entries: int = 5, bins: int 
 
 def test_the_shipped_templates_are_what_charts_make_now():
     assert specs.TEMPLATES.read_text(encoding="utf-8") == render_templates(), (
-        "nb_condense/static/spec_templates.json is stale: run `python -m nb_condense.charts.templates`")
+        "nb_condense/charts/spec_templates.json is stale: run `python -m nb_condense.charts.templates`")
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -2,7 +2,7 @@
 
 The tidy frames every chart draws (heatmap cells, distribution curves, layer means, token cells) are made here,
 from results, in numpy and pandas. The explorer's specs come from templates that :mod:`nb_condense.charts`
-generated with Altair and that ship in ``static/spec_templates.json``: filling one costs a millisecond and
+generated with Altair and that ship in ``charts/spec_templates.json``: filling one costs a millisecond and
 needs no Altair import (about 2 s in a fresh Jupyter kernel, most of it jsonschema's format checkers), so
 the first chart appears within a second of the explorer's creation. ``tests/unit/test_spec_templates.py``
 checks that the shipped templates are what ``charts`` makes, and that every filled spec equals the Altair
@@ -30,7 +30,11 @@ __all__ = [
     "BARS_TITLE",
     "DISCRETE_LIMIT",
     "DISTRIBUTION_COLUMNS",
+    "LAYER_SELECTION",
+    "TEMPLATES",
     "TITLE_PARAM",
+    "TOKENS_PER_ROW",
+    "TOKEN_ROW_HEIGHT",
     "caption",
     "data_values",
     "dataset_name",
@@ -45,19 +49,23 @@ __all__ = [
     "token_cells",
 ]
 
-TEMPLATES = Path(__file__).parents[1] / "static" / "spec_templates.json"
+TEMPLATES = Path(__file__).with_name("spec_templates.json")
+PARAMS = json.loads(Path(__file__).with_name("params.json").read_text(encoding="utf-8"))
+"""The names of the Vega params the charts define and the front end drives (``js/src/chart.js`` imports the file)."""
 TITLE, SUBTITLE = "__nbc_title__", "__nbc_subtitle__"
 X_LO, X_HI, HEIGHT = "__nbc_x_lo__", "__nbc_x_hi__", "__nbc_height__"
 """Placeholders that the templates carry where a spec's own title, caption, x range or height go."""
 DISTRIBUTION_COLUMNS = ["layer", "layer_fraction", "cosine", "density"]
-TITLE_PARAM = "nbc_title"
+TITLE_PARAM: str = PARAMS["title"]
 """Name of the param that holds a view's live title: the explorer updates it without a new spec."""
 DISCRETE_LIMIT = 10
 """Up to this many layers get a discrete palette with a legend; beyond, a sequential scale over their range."""
 TOKENS_PER_ROW = 12
-LAYER_SELECTION = "layer_pick"
+TOKEN_ROW_HEIGHT = 22
+"""The token strip's cells: 12 to a row, each row 22 px high."""
+LAYER_SELECTION: str = PARAMS["layerSelection"]
 """Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer); the front end
-reads it from the widget protocol (``js/src/protocol.js``, checked against this value)."""
+reads it from the same file (``charts/params.json``)."""
 BAND_CI = 0.95
 """The coverage of the bands the explorer's Trend view and the offline page draw."""
 BAND_TITLE = "Mean cosine per layer"
