@@ -119,13 +119,17 @@ export class ChartPane {
     target.style.width = `${Math.min(maxWidth ?? Infinity, this.container.clientWidth || maxWidth || 420)}px`;
     this.container.append(target);
     let result;
-    const options = { actions: false, renderer: rendererFor(spec), config: themeConfig(this.container, palette),
-      tooltip: { theme: "custom" } };
+    const options = {
+      actions: false,
+      renderer: rendererFor(spec),
+      config: themeConfig(this.container, palette),
+      tooltip: { theme: "custom" },
+    };
     try {
       result = await embed(target, drawnSpec, options);
       this.container.vegaSpec = drawnSpec; // for tests and the curious: the spec as drawn (fitted)
       // a figure of several charts whose axes and legends turned out wider than allowed: narrow it once more
-      const drawnWidth = maxWidth ? 0 : target.firstElementChild?.getBoundingClientRect().width ?? 0;
+      const drawnWidth = maxWidth ? 0 : (target.firstElementChild?.getBoundingClientRect().width ?? 0);
       if (available && drawnWidth > available + 1 && generation === this.generation) {
         result.finalize();
         target.replaceChildren();
@@ -185,7 +189,10 @@ export class ChartPane {
       return false; // this chart has no layer selection
     }
     const unit = view.data(`${SELECTION}_store`)[0]?.unit ?? "";
-    view.data(`${SELECTION}_store`, layers.map((layer) => ({ unit, fields, values: [layer] })));
+    view.data(
+      `${SELECTION}_store`,
+      layers.map((layer) => ({ unit, fields, values: [layer] })),
+    );
     await view.runAsync();
     if (notify) this.rendered("highlight");
     return true;

@@ -125,7 +125,9 @@ function drawsRects(spec) {
   if (!spec || typeof spec !== "object") return false;
   const mark = spec.mark?.type ?? spec.mark;
   if (mark === "rect") return true;
-  return ["layer", "hconcat", "vconcat", "concat"].some((key) => (spec[key] ?? []).some(drawsRects)) || drawsRects(spec.spec);
+  return (
+    ["layer", "hconcat", "vconcat", "concat"].some((key) => (spec[key] ?? []).some(drawsRects)) || drawsRects(spec.spec)
+  );
 }
 
 /** The renderer for a spec: a canvas for charts of many rects (heatmaps, tokens: faster redraws), else SVG;

@@ -45,13 +45,10 @@ function entry(hash) {
       if (this.settled) return;
       this.settled = true;
       const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
-      import(/* webpackIgnore: true */ /* @vite-ignore */ url).then(
-        (imported) => {
-          URL.revokeObjectURL(url);
-          resolve(imported.default);
-        },
-        fail,
-      );
+      import(/* webpackIgnore: true */ /* @vite-ignore */ url).then((imported) => {
+        URL.revokeObjectURL(url);
+        resolve(imported.default);
+      }, fail);
     },
     fail,
   };
@@ -72,10 +69,13 @@ function load(model, invoke) {
   if (carried?.byteLength) found.offer(carried);
   if (!found.settled && !found.asked) {
     found.asked = true;
-    ask(invoke, "bundle").then(([reply, buffers]) => {
-      if (reply.hash !== hash || !buffers?.length) throw new Error(`the kernel sent bundle ${reply.hash}, not ${hash}`);
-      found.offer(buffers[0]);
-    }).catch(found.fail);
+    ask(invoke, "bundle")
+      .then(([reply, buffers]) => {
+        if (reply.hash !== hash || !buffers?.length)
+          throw new Error(`the kernel sent bundle ${reply.hash}, not ${hash}`);
+        found.offer(buffers[0]);
+      })
+      .catch(found.fail);
   }
   return found.module;
 }

@@ -24,7 +24,8 @@ export function renderMonitor({ model, el, invoke }) {
     const box = h("div", { className: "nbc-chart nbc-panel", "data-panel": name, "aria-label": LABELS[name] ?? name });
     panes[name] = new ChartPane(box, {
       onLayerClick: () => {},
-      onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { ...detail, panel: name }, bubbles: true })),
+      onRendered: (detail) =>
+        root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { ...detail, panel: name }, bubbles: true })),
       onError: (message) => {
         summary.textContent = message;
       },
@@ -75,7 +76,8 @@ export function renderMonitor({ model, el, invoke }) {
   onPanels();
   onData();
   ask(invoke, "sync").catch((error) => {
-    if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+    if (error.timeout)
+      console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
     else summary.textContent = error.message ?? String(error);
   });
   return () => {

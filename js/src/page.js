@@ -76,10 +76,12 @@ export function pageModel(payload) {
         state._inline = { revision: state._revision, datasets: own };
       }
       Object.assign(state, m.state);
-      for (const name of ["_spec", "_revision", "_inline", "status", "error", ...Object.keys(m.state)]) changed.add(name);
+      for (const name of ["_spec", "_revision", "_inline", "status", "error", ...Object.keys(m.state)])
+        changed.add(name);
     }
     state._params = { samples: state.samples, layers: state.layers };
-    for (const name of ["layers", "samples", ...changed]) for (const callback of handlers[`change:${name}`] ?? []) callback();
+    for (const name of ["layers", "samples", ...changed])
+      for (const callback of handlers[`change:${name}`] ?? []) callback();
   }
 
   /** @type {Record<string, (msg: any) => any>} The commands, by Python's method name, answered here. */

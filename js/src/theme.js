@@ -104,7 +104,14 @@ export function onThemeChange(callback) {
       );
     };
     const observer = new MutationObserver(notify);
-    const attributes = ["class", "style", "data-theme", "data-jp-theme-light", "data-jp-theme-name", "data-vscode-theme-kind"];
+    const attributes = [
+      "class",
+      "style",
+      "data-theme",
+      "data-jp-theme-light",
+      "data-jp-theme-name",
+      "data-vscode-theme-kind",
+    ];
     observer.observe(document.documentElement, { attributes: true, attributeFilter: attributes });
     if (document.body) observer.observe(document.body, { attributes: true, attributeFilter: attributes });
     if (document.head) observer.observe(document.head, { childList: true });

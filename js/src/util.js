@@ -82,5 +82,8 @@ export function exportName({ model, view, layers, samples, layerOptions, views }
     if (!off.samples) parts.push(`samples-${list(samples)}`);
     if (!off.layers) parts.push(`layers-${list(layers)}`);
   }
-  return [model || "chart", view, ...parts].join("_").replace(/[^\w.-]+/g, "_").replace(/_+/g, "_");
+  return [model || "chart", view, ...parts]
+    .join("_")
+    .replace(/[^\w.-]+/g, "_")
+    .replace(/_+/g, "_");
 }

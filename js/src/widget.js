@@ -72,8 +72,15 @@ function render({ model, el }) {
     localError = message;
     refresh();
   };
-  const baseName = () => exportName({ model: current("model"), view: current("view"), layers: current("layers"),
-    samples: current("samples"), layerOptions: model.get("_layer_options") ?? [], views: model.get("_views") ?? [] });
+  const baseName = () =>
+    exportName({
+      model: current("model"),
+      view: current("view"),
+      layers: current("layers"),
+      samples: current("samples"),
+      layerOptions: model.get("_layer_options") ?? [],
+      views: model.get("_views") ?? [],
+    });
   async function act(action) {
     try {
       if (action === "dismiss") {
@@ -111,7 +118,11 @@ function render({ model, el }) {
     onLayerClick: (layer, additive) => {
       const layers = current("layers");
       if (!additive) choose("layers", [layer]);
-      else choose("layers", layers.includes(layer) ? layers.filter((l) => l !== layer) : [...layers, layer].sort((a, b) => a - b));
+      else
+        choose(
+          "layers",
+          layers.includes(layer) ? layers.filter((l) => l !== layer) : [...layers, layer].sort((a, b) => a - b),
+        );
     },
     onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail, bubbles: true })),
     onError: showLocalError,
@@ -188,7 +199,8 @@ function render({ model, el }) {
   ask(invoke, "sync", {}, closing.signal)
     .catch((error) => {
       if (disposed) return;
-      if (error.timeout) console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
+      if (error.timeout)
+        console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
       else showLocalError(error.message ?? String(error));
     })
     .finally(() => {
