@@ -360,18 +360,3 @@ def test_neftune_adds_bounded_uniform_noise_in_training_only(texts, tokenizer):
     assert train.abs().mean().item() == pytest.approx(bound / 2, rel=0.03)  # |U(-m, m)| has mean m / 2
     assert abs(train.mean().item()) < 0.02 * bound
     assert len(noise[False]) == 2 and all(torch.count_nonzero(n) == 0 for n in noise[False])  # none in eval
-
-
-def test_training_does_not_import_the_session_layer():
-    for module in ("training.py", "forgetting.py"):
-        path = ROOT / "nb_condense" / module
-        if not path.exists():
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] + [alias.name for alias in node.names]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            assert not any(name.split(".")[-1] == "session" for name in names), (module, ast.dump(node))
