@@ -183,16 +183,16 @@ def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_p
 
 def test_each_measurement_bar_is_labelled_with_its_model(tokenizer, mixed_texts, monkeypatch):
     """Several measurements in one cell: each progress bar says which model it measures (not "condensation")."""
-    from nb_condense.measurement import engine
+    from nb_condense.measurement import run
 
     descriptions = []
-    real = engine.tqdm
+    real = run.tqdm
 
     def recording(*args, **kwargs):
         descriptions.append(kwargs.get("desc"))
         return real(*args, **{**kwargs, "disable": True})
 
-    monkeypatch.setattr(engine, "tqdm", recording)
+    monkeypatch.setattr(run, "tqdm", recording)
     for name in ("small model", "a model with a very long name that would not fit on one progress bar line"):
         nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts[:2], max_length=32, name=name,
                                 show_progress=False).measure()
