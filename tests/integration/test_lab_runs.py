@@ -91,7 +91,7 @@ def test_the_experiments_take_one_config_and_its_fields_as_keywords(monkeypatch)
         opened.append(config)
         raise Opened
 
-    monkeypatch.setattr(experiments._Lab, "open", record)
+    monkeypatch.setattr(experiments._Lab, "prepare", record)
     config = training.LabConfig(steps=2, n_texts=5, n_measure_texts=2)
     for run in (lambda: training.controlled_width_experiment((8,), config=config),
                 lambda: training.controlled_width_experiment((8,), steps=2, n_texts=5, n_measure_texts=2),

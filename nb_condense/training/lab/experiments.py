@@ -68,7 +68,7 @@ class _Lab:
     tokenizer: Any
 
     @classmethod
-    def open(cls, config: LabConfig) -> _Lab:
+    def prepare(cls, config: LabConfig) -> _Lab:
         """Builtin training texts, disjoint-seed held-out texts, and a BPE tokenizer trained on the former."""
         from ...measurement.corpus import sample_texts
 
@@ -114,7 +114,7 @@ def controlled_width_experiment(widths: Sequence[int] = (32, 128, 512), *, confi
     stage. The paper's setting (``PAPER_GPT2``, n_inner 64..4096, fineweb-edu) is a GPU job: build
     ``tiny_gpt2(n_inner=width, **PAPER_GPT2)`` and train it on your own texts with :func:`pretrain`.
     """
-    lab = _Lab.open(_config(config, overrides))
+    lab = _Lab.prepare(_config(config, overrides))
     rows: list[dict[str, Any]] = []
     results: dict[int, dict[str, CondensationResult]] = {}
     for width in widths:
@@ -138,7 +138,7 @@ def distillation_experiment(*, teacher_width: int = 1024, student_width: int = 3
     :func:`controlled_width_experiment`. Returns ``model, spearman_rho, kendall_tau, last_layer_mean,
     perplexity`` for teacher, scratch student and distilled student.
     """
-    lab = _Lab.open(_config(config, overrides))
+    lab = _Lab.prepare(_config(config, overrides))
     c = lab.config
     teacher = lab.train(lab.model(teacher_width))
     scratch = lab.train(lab.model(student_width))
