@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,26 +116,10 @@ def measure_embedding_condensation(
       accelerator, 1 on a CPU); ``**options`` (extra) are further ``MeasureSettings`` fields (``bins``,
       ``layers``, ``effective_rank``). ``include_diagonal`` is fixed to True, as in the reference.
     """
+    extra = _reference_options(options)
     repetitions = positive_int("repetitions", repetitions)
-    extra, _ = split_options(options, where="measure_embedding_condensation()",
-                             allowed=("bins", "layers", "effective_rank", *FIXED))
-    for name, value in FIXED.items():
-        if extra.get(name, value) != value:
-            raise ValueError(f"measure_embedding_condensation() measures as the reference does, with {name}="
-                             f"{value}; use nbc.measure(..., {name}={extra[name]!r}) for another setting.")
-    if texts is not None:
-        chosen = check_texts(texts)
-        if len(chosen) < repetitions:
-            warnings.warn(
-                f"{len(chosen)} texts for repetitions={repetitions}: each text is measured once "
-                f"({len(chosen)} repetitions), not cycled as in embedding-condensation.",
-                UserWarning,
-                stacklevel=2,
-            )
-        chosen, corpus = chosen[:repetitions], {"corpus": "texts"}
-    else:
-        chosen, corpus = TextSource(dataset=dataset, n_texts=repetitions, min_word_count=min_word_count,
-                                    max_word_count=max_word_count).resolve()
+    chosen, corpus = _reference_texts(texts, repetitions, lambda: TextSource(
+        dataset=dataset, n_texts=repetitions, min_word_count=min_word_count, max_word_count=max_word_count).resolve())
     settings = MeasureSettings(max_length=max_length, batch_size=batch_size, include_logits_layer=include_logits_layer,
                                **{**extra, **FIXED})
     result = measure_texts(model, tokenizer, chosen, settings, show_progress=show_progress,
@@ -145,3 +129,30 @@ def measure_embedding_condensation(
         chart = plot_similarity_heatmap(result.cossim_by_layer, save_path=save_path)
     core = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     return DropInResult(**core, chart=chart)
+
+
+def _reference_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The extra ``MeasureSettings`` fields the drop-in takes; the reference's fixed ones may not change."""
+    extra, _ = split_options(options, where="measure_embedding_condensation()",
+                             allowed=("bins", "layers", "effective_rank", *FIXED))
+    for name, value in FIXED.items():
+        if extra.get(name, value) != value:
+            raise ValueError(f"measure_embedding_condensation() measures as the reference does, with {name}="
+                             f"{value}; use nbc.measure(..., {name}={extra[name]!r}) for another setting.")
+    return extra
+
+
+def _reference_texts(texts: Sequence[str] | None, repetitions: int,
+                     sample: Callable[[], tuple[list[str], dict[str, Any]]]) -> tuple[list[str], dict[str, Any]]:
+    """The texts measured (at most ``repetitions``, each once) and the corpus metadata; sampled without ``texts``."""
+    if texts is None:
+        return sample()
+    chosen = check_texts(texts)
+    if len(chosen) < repetitions:
+        warnings.warn(
+            f"{len(chosen)} texts for repetitions={repetitions}: each text is measured once "
+            f"({len(chosen)} repetitions), not cycled as in embedding-condensation.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return chosen[:repetitions], {"corpus": "texts"}

@@ -15,6 +15,7 @@ Example
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,19 +108,24 @@ class CondensationSession:
         checkpoint: str | Path | None = None,
         checkpoint_every: int = 50,
         show_progress: bool = True,
+        _result: CondensationResult | None = None,
         **options: Any,
     ) -> None:
         setting_options, source_options = split_options(options, where="CondensationSession()")
         self.settings = merge_settings(settings, setting_options)
-        source = TextSource(**source_options) if source is None else source.replace(**source_options)
-        texts, self._corpus = source.resolve(allow_empty=True)
+        if _result is None:
+            source = TextSource(**source_options) if source is None else source.replace(**source_options)
+            texts, self._corpus = source.resolve(allow_empty=True)
+        else:  # from_result: the texts and corpus of a made measurement
+            texts = _result.texts if _result.texts is not None else [""] * _result.n_texts
+            self._corpus = {k: _result.metadata[k] for k in ("corpus", "seed") if k in _result.metadata}
         self.model: Any
         self.tokenizer: Any
         self.model, self.tokenizer = (None, None) if model is None else self._resolve_model(model, tokenizer)
         self._name = name
         self.show_progress = show_progress
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
-        self._state = _State(tuple(texts), None)
+        self._state = _State(tuple(texts), _result)
         self._measuring = threading.Lock()
 
     @staticmethod
@@ -133,21 +139,13 @@ class CondensationSession:
     def from_result(cls, result: CondensationResult, *, name: str | None = None) -> CondensationSession:
         """A session over an existing result (no model: every query works, measuring new texts does not)."""
         meta = result.metadata
-        session = cls.__new__(cls)
-        session.settings = MeasureSettings(
+        settings = MeasureSettings(
             max_length=int(meta.get("max_length", 512)), bins=result.bins,
             include_diagonal=bool(meta.get("include_diagonal", False)), layers=tuple(int(k) for k in result.layers),
             include_logits_layer=bool(meta.get("include_logits_layer", False)),
             effective_rank="effective_rank" in result.stats,
         )
-        session._corpus = {k: meta[k] for k in ("corpus", "seed") if k in meta}
-        session.model, session.tokenizer = None, None
-        session._name, session.show_progress = name, False
-        session.checkpoint, session.checkpoint_every = None, 50
-        texts = result.texts if result.texts is not None else [""] * result.n_texts
-        session._state = _State(tuple(texts), result)
-        session._measuring = threading.Lock()
-        return session
+        return cls(name=name, settings=settings, show_progress=False, _result=result)
 
     @classmethod
     def from_file(cls, path: str | Path, *, name: str | None = None) -> CondensationSession:
@@ -177,14 +175,18 @@ class CondensationSession:
 
     @property
     def result(self) -> CondensationResult:
-        """The measurement if it is made; raises :class:`NotMeasuredError` otherwise (never measures).
-
-        Call :meth:`measure` to measure (it returns the result, measuring only the first time).
-        """
+        """Deprecated since 0.4.0: :meth:`measured_result` (the one name every measured source shares)."""
+        warnings.warn("session.result is deprecated since nb_condense 0.4.0: use session.measured_result() (the "
+                      "same result; session.measure() measures first when needed).", DeprecationWarning, stacklevel=2)
         return self.measured_result()
 
     def measured_result(self) -> CondensationResult:
-        """The measurement if it is made; never starts one (for charts and the explorer)."""
+        """The measurement if it is made; raises :class:`NotMeasuredError` otherwise (never measures).
+
+        Every measured source has this method (a :class:`~nb_condense.core.result.CondensationResult` returns
+        itself), so charts and the explorer take sessions and results alike. Call :meth:`measure` to measure (it
+        returns the result, measuring only the first time).
+        """
         result = self._state.result
         if result is None:
             raise NotMeasuredError(f"Session {self.name!r} is not measured yet: call session.measure() first.")

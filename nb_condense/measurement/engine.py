@@ -1,197 +1,59 @@
-"""The measurement engine: batched forward passes reduced on the fly to histograms and statistics.
+"""The measurement's entry points: :func:`measure` (a model and a source of texts) and :func:`measure_texts`.
 
-Memory does not grow with the number of texts beyond ``texts x layers x bins`` counts and one float per token
-and layer: each batch's hidden states and each text's cosine matrices are reduced and freed before the next batch.
+A measurement is planned (:mod:`~nb_condense.measurement.plan`: texts checked and tokenized, the batch size, a
+resumed checkpoint, this process's shard), run (:mod:`~nb_condense.measurement.run`: the batched forward passes,
+reduced on the fly) and assembled (:mod:`~nb_condense.measurement.assemble`: statistics and metadata).
 
 Example
 -------
+The last layer's mean cosine of a text is the mean of its tokens' off-diagonal cosine similarities there:
+
+>>> import numpy as np, torch
 >>> import nb_condense as nbc
->>> result = nbc.measure("embedded", dataset="builtin", n_texts=4, max_length=64, show_progress=False)
+>>> from nb_condense.measurement.models import load_model
+>>> model, tokenizer = load_model("embedded")
+>>> texts = ["The river carried sand to the sea, and the sea gave it back as beaches.",
+...          "A small lamp burned in the window while the rain fell on the quiet street."]
+>>> result = nbc.measure(model, tokenizer, texts=texts, max_length=64, show_progress=False)
 >>> result.histograms.shape                                     # [text, layer, bin]
-(4, 7, 128)
->>> -1 <= result.trend().spearman_rho <= 1
+(2, 7, 128)
+>>> with torch.no_grad():
+...     last = model(**tokenizer(texts[0], return_tensors="pt"), output_hidden_states=True).hidden_states[-1][0]
+>>> unit = last.numpy() / np.linalg.norm(last.numpy(), axis=1, keepdims=True)
+>>> cos, n = unit @ unit.T, len(unit)
+>>> plain = (cos.sum() - np.trace(cos)) / (n * (n - 1))
+>>> measured = result.stats.query("text == 0 and layer == 6")["mean"].item()
+>>> bool(np.isclose(measured, plain, atol=1e-5))
+True
+
+The trend's rho is Spearman's correlation of the pooled layer means with depth:
+
+>>> from scipy.stats import spearmanr
+>>> bool(np.isclose(result.trend().spearman_rho, spearmanr(result.layers, result.layer_means).statistic))
 True
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import logging
-import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
-from .._version import __version__
-from ..core.files import remove_stale_temporaries
-from ..core.result import STAT_COLUMNS, CondensationResult
-from ..core.summaries import QUANTILES, histogram_quantiles
-from .binning import avoids_sync
-from .extract import (
-    auto_batch_size,
-    default_batch_size,
-    input_device,
-    iter_hidden_states,
-    max_positions,
-    tokenize_texts,
-)
-from .metrics import CosineStrips, PositionAverage, cosine_strips, text_layer_statistics
-from .models import describe_identity, model_identity
-from .partial import PartialMeasurement, identity
+from ..core.result import CondensationResult
+from .assemble import assemble_result, model_name
+from .plan import plan_measurement
+from .run import Progress, progress_label, run_measurement
 from .settings import (
     MeasureSettings,
     TextSource,
-    check_texts,
     merge_settings,
-    positive_int,
     split_options,
     with_options_signature,
 )
 
-__all__ = ["measure", "measure_texts", "resolve_model"]
-
-logger = logging.getLogger("nb_condense")
-
-Progress = Callable[[int, int], None]
-"""``progress(done, total)``, called after each text; raising from it stops the measurement."""
-
-
-def model_name(model: torch.nn.Module) -> str:
-    """The model's hub id / folder (``config._name_or_path``), else its class name."""
-    config = getattr(model, "config", None)
-    name = getattr(config, "_name_or_path", "") or ""
-    return str(name) or type(model).__name__
-
-
-def progress_label(name: str, width: int = 40) -> str:
-    """A measurement bar's description: ``condensation · <name>``, the name cut to ``width`` characters."""
-    name = " ".join(str(name).split())
-    return f"condensation · {name if len(name) <= width else name[:width - 1] + '…'}"
-
-
-def _n_parameters(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-
-
-def _versions() -> dict[str, str]:
-    import transformers
-
-    return {"nb_condense": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
-            "python": platform.python_version()}
-
-
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) of an initialised torch.distributed process group, else (0, 1)."""
-    dist = torch.distributed
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _gather(partial: PartialMeasurement | None, token_counts: np.ndarray) -> PartialMeasurement:
-    """Merge every process's shard so each process holds all texts (identical to a one-process run)."""
-    shards: list[Any] = [None] * torch.distributed.get_world_size()
-    torch.distributed.all_gather_object(shards, None if partial is None else partial.shard())
-    return PartialMeasurement.merge(shards, token_counts)
-
-
-def _pad_id(tokenizer: Any) -> int:
-    for name in ("pad_token_id", "eos_token_id"):
-        value = getattr(tokenizer, name, None)
-        if isinstance(value, int):
-            return value
-    return 0
-
-
-def _check_finite(finite: np.ndarray, text_index: int, layer_indices: Sequence[int]) -> None:
-    """Raise, naming the text and the first layer, unless every layer's flag in ``finite`` is set."""
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise ValueError(
-            f"The model produced non-finite hidden states (NaN/inf) for texts[{text_index}] at "
-            f"layer {layer_indices[bad]}; check the model's dtype and weights."
-        )
-
-
-def _position_average(partial: PartialMeasurement | None, settings: MeasureSettings,
-                      device: torch.device) -> PositionAverage | None:
-    """The running position average to continue (restored from a checkpoint), or None when not measured."""
-    if not settings.position_average:
-        return None
-    if partial is not None and partial.position is not None:
-        return PositionAverage.from_state(*partial.position, device=device)
-    return PositionAverage()
-
-
-def _column_names(settings: MeasureSettings) -> list[str]:
-    return ["mean", "std"] + (["effective_rank"] if settings.effective_rank else [])
-
-
-class _Pending:
-    """Texts reduced on their device whose numbers have not come to the host yet: one transfer per batch.
-
-    Each text's finite flags, counts, statistics and token means are packed into one float64 vector (exact
-    for counts below 2**53 and for float32 token means); :meth:`flush` copies them all at once, then checks,
-    records and reports each text in order.
-    """
-
-    def __init__(self, partial: PartialMeasurement, settings: MeasureSettings, recorded: Callable[[], None]):
-        self.partial, self.settings, self.recorded = partial, settings, recorded
-        self.texts: list[tuple[int, int, torch.Tensor]] = []
-
-    def add(self, text_index: int, strips: CosineStrips) -> None:
-        # a NaN/inf anywhere in a token's vector makes its self-similarity NaN: the diagonal flags each layer
-        finite = torch.isfinite(strips.diagonal()).all(-1)
-        if not avoids_sync(finite.device):  # nothing to wait for: check now (CPU binning needs finite values)
-            _check_finite(finite.numpy(), text_index, self.partial.layer_indices)
-        s = self.settings
-        stats = text_layer_statistics(strips, s.bins, s.include_diagonal, s.effective_rank)
-        rows = [finite, stats.counts, stats.mean, stats.std, stats.effective_rank, stats.token_means]
-        self.texts.append((text_index, strips.n, torch.cat([r.reshape(-1).double() for r in rows if r is not None])))
-
-    def flush(self) -> None:
-        if not self.texts:
-            return
-        texts, self.texts = self.texts, []
-        host = torch.cat([packed for _, _, packed in texts]).cpu().numpy()
-        layers, bins, names = len(self.partial.layer_indices), self.settings.bins, _column_names(self.settings)
-        ends = np.cumsum([layers * (1 + bins + len(names) + n) for _, n, _ in texts])
-        for (text_index, n, _), packed in zip(texts, np.split(host, ends[:-1])):
-            finite, counts, columns, token_means = np.split(packed, layers * np.cumsum([1, bins, len(names)]))
-            _check_finite(finite == 1, text_index, self.partial.layer_indices)
-            self.partial.record(text_index, counts.reshape(layers, bins).astype(np.int64),
-                                dict(zip(names, columns.reshape(len(names), layers))),
-                                token_means.reshape(layers, n).astype(np.float32))
-            self.recorded()
-
-
-def _result(partial: PartialMeasurement, token_counts: np.ndarray, texts: list[str], tokens: list[list[str]] | None,
-            settings: MeasureSettings, meta: dict[str, Any]) -> CondensationResult:
-    histograms = partial.histograms
-    n_texts, n_layers = histograms.shape[:2]
-    quantiles = histogram_quantiles(histograms)
-    columns = {"mean": partial.columns["mean"], "std": partial.columns["std"],
-               **{name: quantiles[..., k] for k, name in enumerate(STAT_COLUMNS[2:])},
-               **{k: v for k, v in partial.columns.items() if k not in ("mean", "std")}}
-    pairs = token_counts**2 if settings.include_diagonal else token_counts * (token_counts - 1)
-    stats = pd.DataFrame({
-        "text": np.repeat(np.arange(n_texts), n_layers),
-        "layer": np.tile(np.asarray(partial.layer_indices, dtype=np.int64), n_texts),
-        "n_tokens": np.repeat(token_counts, n_layers),
-        "n_pairs": np.repeat(pairs, n_layers),
-        **{name: values.reshape(-1) for name, values in columns.items()},
-    })
-    return CondensationResult(
-        histograms=histograms, stats=stats, layers=np.asarray(partial.layer_indices, dtype=np.int64),
-        token_counts=token_counts, metadata=meta, texts=texts if tokens is not None else None,
-        token_strings=None if tokens is None else np.array([t for text in tokens for t in text], dtype=np.str_),
-        token_means=None if tokens is None else partial.token_means,
-    )
+__all__ = ["measure", "measure_texts", "model_name", "progress_label", "resolve_model"]
 
 
 def measure_texts(
@@ -210,7 +72,7 @@ def measure_texts(
     distributed: bool | None = None,
     label: str | None = None,
 ) -> CondensationResult:
-    """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`).
+    """Measure fixed ``texts`` with ``settings`` (the engine behind :func:`measure`): plan, run, assemble.
 
     ``progress(done, total)`` is called after each text (raise from it to stop). ``on_text(text_index, cos)``
     receives each text's cosine matrices ``[layer, n, n]`` before they are freed. ``keep_texts=False`` keeps
@@ -221,118 +83,12 @@ def measure_texts(
     (every process must call this), ``False`` measures all texts in this process alone. ``label`` names the
     progress bar (default: the model's name), so that several measurements in one cell tell which is which.
     """
-    settings = settings if settings is not None else MeasureSettings()
-    texts = check_texts(texts)
-    if checkpoint is not None and on_text is not None:
-        raise ValueError("checkpoint= cannot be combined with on_text= (the callback's own state is not saved).")
-    checkpoint_every = positive_int("checkpoint_every", checkpoint_every)
-    if settings.batch_size == "auto":
-        batch_size = auto_batch_size(model, settings.max_length)
-        logger.info("batch_size='auto' chose %d texts per forward pass.", batch_size)
-    else:
-        batch_size = int(settings.batch_size or default_batch_size(model))
-    limit = max_positions(model)
-    if limit is not None and settings.max_length > limit:
-        raise ValueError(
-            f"max_length={settings.max_length} is larger than the {limit} positions this model has "
-            f"embeddings for: pass max_length <= {limit}."
-        )
-    encodings = tokenize_texts(tokenizer, texts, settings.max_length)
-    token_counts = np.array([len(e["input_ids"]) for e in encodings], dtype=np.int64)
-    short = np.flatnonzero(token_counts < 2)
-    if short.size:
-        i = int(short[0])
-        raise ValueError(
-            f"texts[{i}] ({texts[i][:40]!r}) has {token_counts[i]} token(s) after tokenization; at least 2 "
-            f"are needed to form a pair ({short.size} such text(s)). Remove or lengthen them."
-        )
-    tokens = [tokenizer.convert_ids_to_tokens(e["input_ids"].tolist()) for e in encodings] if keep_texts else None
-
-    path = None if checkpoint is None else Path(checkpoint)
-    if path is not None:  # a save killed between writing and renaming left its temporary file: remove it now
-        remove_stale_temporaries(path)
-    key = identity(texts, settings, model_identity(model)) if path is not None else {}
-    partial = PartialMeasurement.load(path, key, describe_identity) if path is not None and path.exists() else None
-    todo = [i for i in range(len(texts)) if partial is None or not partial.done[i]]
-    average = _position_average(partial, settings, input_device(model))
-    rank, world = _distributed() if distributed is not False else (0, 1)
-    if world > 1:
-        if path is not None or on_text is not None:
-            raise ValueError("checkpoint= and on_text= are not supported in a multi-process run yet: measure in one "
-                             "process, or without them.")
-        todo = todo[rank::world]  # each process measures a strided shard of the texts
-    used_batch_size, since_save, done = batch_size, 0, len(texts) - len(todo)
-    bar = tqdm(total=len(texts), initial=done, desc=progress_label(label or model_name(model)), unit="text",
-               disable=not show_progress)
-    pending: _Pending | None = None
-
-    def recorded() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, len(texts))
-
-    try:
-        for batch in iter_hidden_states(model, [encodings[i] for i in todo], pad_token_id=_pad_id(tokenizer),
-                                        batch_size=batch_size, layers=settings.layers,
-                                        include_logits_layer=settings.include_logits_layer):
-            if partial is None:
-                partial = PartialMeasurement(token_counts, batch.layer_indices, batch.n_entries, settings.bins,
-                                             _column_names(settings))
-            if pending is None:
-                pending = _Pending(partial, settings, recorded)
-            used_batch_size = min(used_batch_size, batch.batch_size or batch_size)
-            for position, text_index in ((p, todo[i]) for p, i in enumerate(batch.text_indices)):
-                strips = cosine_strips(batch.text(position))
-                pending.add(text_index, strips)
-                if average is not None:
-                    average.add(strips)
-                if on_text is not None:  # the callback sees checked numbers: this text's come to the host now
-                    pending.flush()
-                    on_text(text_index, strips.full())
-                del strips
-            pending.flush()
-            bar.update(len(batch.text_indices))
-            since_save += len(batch.text_indices)
-            if path is not None and since_save >= checkpoint_every:
-                partial.position = None if average is None or average.total is None else average.state()
-                partial.save(path, key)
-                since_save = 0
-            del batch
-    finally:
-        bar.close()
-    if partial is not None and average is not None and average.total is not None:
-        partial.position = average.state()
-    if world > 1:
-        partial = _gather(partial, token_counts)
-    assert partial is not None and partial.done.all()
-    if path is not None and path.exists():
-        path.unlink()
-    n_entries = partial.n_entries
-    meta = {
-        "model_name": model_name(model),
-        "model_class": type(model).__name__,
-        "n_parameters": _n_parameters(model),
-        "n_layers": n_entries - 1 - int(settings.include_logits_layer),
-        "n_entries": n_entries,
-        "include_logits_layer": settings.include_logits_layer,
-        "max_length": settings.max_length,
-        "batch_size": used_batch_size,
-        "bins": settings.bins,
-        "include_diagonal": settings.include_diagonal,
-        "position_average": settings.position_average,
-        "quantiles": list(QUANTILES),
-        "model_dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
-        "device": str(input_device(model)),
-        "corpus": "texts",
-        "versions": _versions(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        **(metadata or {}),
-    }
-    result = _result(partial, token_counts, texts, tokens, settings, meta)
-    if partial.position is not None:
-        result.cossim_by_layer = PositionAverage.from_state(*partial.position).mean().float().numpy()
-    return result
+    plan = plan_measurement(model, tokenizer, texts, settings if settings is not None else MeasureSettings(),
+                            keep_texts=keep_texts, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            distributed=distributed, streaming=on_text is not None)
+    partial, batch_size = run_measurement(model, plan, label=label or model_name(model), show_progress=show_progress,
+                                          progress=progress, on_text=on_text)
+    return assemble_result(model, plan, partial, batch_size, metadata)
 
 
 def resolve_model(model: Any, tokenizer: Any) -> tuple[torch.nn.Module, Any]:

@@ -150,36 +150,12 @@ def load_model(
     >>> model.config.n_layer, model.config.name_or_path.startswith("random:")
     (2, True)
     """
-    from transformers import AutoModel, AutoModelForCausalLM
-
-    torch_dtype: Any = resolve_dtype(dtype)
-    tokenizer_source: str | None
     if device_map is not None and (device is not None or name_or_path.startswith(RANDOM_PREFIX)):
         raise ValueError("device_map applies to pretrained weights loaded without device=; "
                          "for a random model pass device= instead.")
-    if name_or_path.startswith(RANDOM_PREFIX):
-        config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
-        model: Any = random_model(config, seed=seed, lm_head=lm_head)
-        if torch_dtype != "auto":
-            model = model.to(torch_dtype)
-    else:
-        source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
-        factory = AutoModelForCausalLM if lm_head else AutoModel
-        kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "dtype": torch_dtype}
-        if device_map is not None:
-            kwargs["device_map"] = device_map
-        model = _from_hub("model", name_or_path, factory.from_pretrained, source, **kwargs)
-        tokenizer_source = source
-    if tokenizer is not None and not isinstance(tokenizer, str):
-        tok = tokenizer
-    else:
-        tokenizer_source = tokenizer or tokenizer_source
-        if tokenizer_source is None:
-            raise ValueError(
-                f"{name_or_path!r} builds a model from a bare config, which has no vocabulary: pass a "
-                "tokenizer (a hub id or folder, or 'embedded' for the embedded MiniLM tokenizer)."
-            )
-        tok = load_tokenizer(tokenizer_source, trust_remote_code=trust_remote_code)
+    model, tokenizer_source = _load_weights(name_or_path, lm_head=lm_head, dtype=resolve_dtype(dtype),
+                                            device_map=device_map, seed=seed, trust_remote_code=trust_remote_code)
+    tok = _pick_tokenizer(name_or_path, tokenizer, tokenizer_source, trust_remote_code)
     vocab = getattr(model.config, "vocab_size", None)
     if isinstance(vocab, int) and len(tok) > vocab:
         raise ValueError(
@@ -191,6 +167,36 @@ def load_model(
     if device is not None:
         model = model.to(device)
     return model, tok
+
+
+def _load_weights(name_or_path: str, *, lm_head: bool, dtype: Any, device_map: str | dict[str, Any] | None,
+                  seed: int, trust_remote_code: bool) -> tuple[Any, str | None]:
+    """The model named ``name_or_path`` and where its tokenizer comes from (None for a bare ``random:`` config)."""
+    from transformers import AutoModel, AutoModelForCausalLM
+
+    if name_or_path.startswith(RANDOM_PREFIX):
+        config, tokenizer_source = _parse_config(name_or_path[len(RANDOM_PREFIX) :])
+        model: Any = random_model(config, seed=seed, lm_head=lm_head)
+        return (model if dtype == "auto" else model.to(dtype)), tokenizer_source
+    source = str(embedded_model_path()) if name_or_path == EMBEDDED_MODEL else name_or_path
+    factory = AutoModelForCausalLM if lm_head else AutoModel
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "dtype": dtype}
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    return _from_hub("model", name_or_path, factory.from_pretrained, source, **kwargs), source
+
+
+def _pick_tokenizer(name_or_path: str, tokenizer: Any, tokenizer_source: str | None, trust_remote_code: bool) -> Any:
+    """The tokenizer given (loaded, or a name to load), else the model's own; a bare config has none."""
+    if tokenizer is not None and not isinstance(tokenizer, str):
+        return tokenizer
+    tokenizer_source = tokenizer or tokenizer_source
+    if tokenizer_source is None:
+        raise ValueError(
+            f"{name_or_path!r} builds a model from a bare config, which has no vocabulary: pass a "
+            "tokenizer (a hub id or folder, or 'embedded' for the embedded MiniLM tokenizer)."
+        )
+    return load_tokenizer(tokenizer_source, trust_remote_code=trust_remote_code)
 
 
 WEIGHT_SAMPLES = 8

@@ -1,7 +1,7 @@
 """Training against condensation: the dispersion losses, the Trainer add-on, active forgetting and the laptop lab.
 
 ``dispersion`` (the five losses) -> ``trainer`` (:class:`DispersionTrainer`, :class:`CondensationCallback`) ->
-``forgetting`` (the active-forgetting baseline) -> ``lab`` (tiny models, tokenizers, packed data, experiments).
+``forgetting`` (the active-forgetting baseline) -> ``lab`` (models, data, runs and experiments).
 The lab's names are re-exported here, so ``nb_condense.training.pretrain`` keeps working.
 """
 

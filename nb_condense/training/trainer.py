@@ -33,6 +33,7 @@ from ..measurement.settings import (
     with_options_signature,
 )
 from .dispersion import DISPERSION_LOCATIONS, DispersionLoss, dispersion_penalty
+from .views import TrainingView
 
 __all__ = ["CondensationCallback", "DispersionTrainer"]
 
@@ -93,11 +94,10 @@ class DispersionTrainer(Trainer):
         return super().train(*args, **kwargs)
 
     def _quiet_when_watched(self) -> None:
-        """Drop the Trainer's own progress bars and loss tables when a live view in a notebook shows the same."""
-        from ..widgets.monitor import in_notebook
-
-        live = [c for c in self.callback_handler.callbacks if isinstance(c, CondensationCallback) and c.live]
-        if live and in_notebook():
+        """Drop the Trainer's own progress bars and loss tables when a live view shows the same."""
+        watched = [c for c in self.callback_handler.callbacks
+                   if isinstance(c, CondensationCallback) and c.monitor is not None]
+        if watched:
             for progress in (ProgressCallback, NotebookProgressCallback, PrinterCallback):
                 self.remove_callback(progress)
 
@@ -168,10 +168,11 @@ class CondensationCallback(TrainerCallback):
     measurement (``step, spearman_rho, kendall_tau, last_layer_mean``). The same numbers go into the
     Trainer's ``log_history`` (keys ``condensation/...``). Measures on the main process only.
 
-    ``live=True`` shows a :class:`~nb_condense.widgets.monitor.TrainingMonitor` when training starts in a notebook:
-    the losses, the mean cosine per layer vs step and the latest heatmap, redrawn at every log and measurement
-    while ``trainer.train()`` runs. Outside a notebook (scripts, ``accelerate launch``) it logs the same
-    numbers instead (logger ``nb_condense.training.trainer``), on the main process only.
+    ``monitor``: a live view the caller made, fed on the main process (any
+    :class:`~nb_condense.training.views.TrainingView`). In a notebook pass ``monitor=nbc.TrainingMonitor()``: it
+    shows the losses, the mean cosine per layer vs step and the latest heatmap, redrawn at every log and
+    measurement while ``trainer.train()`` runs. ``live=True`` without a monitor (scripts, ``accelerate launch``)
+    logs the same numbers instead (logger ``nb_condense.training.trainer``), on the main process only.
 
     ``settings`` / ``**options``: any :class:`~nb_condense.measurement.settings.MeasureSettings` field (``max_length``
     defaults to 128 here).
@@ -179,7 +180,8 @@ class CondensationCallback(TrainerCallback):
 
     @with_options_signature(MeasureSettings, defaults=CALLBACK_DEFAULTS)
     def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *, live: bool = False,
-                 settings: MeasureSettings | None = None, **options: Any) -> None:
+                 monitor: TrainingView | None = None, settings: MeasureSettings | None = None,
+                 **options: Any) -> None:
         if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
         self.texts = check_texts(texts)
@@ -190,9 +192,12 @@ class CondensationCallback(TrainerCallback):
         self._layers: list[pd.DataFrame] = []
         self._trends: list[dict[str, float]] = []
         self._measured_steps: set[int] = set()
-        self.live = bool(live)
-        self.monitor: Any = None
-        """The :class:`~nb_condense.widgets.monitor.TrainingMonitor` shown during training (``live=True``, notebook)."""
+        if monitor is not None and not isinstance(monitor, TrainingView):
+            raise TypeError(f"monitor must have start(), log(), measured() and done() (a TrainingView, e.g. "
+                            f"nbc.TrainingMonitor()), got {type(monitor).__name__}.")
+        self.live = bool(live) or monitor is not None
+        self.monitor = monitor
+        """The live view fed during training (given by the caller), or None."""
         self.latest: Any = None
         """The latest :class:`~nb_condense.CondensationResult` measured."""
 
@@ -228,13 +233,9 @@ class CondensationCallback(TrainerCallback):
 
     def on_train_begin(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,
                        **kwargs: Any) -> None:
-        """Open the live view (``live=True`` in a notebook), then measure the model before training (step 0)."""
-        if self.live and state.is_world_process_zero and self.monitor is None:
-            from ..widgets.monitor import TrainingMonitor, in_notebook, show
-
-            if in_notebook():  # Jupyter or marimo
-                self.monitor = TrainingMonitor(max_steps=int(getattr(state, "max_steps", 0) or 0))
-                show(self.monitor)
+        """Start the live view (when one was given), then measure the model before training (step 0)."""
+        if self.monitor is not None and state.is_world_process_zero:
+            self.monitor.start(int(getattr(state, "max_steps", 0) or 0))
         if model is not None and state.global_step == 0:
             self._measure(0, model, state)
 
@@ -251,7 +252,7 @@ class CondensationCallback(TrainerCallback):
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Mark the live view finished."""
-        if self.monitor is not None:
+        if self.monitor is not None and state.is_world_process_zero:
             self.monitor.done()
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: torch.nn.Module | None = None,

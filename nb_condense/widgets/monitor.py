@@ -3,8 +3,9 @@
 Three panels drawn by the explorer's bundle (no CDN) from :mod:`nb_condense.charts`: the training losses, the
 mean cosine per layer vs step, and the latest measurement's heatmap. Python sends each panel's spec once,
 then only new rows (the page swaps them into the drawn view), so an update costs a few milliseconds in the
-kernel. :class:`~nb_condense.training.trainer.CondensationCallback` with ``live=True`` opens one in a notebook:
-Jupyter (JupyterLab, Notebook 7, VS Code, Colab) or marimo (:func:`show`).
+kernel. Pass one to :class:`~nb_condense.training.trainer.CondensationCallback` (``monitor=TrainingMonitor()``):
+it shows itself when training starts in a notebook, Jupyter (JupyterLab, Notebook 7, VS Code, Colab) or marimo
+(:func:`show`).
 
 Example
 -------
@@ -19,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -86,7 +87,14 @@ class TrainingMonitor(BundledWidget):
         return f"TrainingMonitor({self.status}, {steps}{': ' + self.summary if self.summary else ''})"
 
     # ----- what the training reports ------------------------------------------------------------------
-    def log(self, step: int, logs: dict[str, Any]) -> None:
+    def start(self, max_steps: int) -> None:
+        """Training begins: record its length (when known) and show this view in a notebook."""
+        if max_steps:
+            self.max_steps = int(max_steps)
+        if in_notebook():  # Jupyter or marimo
+            show(self)
+
+    def log(self, step: int, logs: Mapping[str, Any]) -> None:
         """Add the losses of one Trainer log (``loss``, ``ce_loss``, ``dispersion_loss`` when present)."""
         rows = [{"step": int(step), "series": k, "value": float(logs[k])} for k in LOSS_SERIES if k in logs]
         if not rows:

@@ -35,7 +35,7 @@ class Slowly(TrainerCallback):  # a tiny model trains in a blink: slow it so the
     def on_step_end(self, *args, **kwargs):
         time.sleep(0.7)
 
-callback = nbc.CondensationCallback(texts[:4], tokenizer, every_n_steps=2, live=True, max_length=32)
+callback = nbc.CondensationCallback(texts[:4], tokenizer, every_n_steps=2, monitor=nbc.TrainingMonitor(), max_length=32)
 model, log = training.pretrain(model, tokenizer, texts, steps=12, block_size=32, dispersion_coeff=0.1,
                                callbacks=[callback, Slowly()], logging_steps=1)
 monitor = callback.monitor

@@ -119,8 +119,9 @@ def test_the_saved_page_runs_offline_without_a_kernel(page_path, sessions, guard
     assert "95 % bootstrap interval over the 5 texts" in page.inner_text(".nbc-chart")
     drawn = sorted({(r["model"], r["layer"], r["low"], r["high"])  # the band's and the line's items share rows
                     for r in page.evaluate(DATASET, ["model", "layer", "low", "high"])})
-    want = sorted((name, int(layer), lo, hi) for name, s in sessions.items()
-                  for layer, (lo, hi) in zip(s.result.layers, s.result.trend(ci=0.95).layer_mean_intervals))
+    measured = {name: s.measured_result() for name, s in sessions.items()}
+    want = sorted((name, int(layer), lo, hi) for name, r in measured.items()
+                  for layer, (lo, hi) in zip(r.layers, r.trend(ci=0.95).layer_mean_intervals))
     assert [d[:2] for d in drawn] == [w[:2] for w in want]
     np.testing.assert_allclose([d[2:] for d in drawn], [w[2:] for w in want], atol=1e-12)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -40,16 +40,16 @@ def test_controls_render_from_the_model(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
     wait_rendered(page, 1)
-    assert page.locator(".nbc-chips .nbc-chip").count() == len(session.result.layers)
+    assert page.locator(".nbc-chips .nbc-chip").count() == len(session.measured_result().layers)
     assert page.locator(".nbc-sample-list li").count() == len(TEXTS)
     first = page.locator(".nbc-sample-list li").first.inner_text()
-    assert "Embeddings condense into a narrow" in first and f"{session.result.token_counts[0]} tok" in first
+    assert "Embeddings condense into a narrow" in first and f"{session.measured_result().token_counts[0]} tok" in first
     assert page.locator("button.nbc-view").all_inner_texts() == ["Heatmap", "Distributions", "Trend", "Tokens"]
     assert page.locator("button.nbc-view[aria-pressed='true']").inner_text() == "Heatmap"
     assert page.locator(".nbc-model-label").is_hidden()  # one model: no model picker
     assert page.locator(".nbc-error").is_hidden() and page.locator(".nbc-progress").is_hidden()
     # the heatmap is drawn: one rect per non-empty (layer, bin) cell
-    result = session.result
+    result = session.measured_result()
     n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
     assert page.get_attribute(".nbc-chart", "data-renderer") == "canvas"  # many marks: a canvas
     assert len(rects(page)) == n_cells
@@ -80,7 +80,7 @@ def test_clicking_a_heatmap_column_selects_that_layer(guarded, session):
     page = guarded.page
     open_harness(page, state_for(session))
     wait_rendered(page, 1)
-    last = int(session.result.layers[-1])
+    last = int(session.measured_result().layers[-1])
     cell = max((c for c in rects(page) if c["datum"]["layer"] == last), key=lambda c: c["datum"]["density"])
     page.mouse.click(cell["x"] + cell["width"] / 2, cell["y"] + cell["height"] / 2)
     page.wait_for_function("window.model.saves() === 1")
@@ -269,7 +269,7 @@ def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
     open_harness(page, {"_kind": "chart", "spec": charts.heatmap(session).to_dict()})
     page.wait_for_selector(".nbc-chart-only[data-rendered] canvas", timeout=RENDER)
     assert page.locator(".nbc-explorer").count() == 0 and page.locator(".nbc-chip").count() == 0
-    result = session.result
+    result = session.measured_result()
     n_cells = len(charts.heatmap_frame(result.density(), result.layer_fractions, result.layers))
     cells = rects(page, ".nbc-chart-only")
     assert len(cells) == n_cells
@@ -277,7 +277,7 @@ def test_chart_mode_draws_one_chart_with_tooltips_and_redraws(guarded, session):
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#vg-tooltip-element.visible", timeout=RENDER)
     tooltip = page.locator("#vg-tooltip-element").inner_text()
-    assert "density" in tooltip and f"{int(session.result.layers[-1])}" in tooltip
+    assert "density" in tooltip and f"{int(session.measured_result().layers[-1])}" in tooltip
     page.evaluate("(spec) => window.model.push({spec})", charts.distributions(session, [1, 2]).to_dict())
     page.wait_for_function("document.querySelectorAll('.nbc-chart-only .mark-line.role-mark path').length === 2")
     assert page.get_attribute(".nbc-chart-only", "data-renderer") == "svg"  # few marks: SVG

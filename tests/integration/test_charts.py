@@ -33,9 +33,9 @@ def test_every_chart_validates_against_the_schema(session):
         charts.distributions(session, facet=True),
         charts.heatmap_with_curves(session),
         charts.layer_trend([session]),
-        charts.layer_trend({"a": session.result, "b": session}),
+        charts.layer_trend({"a": session.measured_result(), "b": session}),
         charts.trend_chart([session]),
-        charts.layer_trend({"a": session.result, "b": session}, ci=0.95),
+        charts.layer_trend({"a": session.measured_result(), "b": session}, ci=0.95),
         charts.trend_chart([session], ci=0.9),
         charts.token_strip(session, 1, 2),
     ]
@@ -66,9 +66,9 @@ def test_distribution_chart_data_equals_the_session_frame(session):
 def test_trend_charts_carry_the_comparison_values(session):
     spec = charts.trend_chart([session]).to_dict()
     values = {(r["statistic"]): r["value"] for r in spec_rows(spec, spec["layer"][1]["data"]["name"])}
-    assert values["Spearman rho"] == pytest.approx(session.result.trend().spearman_rho)
+    assert values["Spearman rho"] == pytest.approx(session.measured_result().trend().spearman_rho)
     rows = data_of(charts.layer_trend([session]).to_dict())
-    np.testing.assert_allclose([r["mean"] for r in rows], session.result.layer_means)
+    np.testing.assert_allclose([r["mean"] for r in rows], session.measured_result().layer_means)
 
 
 def test_heatmap_with_curves_links_heatmap_clicks_to_distribution_curves(session):
@@ -134,9 +134,9 @@ def test_charts_take_data_and_never_measure(tokenizer, mixed_texts):
 
 
 def test_a_result_and_its_measured_session_give_the_same_chart(session):
-    assert charts.heatmap(session.result, title="tiny").to_dict() == charts.heatmap(session).to_dict()
+    assert charts.heatmap(session.measured_result(), title="tiny").to_dict() == charts.heatmap(session).to_dict()
     from_frame = charts.token_strip(session.tokens(1, 2), 1, 2)
-    assert charts.token_strip(session.result, 1, 2).to_dict() == from_frame.to_dict()
+    assert charts.token_strip(session.measured_result(), 1, 2).to_dict() == from_frame.to_dict()
 
 
 def test_the_0_2_shims_are_gone_and_the_result_says_where_its_heatmap_went(session):
@@ -145,4 +145,4 @@ def test_the_0_2_shims_are_gone_and_the_result_says_where_its_heatmap_went(sessi
     assert not hasattr(nbc, "heatmap_chart")
     assert not hasattr(nbc.CondensationSession, "explore")
     with pytest.raises(AttributeError, match=r"removed in 0\.3: use nb_condense\.charts\.heatmap\(result, \.\.\.\)\.$"):
-        session.result.heatmap()
+        session.measured_result().heatmap()

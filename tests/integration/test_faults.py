@@ -241,7 +241,7 @@ def test_queries_during_add_texts_see_one_consistent_state(tokenizer):
             try:
                 samples, frame = session.samples(), session.distribution(samples=[0])
                 assert len(samples) in range(2, 2 + 2 * 6 + 1) and len(frame) == 3 * 128
-                result = session.result
+                result = session.measured_result()
                 assert result.n_texts == len(result.token_counts) == len(result.texts) == len(result.stats) // 3
             except Exception as exc:  # collected: the test fails with them below
                 errors.append(repr(exc))
@@ -254,7 +254,7 @@ def test_queries_during_add_texts_see_one_consistent_state(tokenizer):
     stop.set()
     for thread in threads:
         thread.join()
-    assert errors == [] and session.result.n_texts == 14
+    assert errors == [] and session.measured_result().n_texts == 14
 
 
 # ----- odd text ---------------------------------------------------------------------------------------------------

@@ -8,13 +8,13 @@ import torch
 
 import nb_condense as nbc
 from conftest import numpy_cosines, tiny_model
-from nb_condense.measurement import binning, engine
+from nb_condense.measurement import binning, engine, run
 
 
 @pytest.fixture
 def sync_free(monkeypatch):
     """Run the accelerator path on this CPU: bucketize + index_add_, finite flags checked after the batch."""
-    for module in (binning, engine):
+    for module in (binning, run):
         monkeypatch.setattr(module, "avoids_sync", lambda device: True)
 
 

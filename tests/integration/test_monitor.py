@@ -1,5 +1,6 @@
 """The live training view in Python: what it holds and sends is what the callback measured and the Trainer logged;
-outside a notebook ``live=True`` only logs, and only on the main process. (The browser tier draws it.)"""
+the caller passes the view (``monitor=``); without one ``live=True`` only logs, and only on the main process.
+(The browser tier draws it.)"""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def page_view(updates: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
 def test_the_monitor_sends_what_the_callback_measured_and_the_trainer_logged(tmp_path, tokenizer, shown, sent,
                                                                              dispersion):
     texts = nbc.sample_texts("builtin", 3, min_word_count=40, max_word_count=80)
-    callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=2, max_length=BLOCK, live=True)
+    callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=2, max_length=BLOCK,
+                                        monitor=nbc.TrainingMonitor())
     trainer = train(tmp_path, tokenizer, callback, dispersion=dispersion)
     monitor = callback.monitor
     assert shown == [monitor] and isinstance(monitor, nbc.TrainingMonitor)
@@ -131,6 +133,18 @@ def test_only_the_main_process_reports(tokenizer, caplog, shown):
         callback.on_step_end(None, other, None, model=tiny_lm())
     assert shown == [] and callback.monitor is None and callback.history.empty
     assert not [r for r in caplog.records if r.name == "nb_condense.training.trainer"]
+    view = Recorder()
+    watched = nbc.CondensationCallback(["a few words of text here"], tokenizer, every_n_steps=1, monitor=view)
+    watched.on_train_begin(None, other, None, model=tiny_lm())
+    watched.on_log(None, other, None, logs={"loss": 1.0})
+    watched.on_step_end(None, other, None, model=tiny_lm())
+    watched.on_train_end(None, other, None)
+    assert view.calls == [] and watched.history.empty
+
+
+def test_a_monitor_without_the_views_methods_is_refused_by_name(tokenizer):
+    with pytest.raises(TypeError, match=r"monitor must have start\(\), log\(\), measured\(\) and done\(\).*dict"):
+        nbc.CondensationCallback(["a few words of text here"], tokenizer, monitor={})
 
 
 def test_every_panel_is_titled_losses_get_a_panel_each_and_the_end_is_marked(tokenizer):
@@ -151,3 +165,35 @@ def test_every_panel_is_titled_losses_get_a_panel_each_and_the_end_is_marked(tok
     assert monitor.status == "training" and not monitor.summary.startswith("Done")
     monitor.done()
     assert monitor.summary.startswith("Done at step 3")
+
+
+class Recorder:
+    """A headless view: any object with the callback's four methods (no widget involved)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def start(self, max_steps: int) -> None:
+        self.calls.append(("start", max_steps))
+
+    def log(self, step: int, logs: dict[str, float]) -> None:
+        self.calls.append(("log", step, dict(logs)))
+
+    def measured(self, step: int, result: nbc.CondensationResult) -> None:
+        self.calls.append(("measured", step, result.layer_means[-1]))
+
+    def done(self) -> None:
+        self.calls.append(("done",))
+
+
+def test_the_caller_passes_the_view_and_the_callback_feeds_it(tmp_path, tokenizer):
+    texts = nbc.sample_texts("builtin", 2, min_word_count=40, max_word_count=80)
+    view = Recorder()
+    callback = nbc.CondensationCallback(texts, tokenizer, every_n_steps=2, max_length=BLOCK, monitor=view)
+    trainer = train(tmp_path, tokenizer, callback, dispersion=True, steps=4)
+    assert callback.monitor is view and view.calls[0] == ("start", 4) and view.calls[-1] == ("done",)
+    measured = [(c[1], c[2]) for c in view.calls if c[0] == "measured"]
+    assert [step for step, _ in measured] == [0, 2, 4]
+    np.testing.assert_allclose([m for _, m in measured], callback.history.query("layer == 2")["mean"], rtol=1e-12)
+    logged = [(row["step"], row["loss"]) for row in trainer.state.log_history if "loss" in row and "ce_loss" in row]
+    assert [(c[1], c[2]["loss"]) for c in view.calls if c[0] == "log" and "loss" in c[2]] == logged

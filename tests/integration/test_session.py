@@ -60,8 +60,8 @@ def test_distribution_densities_are_count_weighted_averages(session):
 def test_samples_and_trend(session, mixed_texts):
     samples = session.samples(n_words=3)
     assert samples["first_words"][1] == "A short sentence"
-    assert list(samples["n_tokens"]) == list(session.result.token_counts)
-    last = session.result.to_frame().query("layer == 2").sort_values("text")["mean"]
+    assert list(samples["n_tokens"]) == list(session.measured_result().token_counts)
+    last = session.measured_result().to_frame().query("layer == 2").sort_values("text")["mean"]
     np.testing.assert_allclose(samples["last_layer_mean"], last)
     row = session.trend_row()
     assert row["model"] == "tiny-gpt2" and row["n_layers"] == 2
@@ -76,10 +76,10 @@ def test_samples_and_trend(session, mixed_texts):
 
 def test_result_never_measures_and_names_measure(session):
     with pytest.raises(NotMeasuredError, match=r"Session 'tiny-gpt2' is not measured yet: call session.measure\(\)"):
-        _ = session.result
+        _ = session.measured_result()
     assert session.counter.calls == 0
     result = session.measure()
-    assert session.counter.calls == 3 and session.result is result and session.measure() is result
+    assert session.counter.calls == 3 and session.measured_result() is result and session.measure() is result
     assert session.counter.calls == 3
 
 
@@ -101,12 +101,12 @@ def test_tokens_mean_cosine_to_the_others(session, tokenizer, mixed_texts):
 def test_add_texts_measures_only_the_new_ones(session):
     session.distribution()
     before = session.counter.calls
-    old = session.result.histograms.copy()
+    old = session.measured_result().histograms.copy()
     new = session.add_texts(["Another text to add, with several words.", "And one more of them."])
     assert new == [5, 6] and session.counter.calls == before + 1
-    assert session.result.n_texts == 7 and np.array_equal(session.result.histograms[:5], old)
+    assert session.measured_result().n_texts == 7 and np.array_equal(session.measured_result().histograms[:5], old)
     assert session.samples()["sample"].tolist() == list(range(7))
-    assert (session.result.stats["text"].value_counts() == 3).all()
+    assert (session.measured_result().stats["text"].value_counts() == 3).all()
 
 
 def test_from_result_and_file(session, tmp_path):
@@ -161,7 +161,7 @@ def test_empty_session(tokenizer):
     with pytest.raises(ValueError, match=r"no texts yet: add some with session.add_texts"):
         empty.distribution()
     assert empty.add_texts(["now there is a text"]) == [0]
-    assert empty.result.n_texts == 1
+    assert empty.measured_result().n_texts == 1
 
 
 def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_path):
@@ -176,26 +176,48 @@ def test_files_of_version_0_1_load_and_say_why_tokens_are_missing(session, tmp_p
     np.savez_compressed(tmp_path / "old.npz", **arrays)  # what nb_condense 0.1 wrote
     old = nbc.CondensationSession.from_file(tmp_path / "old.npz")
     pd.testing.assert_frame_equal(old.distribution(), session.distribution())
-    assert not old.result.has_tokens
+    assert not old.measured_result().has_tokens
     with pytest.raises(ValueError, match=r"no per-token data: it was saved by nb_condense < 0.2"):
         old.tokens(0, -1)
 
 
 def test_each_measurement_bar_is_labelled_with_its_model(tokenizer, mixed_texts, monkeypatch):
     """Several measurements in one cell: each progress bar says which model it measures (not "condensation")."""
-    from nb_condense.measurement import engine
+    from nb_condense.measurement import run
 
     descriptions = []
-    real = engine.tqdm
+    real = run.tqdm
 
     def recording(*args, **kwargs):
         descriptions.append(kwargs.get("desc"))
         return real(*args, **{**kwargs, "disable": True})
 
-    monkeypatch.setattr(engine, "tqdm", recording)
+    monkeypatch.setattr(run, "tqdm", recording)
     for name in ("small model", "a model with a very long name that would not fit on one progress bar line"):
         nbc.CondensationSession(tiny_model("gpt2"), tokenizer, texts=mixed_texts[:2], max_length=32, name=name,
                                 show_progress=False).measure()
     assert descriptions[0] == "condensation · small model"
     assert descriptions[1].startswith("condensation · a model with") and descriptions[1].endswith("…")
     assert len(descriptions[1]) == len("condensation · ") + 40
+
+
+def test_from_result_goes_through_init_so_an_attribute_is_declared_once(session):
+    """A subclass that adds an attribute in ``__init__`` has it on a session made from a result, too."""
+
+    class Tagged(nbc.CondensationSession):
+        def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self.tag = "made by __init__"
+
+    result = session.measure()
+    made = Tagged.from_result(result, name="saved")
+    assert made.tag == "made by __init__" and made.name == "saved" and made.model is None
+    assert made.measured_result() is result and made.texts == result.texts
+    assert made.settings == session.settings.replace(layers=tuple(int(k) for k in result.layers), batch_size=None)
+    pd.testing.assert_frame_equal(made.distribution(), session.distribution())
+
+
+def test_result_is_a_deprecated_name_of_measured_result(session):
+    result = session.measure()
+    with pytest.warns(DeprecationWarning, match=r"session.measured_result\(\)"):
+        assert session.result is result is session.measured_result()

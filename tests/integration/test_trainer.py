@@ -126,16 +126,14 @@ def progress_callbacks(trainer):
     return [type(c).__name__ for c in trainer.callback_handler.callbacks if isinstance(c, kinds)]
 
 
-@pytest.mark.parametrize(("live", "notebook", "quiet"), [(True, True, True), (True, False, False),
-                                                         (False, True, False)])
-def test_the_trainers_own_bars_and_tables_are_off_under_a_live_view(tmp_path, tokenizer, monkeypatch, live,
-                                                                    notebook, quiet):
-    """A live view in a notebook shows the losses: the Trainer's own bars and loss tables would repeat them."""
-    import nb_condense.widgets.monitor as monitor
-
-    monkeypatch.setattr(monitor, "in_notebook", lambda: notebook)
+@pytest.mark.parametrize(("options", "quiet"), [({"monitor": "view"}, True), ({"live": True}, False), ({}, False)],
+                         ids=["a view", "live, no view", "neither"])
+def test_the_trainers_own_bars_and_tables_are_off_under_a_live_view(tmp_path, tokenizer, options, quiet):
+    """A live view shows the losses: the Trainer's own bars and loss tables would repeat them."""
+    if options.get("monitor") == "view":
+        options = {"monitor": nbc.TrainingMonitor()}
     args = TrainingArguments(output_dir=str(tmp_path), max_steps=1, report_to=[], use_cpu=True)
-    callback = nbc.CondensationCallback(["one text to measure"], tokenizer, every_n_steps=1, live=live)
+    callback = nbc.CondensationCallback(["one text to measure"], tokenizer, every_n_steps=1, **options)
     trainer = nbc.DispersionTrainer(model=tiny_lm(), args=args, train_dataset=Blocks(tokenizer, n=4),
                                     callbacks=[callback])
     assert (progress_callbacks(trainer) == []) == quiet, progress_callbacks(trainer)

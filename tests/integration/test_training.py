@@ -66,13 +66,13 @@ def test_pretrain_lowers_perplexity_and_returns_history(texts, tokenizer):
 
 def test_a_named_run_prints_one_header_line_and_names_the_trainers_run(texts, tokenizer, capsys, monkeypatch):
     seen = {}
-    original = training.lab.TrainingArguments
+    original = training.lab.runs.TrainingArguments
 
     def recording(*args, **kwargs):
         seen.update(kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(training.lab, "TrainingArguments", recording)
+    monkeypatch.setattr(training.lab.runs, "TrainingArguments", recording)
     model = training.tiny_gpt2(n_layer=1, n_embd=16, n_head=2, vocab_size=len(tokenizer), n_positions=64)
     training.pretrain(model, tokenizer, texts[:6], steps=2, block_size=16, run_name="CE only", disable_tqdm=True)
     lines = [line for line in capsys.readouterr().out.splitlines() if "CE only" in line]
@@ -298,7 +298,7 @@ def test_paper_gpt2_preset_has_gpt2s_dropout_and_the_laptop_default_has_none():
 @pytest.mark.slow
 def test_experiments_return_results_and_their_tables():
     table, results = training.controlled_width_experiment((16, 64), steps=3, n_layer=2, n_embd=32, n_head=2,
-                                                          n_texts=20, block_size=32, vocab_size=300, measure_texts=3)
+                                                          n_texts=20, block_size=32, vocab_size=300, n_measure_texts=3)
     assert list(table["width"]) == [16, 16, 64, 64] and list(table["stage"]) == ["init", "trained"] * 2
     assert table["n_parameters"].iloc[2] > table["n_parameters"].iloc[0]
     for k, (width, stage) in enumerate(zip(table["width"], table["stage"])):
@@ -316,7 +316,7 @@ def test_experiments_return_results_and_their_tables():
     session = nbc.CondensationSession.from_result(results[16]["init"])
     assert session.name == "n_inner=16 (init)"
     distilled = training.distillation_experiment(teacher_width=64, student_width=16, steps=3, n_layer=2, n_embd=32,
-                                                 n_head=2, n_texts=20, block_size=32, vocab_size=300, measure_texts=3)
+                                                 n_head=2, n_texts=20, block_size=32, vocab_size=300, n_measure_texts=3)
     assert len(distilled) == 3 and distilled["perplexity"].gt(1).all()
 
 
@@ -360,18 +360,3 @@ def test_neftune_adds_bounded_uniform_noise_in_training_only(texts, tokenizer):
     assert train.abs().mean().item() == pytest.approx(bound / 2, rel=0.03)  # |U(-m, m)| has mean m / 2
     assert abs(train.mean().item()) < 0.02 * bound
     assert len(noise[False]) == 2 and all(torch.count_nonzero(n) == 0 for n in noise[False])  # none in eval
-
-
-def test_training_does_not_import_the_session_layer():
-    for module in ("training.py", "forgetting.py"):
-        path = ROOT / "nb_condense" / module
-        if not path.exists():
-            continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] + [alias.name for alias in node.names]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            assert not any(name.split(".")[-1] == "session" for name in names), (module, ast.dump(node))

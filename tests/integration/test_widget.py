@@ -42,7 +42,7 @@ def titled(chart, heading, kind):
 
 
 def shape(session):
-    return len(session.result.layers), session.result.n_texts
+    return len(session.measured_result().layers), session.measured_result().n_texts
 
 
 @pytest.fixture()
@@ -57,8 +57,8 @@ def test_first_chart_is_the_sessions_heatmap(explorer, session):
                                     f"tiny-gpt2 · all {n_layers} layers · all {n_texts} samples", "pooled")
     assert explorer._models == ["tiny-gpt2"] and explorer.model == "tiny-gpt2"
     assert [v["value"] for v in explorer._views] == ["heatmap", "distributions", "trend", "tokens"]
-    assert [o["layer"] for o in explorer._layer_options] == session.result.layers.tolist()
-    assert [o["n_tokens"] for o in explorer._sample_options] == session.result.token_counts.tolist()
+    assert [o["layer"] for o in explorer._layer_options] == session.measured_result().layers.tolist()
+    assert [o["n_tokens"] for o in explorer._sample_options] == session.measured_result().token_counts.tolist()
     assert explorer._sample_options[1]["words"] == "A short sentence about cosine similarity."
 
 
@@ -96,7 +96,7 @@ def test_choices_yield_the_charts_specs_and_data(explorer, session):
                                     f"tiny-gpt2 · all {n_layers} layers · samples #0, #3", "pooled")
     assert explorer.chart().to_dict()["params"][0]["value"] == [{"layer": 1}, {"layer": 2}]
     explorer.view = "trend"
-    caption = f"shaded: 95 % bootstrap interval over the {session.result.n_texts} texts"
+    caption = f"shaded: 95 % bootstrap interval over the {session.measured_result().n_texts} texts"
     assert explorer._spec == live_title(charts.layer_trend({"tiny-gpt2": session}, ci=0.95),
                                         "Mean cosine per layer · 1 model · all samples", caption).to_dict()
     explorer.view = "tokens"  # first chosen sample and layer; the title param is the new view's, not the last swap's
@@ -133,7 +133,7 @@ def test_data_updates_equal_a_numpy_oracle(explorer, session):
     sum ``histograms[samples]`` over texts, divide each layer by its total times the bin width."""
     import random
 
-    result = session.result
+    result = session.measured_result()
     width = 2 / result.bins
     layer_list = result.layers.tolist()
     rng = random.Random(0)

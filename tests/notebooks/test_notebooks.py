@@ -426,7 +426,7 @@ def test_02_controlled_mlp_width(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_03_condensation_at_initialisation(tmp_path, monkeypatch):
     data, executed = run("03_condensation_at_initialisation.ipynb", tmp_path, monkeypatch)
-    assert len(live_views(executed)) == 1  # the training run is watched live (CondensationCallback(live=True))
+    assert len(live_views(executed)) == 1  # the training run is watched live (CondensationCallback(monitor=...))
     values = data["values"]
     assert values["init_trend"]["spearman_rho"] > 0.8  # an untrained model condenses with depth
     assert [row["step"] for row in values["steps"]] == [0, 4, 8]  # step 0 and every MEASURE_EVERY steps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import pkgutil
@@ -34,7 +35,7 @@ def copy_package(target: Path) -> None:
 def test_the_layers_contract_is_kept():
     run = lint_imports(ROOT, ROOT)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "3 kept, 0 broken" in run.stdout
+    assert "4 kept, 0 broken" in run.stdout
 
 
 def test_the_contract_has_at_most_eight_tiers_and_they_are_the_folders():
@@ -84,6 +85,18 @@ def test_charts_may_not_import_explore(tmp_path):
     run = inject(tmp_path, "charts/lines.py", "    from ..explore import session  # noqa\n")
     assert run.returncode == 1, run.stdout
     assert "charts import nothing from explore" in run.stdout and "BROKEN" in run.stdout
+
+
+@pytest.mark.gates
+@pytest.mark.parametrize("forbidden", [
+    "    from ..widgets.monitor import TrainingMonitor  # noqa\n",
+    "    from ..explore.session import CondensationSession  # noqa\n",
+])
+def test_training_may_import_neither_the_widgets_nor_the_session(tmp_path, forbidden):
+    run = inject(tmp_path, "training/dispersion.py", forbidden)
+    assert run.returncode == 1, run.stdout
+    assert "training imports neither the widgets nor the exploring session BROKEN" in run.stdout
+    assert "nb_condense.training.dispersion" in run.stdout
 
 
 @pytest.mark.gates
@@ -137,3 +150,31 @@ def test_every_public_name_resolves_and_is_documented():
     for name in nb_condense.__all__:
         value = getattr(nb_condense, name)
         assert (getattr(value, "__doc__", None) or name == "__version__"), name
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(package: Path, limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """``module:function (lines)`` for each function of ``package`` longer than ``limit`` lines, decorators included."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                length = (node.end_lineno or node.lineno) - start + 1
+                if length > limit:
+                    found.append(f"{path.relative_to(package.parent).as_posix()}:{node.name} ({length})")
+    return found
+
+
+def test_the_function_counter_sees_a_long_function_and_its_decorators(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    body = "".join(f"    x{i} = {i}\n" for i in range(58))
+    (package / "m.py").write_text(f"def short():\n{body}\n\n@staticmethod\n@property\ndef long():\n{body}")
+    assert long_functions(package) == ["pkg/m.py:long (61)"]  # 60 lines of its own, 61 with its decorators
+
+
+def test_no_function_in_the_package_is_longer_than_sixty_lines():
+    assert long_functions(ROOT / "nb_condense") == []
