@@ -157,7 +157,8 @@ def _per_text(result: Any) -> tuple[np.ndarray, np.ndarray]:
 def _statistic(layer_means: np.ndarray, statistic: str) -> np.ndarray:
     """``last_half_mean`` (the paper's last ``max(1, n // 2)`` layer means) or ``last_1_mean``, along the last axis."""
     if statistic == "last_half_mean":
-        return layer_means[..., -max(1, layer_means.shape[-1] // 2):].mean(-1)
+        last_half: np.ndarray = layer_means[..., -max(1, layer_means.shape[-1] // 2):].mean(-1)
+        return last_half
     if statistic == "last_1_mean":
         return layer_means[..., -1]
     raise ValueError(f"statistic must be 'last_half_mean' or 'last_1_mean', got {statistic!r}.")
