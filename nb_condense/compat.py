@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import torch
+from typing_extensions import Unpack
 
 from .core.result import CondensationResult
 from .core.summaries import matrix_density
+from .measurement._options import DropInOptions
 from .measurement.engine import measure_texts
 from .measurement.settings import (
     MeasureSettings,
@@ -96,7 +98,7 @@ def measure_embedding_condensation(
     save_path: str | Path | None = "./test_embedding_condensation.png",
     show_progress: bool = True,
     batch_size: int | str | None = None,
-    **options: Any,
+    **options: Unpack[DropInOptions],
 ) -> DropInResult:
     """The reference measurement, streamed and batched; same arguments and defaults.
 

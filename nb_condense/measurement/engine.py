@@ -26,11 +26,13 @@ import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
+from typing_extensions import Unpack
 
 from .._version import __version__
 from ..core.files import remove_stale_temporaries
 from ..core.result import STAT_COLUMNS, CondensationResult
 from ..core.summaries import QUANTILES, histogram_quantiles
+from ._options import MeasureOptions
 from .binning import avoids_sync
 from .extract import (
     auto_batch_size,
@@ -358,7 +360,7 @@ def measure(
     progress: Progress | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 50,
-    **options: Any,
+    **options: Unpack[MeasureOptions],
 ) -> CondensationResult:
     """Measure how token embeddings condense, layer by layer.
 
