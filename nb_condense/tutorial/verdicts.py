@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..core.result import CondensationResult
 
 AGREES, DISAGREES, CANNOT_TELL = "agrees", "disagrees", "cannot tell at this size"
 VERDICTS: list[Verdict] = []
@@ -134,7 +137,7 @@ class Contrast:
     reading: str = ""
 
 
-def _runs(item: Any) -> list[Any]:
+def _runs(item: Any) -> list[CondensationResult]:
     items = list(item) if isinstance(item, (list, tuple)) else [item]
     results = []
     for run in items:
@@ -146,7 +149,7 @@ def _runs(item: Any) -> list[Any]:
     return results
 
 
-def _per_text(result: Any) -> tuple[np.ndarray, np.ndarray]:
+def _per_text(result: CondensationResult) -> tuple[np.ndarray, np.ndarray]:
     """Per-text layer means ``[text, layer]`` and pair counts (the weights of the pooled layer mean)."""
     n = result.n_texts
     means = result.stats["mean"].to_numpy(dtype=np.float64).reshape(n, -1)
