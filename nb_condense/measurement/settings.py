@@ -294,4 +294,6 @@ def options_module_source() -> str:
 
 
 if __name__ == "__main__":  # python -m nb_condense.measurement.settings: rewrite the generated module
-    OPTIONS_MODULE.write_text(options_module_source())
+    from ..core.files import write_text
+
+    write_text(OPTIONS_MODULE, options_module_source())
