@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from typing_extensions import Unpack
 
 from .core.result import CondensationResult
 from .core.summaries import matrix_density
+from .measurement._options import DropInOptions
 from .measurement.engine import measure_texts
 from .measurement.settings import (
     MeasureSettings,
@@ -96,7 +98,7 @@ def measure_embedding_condensation(
     save_path: str | Path | None = "./test_embedding_condensation.png",
     show_progress: bool = True,
     batch_size: int | str | None = None,
-    **options: Any,
+    **options: Unpack[DropInOptions],
 ) -> DropInResult:
     """The reference measurement, streamed and batched; same arguments and defaults.
 
@@ -131,10 +133,10 @@ def measure_embedding_condensation(
     return DropInResult(**core, chart=chart)
 
 
-def _reference_options(options: dict[str, Any]) -> dict[str, Any]:
+def _reference_options(options: Mapping[str, object]) -> dict[str, Any]:
     """The extra ``MeasureSettings`` fields the drop-in takes; the reference's fixed ones may not change."""
     extra, _ = split_options(options, where="measure_embedding_condensation()",
-                             allowed=("bins", "layers", "effective_rank", *FIXED))
+                             allowed=tuple(DropInOptions.__annotations__))
     for name, value in FIXED.items():
         if extra.get(name, value) != value:
             raise ValueError(f"measure_embedding_condensation() measures as the reference does, with {name}="

@@ -32,7 +32,7 @@ matrices (the paper's and the reference's figure)."""
 def heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtitle: str, selected: tuple[int, ...],
                       select: bool, width: int, height: int) -> alt.Chart:
     """The heatmap without its data, made once per look (Altair's encoding checks cost ~10 ms a chart)."""
-    chart = (
+    chart: alt.Chart = (
         alt.Chart(width=width, height=height)
         .mark_rect(clip=True)
         .encode(

@@ -214,7 +214,8 @@ def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFr
 @functools.cache
 def templates() -> dict[str, Any]:
     """The shipped spec templates, by view name (read once)."""
-    return json.loads(TEMPLATES.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(TEMPLATES.read_text(encoding="utf-8"))
+    return loaded
 
 
 def _fill(node: Any, values: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 
 from .summaries import last_half_size
 
@@ -81,43 +82,46 @@ def jackknife_counts(n_texts: int) -> np.ndarray:
     return 1 - np.eye(n_texts, dtype=np.int64)
 
 
-def layer_means_of(counts: np.ndarray, means: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+def layer_means_of(counts: npt.ArrayLike, means: npt.ArrayLike, pairs: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Pair-weighted layer means ``[n_boot, n_entries]`` of resamples given as text counts ``[n_boot, n_texts]``.
 
     ``means`` and ``pairs`` are the stored per-text means and pair counts ``[n_texts, n_entries]``; a text drawn
     twice weighs twice, exactly as if it had been measured twice.
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    pairs = np.asarray(pairs, dtype=np.float64)
-    return (counts @ (np.asarray(means, dtype=np.float64) * pairs)) / (counts @ pairs)
+    weights = np.asarray(counts, dtype=np.float64)
+    n_pairs = np.asarray(pairs, dtype=np.float64)
+    return (weights @ (np.asarray(means, dtype=np.float64) * n_pairs)) / (weights @ n_pairs)
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
+def _average_ranks(values: np.ndarray) -> npt.NDArray[np.float64]:
     """Ranks 1..n along the last axis, ties sharing their average rank (scipy's ``rankdata`` default)."""
-    below = (values[..., None, :] < values[..., :, None]).sum(-1)
-    tied = (values[..., None, :] == values[..., :, None]).sum(-1)
+    below: npt.NDArray[np.int64] = (values[..., None, :] < values[..., :, None]).sum(-1)
+    tied: npt.NDArray[np.int64] = (values[..., None, :] == values[..., :, None]).sum(-1)
     return below + (tied + 1) / 2
 
 
-def _spearman_with_depth(values: np.ndarray) -> np.ndarray:
+def _spearman_with_depth(values: np.ndarray) -> npt.NDArray[np.float64]:
     """Spearman's rho of each row against its position (Pearson's r of the average ranks); NaN for a constant row."""
     ranks = _average_ranks(values)
     depth = np.arange(1, values.shape[-1] + 1, dtype=np.float64)
     a = ranks - ranks.mean(-1, keepdims=True)
     b = depth - depth.mean()
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (a @ b) / np.sqrt((a * a).sum(-1) * (b @ b))
+        rho: npt.NDArray[np.float64] = (a @ b) / np.sqrt((a * a).sum(-1) * (b @ b))
+    return rho
 
 
-def _kendall_with_depth(values: np.ndarray) -> np.ndarray:
+def _kendall_with_depth(values: np.ndarray) -> npt.NDArray[np.float64]:
     """Kendall's tau-b of each row against its position (which has no ties); NaN for a constant row."""
     n = values.shape[-1]
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    signs = np.sign(values[..., None, :] - values[..., :, None])[..., upper]  # sign(x_j - x_i) for i < j
+    # sign(x_j - x_i) for i < j
+    signs: npt.NDArray[np.float64] = np.sign(values[..., None, :] - values[..., :, None])[..., upper]
     pairs = n * (n - 1) / 2
     tied = (signs == 0).sum(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return signs.sum(-1) / np.sqrt((pairs - tied) * pairs)
+        tau: npt.NDArray[np.float64] = signs.sum(-1) / np.sqrt((pairs - tied) * pairs)
+    return tau
 
 
 def trend_replicates(layer_means: np.ndarray, last_n: Sequence[int] = (1, 2, 3, 4, 5)) -> dict[str, np.ndarray]:

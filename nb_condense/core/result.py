@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .bootstrap import trend_intervals
@@ -215,7 +216,7 @@ class CondensationResult:
         return matrix_density(self.cossim_by_layer, self.bins)
 
     @property
-    def layer_means(self) -> np.ndarray:
+    def layer_means(self) -> npt.NDArray[np.float64]:
         """Mean cosine per measured layer.
 
         Pooled over all pairs of all texts (pair-count weighted); for the drop-in's results
@@ -223,10 +224,12 @@ class CondensationResult:
         reference computes it.
         """
         if self.metadata.get("layer_means") == "position_average" and self.cossim_by_layer is not None:
-            return self.cossim_by_layer.mean(axis=(1, 2), dtype=np.float64)
-        means = self.stats["mean"].to_numpy().reshape(self.n_texts, -1)
-        pairs = self.stats["n_pairs"].to_numpy().reshape(self.n_texts, -1)
-        return (means * pairs).sum(axis=0) / pairs.sum(axis=0)
+            averaged: npt.NDArray[np.float64] = self.cossim_by_layer.mean(axis=(1, 2), dtype=np.float64)
+            return averaged
+        means = self.stats["mean"].to_numpy(dtype=np.float64).reshape(self.n_texts, -1)
+        pairs = self.stats["n_pairs"].to_numpy(dtype=np.float64).reshape(self.n_texts, -1)
+        pooled: npt.NDArray[np.float64] = (means * pairs).sum(axis=0) / pairs.sum(axis=0)
+        return pooled
 
     @property
     def resamplable(self) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "QUANTILES",
@@ -35,21 +36,22 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles kept per text and layer (columns ``q05 .. q95`` of a result's statistics)."""
 
 
-def bin_edges(bins: int) -> np.ndarray:
+def bin_edges(bins: int) -> npt.NDArray[np.float64]:
     """The ``bins + 1`` edges on [-1, 1], exactly as ``numpy.histogram(range=(-1, 1))`` uses them."""
     return np.linspace(-1.0, 1.0, bins + 1)
 
 
-def bin_centers(bins: int) -> np.ndarray:
+def bin_centers(bins: int) -> npt.NDArray[np.float64]:
     """The centre of each of the ``bins`` bins on [-1, 1]."""
     edges = bin_edges(bins)
     return (edges[:-1] + edges[1:]) / 2
 
 
-def density_from_counts(counts: np.ndarray) -> np.ndarray:
+def density_from_counts(counts: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Probability density ``[..., bins]`` on [-1, 1] from counts (``sum(density) * bin_width == 1``)."""
-    counts = np.asarray(counts, dtype=np.float64)
-    return counts / (counts.sum(axis=-1, keepdims=True) * (2.0 / counts.shape[-1]))
+    values = np.asarray(counts, dtype=np.float64)
+    density: npt.NDArray[np.float64] = values / (values.sum(axis=-1, keepdims=True) * (2.0 / values.shape[-1]))
+    return density
 
 
 def matrix_density(matrices: np.ndarray, bins: int) -> np.ndarray:

@@ -23,9 +23,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from typing_extensions import Unpack
 
 from ..core.result import CondensationResult
 from ..core.summaries import TrendStatistics
+from ..measurement._options import MeasureOptions
 from ..measurement.settings import (
     MeasureSettings,
     TextSource,
@@ -109,7 +111,7 @@ class CondensationSession:
         checkpoint_every: int = 50,
         show_progress: bool = True,
         _result: CondensationResult | None = None,
-        **options: Any,
+        **options: Unpack[MeasureOptions],
     ) -> None:
         setting_options, source_options = split_options(options, where="CondensationSession()")
         self.settings = merge_settings(settings, setting_options)

@@ -111,7 +111,8 @@ def _nltk_word_tokenize() -> Callable[[str], list[str]] | None:
         word_tokenize("Arbitrary sentence.")
     except (ImportError, LookupError):  # no NLTK / no punkt_tab data
         return None
-    return word_tokenize
+    tokenize: Callable[[str], list[str]] = word_tokenize  # nltk is untyped (see the mypy overrides)
+    return tokenize
 
 
 @functools.cache

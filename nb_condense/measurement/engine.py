@@ -40,8 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from typing_extensions import Unpack
 
 from ..core.result import CondensationResult
+from ._options import MeasureOptions
 from .assemble import assemble_result, model_name
 from .plan import plan_measurement
 from .run import Progress, progress_label, run_measurement
@@ -114,7 +116,7 @@ def measure(
     progress: Progress | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 50,
-    **options: Any,
+    **options: Unpack[MeasureOptions],
 ) -> CondensationResult:
     """Measure how token embeddings condense, layer by layer.
 

@@ -15,11 +15,14 @@ import logging
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ..core.layer_selection import resolve_layers
+
+if TYPE_CHECKING:  # transformers is imported where a model is loaded, not here
+    from transformers import PreTrainedTokenizerBase
 
 logger = logging.getLogger("nb_condense")
 
@@ -62,7 +65,8 @@ TOKENIZE_CHUNK = 32
 """Texts tokenized per call: bounds the tokenizer's transient memory (it sees whole texts before truncating)."""
 
 
-def tokenize_texts(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[dict[str, torch.Tensor]]:
+def tokenize_texts(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
+                   max_length: int) -> list[dict[str, torch.Tensor]]:
     """Token ids (and the tokenizer's other inputs) of each text, truncated to ``max_length``, unpadded.
 
     Each text becomes a dict of 1-D int64 tensors (``input_ids``, maybe ``token_type_ids``).

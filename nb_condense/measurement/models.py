@@ -73,12 +73,13 @@ def _parse_config(spec: str) -> tuple[Any, str | None]:
 
 def random_model(config: Any, seed: int = 0, lm_head: bool = False) -> torch.nn.Module:
     """An untrained model from ``config``, initialised from ``seed`` without touching the global RNG."""
-    from transformers import AutoModel, AutoModelForCausalLM
+    from transformers import AutoModel, AutoModelForCausalLM, PreTrainedModel
 
     factory = AutoModelForCausalLM if lm_head else AutoModel
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = factory.from_config(config)
+        # from_config is unannotated, and mypy's untyped_calls_exclude cannot see through the union of two classes
+        model: PreTrainedModel = factory.from_config(config)  # type: ignore[no-untyped-call]
     if lm_head and getattr(model, "loss_type", None) is None:
         # transformers guesses the loss from the class name, and GPT2LMHeadModel's names none: it would warn
         # "loss_type=None ... unrecognized" on the first training step

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ __all__ = ["PartialMeasurement", "check_identity", "identity", "merge_position_s
 FORMAT = "nb_condense.PartialMeasurement/2"
 
 
-def identity(texts: Sequence[str], settings: Any, model: dict[str, Any]) -> dict[str, Any]:
+def identity(texts: Sequence[str], settings: object, model: dict[str, Any]) -> dict[str, Any]:
     """What makes two runs the same measurement: the texts, the settings and the model (weights included)."""
     digest = hashlib.sha256()
     for text in texts:
@@ -30,7 +30,8 @@ def identity(texts: Sequence[str], settings: Any, model: dict[str, Any]) -> dict
     return {"texts": digest.hexdigest(), "n_texts": len(texts), "settings": repr(settings), "model": model}
 
 
-def check_identity(path: Path, saved: dict[str, Any], current: dict[str, Any], describe: Any) -> None:
+def check_identity(path: Path, saved: dict[str, Any], current: dict[str, Any],
+                   describe: Callable[[dict[str, object]], str]) -> None:
     """Refuse to resume a checkpoint of another measurement, saying what differs and what to do."""
     fix = f"Delete {path} or choose another checkpoint path."
     if saved.get("model") != current["model"]:
@@ -85,7 +86,8 @@ class PartialMeasurement:
         save_archive(path, arrays, compressed=False)
 
     @classmethod
-    def load(cls, path: Path, key: dict[str, Any], describe: Any = repr) -> PartialMeasurement:
+    def load(cls, path: Path, key: dict[str, Any],
+             describe: Callable[[dict[str, object]], str] = repr) -> PartialMeasurement:
         """Read a checkpoint written by :meth:`save` for the measurement identified by ``key``.
 
         Refuses (ValueError) a checkpoint of other texts, settings or model, naming both models; raises

@@ -5,6 +5,11 @@ point (``measure``, ``CondensationSession``, the drop-in, the command line, ``Co
 objects or builds them from keyword arguments named after their fields, so a new setting is added once, here,
 and reaches all of them (the command line generates its flags and help text from the fields).
 
+A field's ``metadata`` holds its ``help`` and, where a keyword argument may be wider than the stored value (a list
+of layers, one layer), ``accepts``: the argument's type. Static tools see the keyword arguments through the
+TypedDicts of :mod:`nb_condense.measurement._options`, which :func:`options_module_source` generates from the fields
+(``python -m nb_condense.measurement.settings`` rewrites it; a test fails while it is stale).
+
 Example
 -------
 >>> settings = MeasureSettings(max_length=256, layers=[-1, 0])
@@ -20,29 +25,32 @@ import dataclasses
 import difflib
 import inspect
 import numbers
-from collections.abc import Callable, Iterable, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .corpus import CONSTRUCTIONS, WORD_COUNTERS
 
-__all__ = ["MeasureSettings", "TextSource", "check_texts", "split_options", "with_options_signature"]
+__all__ = ["MeasureSettings", "TextSource", "check_texts", "options_module_source", "split_options",
+           "with_options_signature"]
 
 
-def positive_int(name: str, value: Any) -> int:
+def positive_int(name: str, value: object) -> int:
     """``value`` as an int >= 1, or a ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
 
 
-def _flag(name: str, value: Any) -> bool:
+def _flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}.")
     return value
 
 
-def check_texts(texts: Any, *, allow_empty: bool = False) -> list[str]:
+def check_texts(texts: Iterable[str], *, allow_empty: bool = False) -> list[str]:
     """The texts as a list of strings, or a specific error saying which text is wrong and how to fix it.
 
     Every text must be a ``str`` with at least one non-space character and no lone surrogate (half of a
@@ -50,10 +58,10 @@ def check_texts(texts: Any, *, allow_empty: bool = False) -> list[str]:
     """
     if isinstance(texts, str):
         raise TypeError("`texts` must be a list of strings, not one string: wrap it as texts=[text].")
-    texts = list(texts)
-    if not texts and not allow_empty:
+    items = list(texts)
+    if not items and not allow_empty:
         raise ValueError("`texts` is empty: pass at least one text, or use dataset= to sample texts.")
-    for i, text in enumerate(texts):
+    for i, text in enumerate(items):
         if not isinstance(text, str):
             raise TypeError(f"texts[{i}] is {type(text).__name__}, not str.")
         if not text.strip():
@@ -67,7 +75,7 @@ def check_texts(texts: Any, *, allow_empty: bool = False) -> list[str]:
                 "pair, e.g. a broken emoji from scraped JSON), which no tokenizer can read. Repair it, e.g. "
                 "text.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace')."
             ) from None
-    return texts
+    return items
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,14 @@ class MeasureSettings:
     max_length: int = field(default=512, metadata={"help": "tokens per text after truncation (the paper: 512)"})
     batch_size: int | str | None = field(default=None, metadata={
         "help": "texts per forward pass, or 'auto' from free accelerator memory (default: 8 on an accelerator, "
-                "1 on a CPU); an out-of-memory error halves it and retries"})
+                "1 on a CPU); an out-of-memory error halves it and retries",
+        "accepts": "int | Literal['auto'] | None"})
     bins: int = field(default=128, metadata={"help": "histogram bins on [-1, 1]"})
     include_diagonal: bool = field(default=False, metadata={
         "help": "count each token's similarity with itself (the reference does)"})
     layers: tuple[int, ...] | None = field(default=None, metadata={
-        "help": "hidden-state indices to keep (0 = embedding output, negative from the end; default: all)"})
+        "help": "hidden-state indices to keep (0 = embedding output, negative from the end; default: all)",
+        "accepts": "int | Sequence[int] | None"})
     include_logits_layer: bool = field(default=False, metadata={
         "help": "also measure the output logits as a last entry (needs a model with an LM head)"})
     effective_rank: bool = field(default=False, metadata={
@@ -128,7 +138,8 @@ class TextSource:
     """
 
     texts: tuple[str, ...] | None = field(default=None, metadata={
-        "help": "texts to measure, each once (instead of sampling from a dataset)"})
+        "help": "texts to measure, each once (instead of sampling from a dataset)",
+        "accepts": "Sequence[str] | None"})
     dataset: str = field(default="wikipedia", metadata={
         "help": "wikipedia, pubmed, imdb, squad (Hugging Face hub) or builtin (offline, ships with Python)"})
     n_texts: int = field(default=100, metadata={"help": "number of texts sampled from the dataset"})
@@ -182,7 +193,7 @@ SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(TextSource))
 
 
 def split_options(
-    options: dict[str, Any], *, where: str, allowed: Iterable[str] = SETTINGS_FIELDS + SOURCE_FIELDS
+    options: Mapping[str, object], *, where: str, allowed: Iterable[str] = SETTINGS_FIELDS + SOURCE_FIELDS
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Keyword arguments split into :class:`MeasureSettings` and :class:`TextSource` fields.
 
@@ -229,9 +240,60 @@ def with_options_signature(*classes: type, defaults: dict[str, Any] | None = Non
                     continue
                 default = (defaults or {}).get(item.name, item.default)
                 params.append(inspect.Parameter(item.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                                annotation=item.type))
+                                                annotation=item.metadata.get("accepts", item.type)))
                 taken.add(item.name)
         func.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
         return func
 
     return decorate
+
+
+OPTIONS_MODULE = Path(__file__).with_name("_options.py")
+"""The generated module of typed keyword options (see :func:`options_module_source`)."""
+TYPED_OPTIONS: dict[str, tuple[tuple[type, ...], tuple[str, ...], str]] = {
+    "MeasureOptions": ((TextSource, MeasureSettings), (),
+                       "Every TextSource and MeasureSettings field: ``measure(**options)``, "
+                       "``CondensationSession(**options)``."),
+    "SettingsOptions": ((MeasureSettings,), (), "Every MeasureSettings field: ``CondensationCallback(**options)``."),
+    "DropInOptions": ((MeasureSettings,), ("max_length", "include_logits_layer", "batch_size"),
+                      "The MeasureSettings fields that ``measure_embedding_condensation`` does not name itself."),
+}
+"""Each TypedDict of the generated module: the dataclasses whose fields it holds, fields left out, its docstring."""
+
+
+def _typed_dict_source(name: str, classes: tuple[type, ...], exclude: tuple[str, ...], doc: str) -> list[str]:
+    lines = ["", "", f"class {name}(TypedDict, total=False):", f'    """{doc}"""']
+    for cls in classes:
+        for item in dataclasses.fields(cls):
+            if item.name in exclude:
+                continue
+            help_text = textwrap.wrap(f"{cls.__name__}.{item.name}: {item.metadata.get('help', '')}.", 110)
+            lines += ["", f"    {item.name}: {item.metadata.get('accepts', item.type)}",
+                      f'    """{help_text[0]}', *(f"    {line}" for line in help_text[1:])]
+            lines[-1] += '"""'
+    return lines
+
+
+def options_module_source() -> str:
+    """The source of :mod:`nb_condense.measurement._options`: one TypedDict per entry of ``TYPED_OPTIONS``.
+
+    Each key is a field, typed with the field's ``accepts`` metadata (else its annotation), documented with its
+    ``help``; every key is optional (``total=False``), as every setting has a default.
+    """
+    body = [line for name, spec in TYPED_OPTIONS.items() for line in _typed_dict_source(name, *spec)]
+    text = "\n".join(body)
+    imports = [f"from {module} import {name}" for module, name in (("collections.abc", "Sequence"),
+                                                                  ("typing", "Literal")) if f"{name}[" in text]
+    head = ['"""Typed keyword options of the entry points, generated from MeasureSettings and TextSource.', "",
+            "Generated by ``nb_condense.measurement.settings.options_module_source()``; do not edit. Regenerate with",
+            "``python -m nb_condense.measurement.settings``.", '"""', "",
+            "# generated by nb_condense.measurement.settings.options_module_source(); do not edit", "",
+            "from __future__ import annotations", "", *imports, *([""] if imports else []),
+            "from typing_extensions import TypedDict", "", f"__all__ = {sorted(TYPED_OPTIONS)!r}".replace("'", '"')]
+    return "\n".join([*head, *body]) + "\n"
+
+
+if __name__ == "__main__":  # python -m nb_condense.measurement.settings: rewrite the generated module
+    from ..core.files import write_text
+
+    write_text(OPTIONS_MODULE, options_module_source())

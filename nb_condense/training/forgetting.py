@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR
-from transformers import TrainerCallback
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from .trainer import DispersionTrainer
 
@@ -137,8 +137,8 @@ class ActiveForgettingCallback(TrainerCallback):
                              "ActiveForgettingCallback cannot pick the row to zero: pass pad_token_id=.")
         return pad
 
-    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None, processing_class: Any = None,
-                       optimizer: Any = None, **kwargs: Any) -> None:
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model: Any = None,
+                       processing_class: Any = None, optimizer: Any = None, **kwargs: Any) -> None:
         """Find the row to zero (the tokenizer's pad, else EOS) before the first step."""
         pad = self.resolve_pad_row(processing_class)
         rows = model.get_input_embeddings().weight.shape[0]
@@ -158,8 +158,8 @@ class ActiveForgettingCallback(TrainerCallback):
                         "embeddings it learnt; resets after steps %s.", max_steps,
                         list(range(self.every_k_steps, max_steps, self.every_k_steps)) or "none")
 
-    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, optimizer: Any = None,
-                    **kwargs: Any) -> None:
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model: Any = None,
+                    optimizer: Any = None, **kwargs: Any) -> None:
         """Every ``every_k_steps`` steps, strictly before the last, re-initialise the input embeddings.
 
         Their optimizer state is reset too; a reset on the last step would hand back a model with freshly drawn

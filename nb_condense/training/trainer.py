@@ -22,7 +22,9 @@ import torch
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.utils.notebook import NotebookProgressCallback
+from typing_extensions import Unpack
 
+from ..measurement._options import SettingsOptions
 from ..measurement.engine import measure_texts
 from ..measurement.settings import (
     SETTINGS_FIELDS,
@@ -181,7 +183,7 @@ class CondensationCallback(TrainerCallback):
     @with_options_signature(MeasureSettings, defaults=CALLBACK_DEFAULTS)
     def __init__(self, texts: Sequence[str], tokenizer: Any, every_n_steps: int = 100, *, live: bool = False,
                  monitor: TrainingView | None = None, settings: MeasureSettings | None = None,
-                 **options: Any) -> None:
+                 **options: Unpack[SettingsOptions]) -> None:
         if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
             raise ValueError(f"every_n_steps must be a positive integer, got {every_n_steps!r}.")
         self.texts = check_texts(texts)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..core.result import CondensationResult
 
 AGREES, DISAGREES, CANNOT_TELL = "agrees", "disagrees", "cannot tell at this size"
 VERDICTS: list[Verdict] = []
@@ -134,7 +137,7 @@ class Contrast:
     reading: str = ""
 
 
-def _runs(item: Any) -> list[Any]:
+def _runs(item: Any) -> list[CondensationResult]:
     items = list(item) if isinstance(item, (list, tuple)) else [item]
     results = []
     for run in items:
@@ -146,7 +149,7 @@ def _runs(item: Any) -> list[Any]:
     return results
 
 
-def _per_text(result: Any) -> tuple[np.ndarray, np.ndarray]:
+def _per_text(result: CondensationResult) -> tuple[np.ndarray, np.ndarray]:
     """Per-text layer means ``[text, layer]`` and pair counts (the weights of the pooled layer mean)."""
     n = result.n_texts
     means = result.stats["mean"].to_numpy(dtype=np.float64).reshape(n, -1)
@@ -157,7 +160,8 @@ def _per_text(result: Any) -> tuple[np.ndarray, np.ndarray]:
 def _statistic(layer_means: np.ndarray, statistic: str) -> np.ndarray:
     """``last_half_mean`` (the paper's last ``max(1, n // 2)`` layer means) or ``last_1_mean``, along the last axis."""
     if statistic == "last_half_mean":
-        return layer_means[..., -max(1, layer_means.shape[-1] // 2):].mean(-1)
+        last_half: np.ndarray = layer_means[..., -max(1, layer_means.shape[-1] // 2):].mean(-1)
+        return last_half
     if statistic == "last_1_mean":
         return layer_means[..., -1]
     raise ValueError(f"statistic must be 'last_half_mean' or 'last_1_mean', got {statistic!r}.")

@@ -70,7 +70,8 @@ PROTOCOL_FILE = Path(__file__).with_name("protocol.json")
 @functools.cache
 def load(path: Path = PROTOCOL_FILE) -> dict[str, Any]:
     """The protocol declared in ``path`` (default :data:`PROTOCOL_FILE`), read once."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    declared: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return declared
 
 
 def _group(name: str) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def _pooling(result: CondensationResult, *, layers: bool) -> list[dict[str, Any]
 
 def _declared(chart: Any, transforms: list[dict[str, Any]], params: dict[str, Any], data: str) -> dict[str, Any]:
     """A chart's spec with the page's params and transforms, reading the named dataset ``data``."""
-    spec = chart.to_dict(validate=False)
+    spec: dict[str, Any] = chart.to_dict(validate=False)
     spec.pop("datasets", None)
     spec["data"] = {"name": data}
     spec["transform"] = transforms + spec.get("transform", [])
