@@ -19,7 +19,32 @@ TINY_CONFIGS = {
         model_type="bert", num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=2,
         max_position_embeddings=128, vocab_size=VOCAB,
     ),
+    # grouped-query attention (one key/value head) and biased q/k/v projections
+    "qwen2": dict(
+        model_type="qwen2", num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=2,
+        num_key_value_heads=1, max_position_embeddings=128, vocab_size=VOCAB,
+    ),
+    # embeddings scaled by sqrt(hidden_size), (1 + weight) RMS norms, a sliding-window layer (4 tokens: shorter
+    # than the texts, so the window matters) before a global one
+    "gemma": dict(
+        model_type="gemma3_text", num_hidden_layers=2, hidden_size=32, intermediate_size=64, num_attention_heads=2,
+        num_key_value_heads=1, head_dim=16, max_position_embeddings=128, vocab_size=VOCAB, sliding_window=4,
+        layer_types=["sliding_attention", "full_attention"],
+    ),
 }
+"""Tiny random models (2 blocks, width 32, seed 0) of five architectures, built from configs: no hub."""
+
+DECODERS = ("gpt2", "llama", "qwen2", "gemma")
+"""The tiny configs that are causal language models (``lm_head=True`` gives logits)."""
+
+
+def architectures(*fast: str, kinds: tuple[str, ...] = tuple(TINY_CONFIGS)) -> pytest.MarkDecorator:
+    """Parametrise a test's ``kind`` over tiny configs; those not in ``fast`` are marked ``slow``.
+
+    The edit loop runs the ``fast`` ones; the full test command runs every architecture.
+    """
+    return pytest.mark.parametrize("kind", [kind if kind in fast else pytest.param(kind, marks=pytest.mark.slow)
+                                            for kind in kinds])
 
 
 class Failing(torch.nn.Module):

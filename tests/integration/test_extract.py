@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from conftest import tiny_model
+from conftest import DECODERS, TINY_CONFIGS, architectures, tiny_model
 from nb_condense.core.layer_selection import resolve_layers
 from nb_condense.measurement.extract import iter_hidden_states, tokenize_texts
 
@@ -21,7 +21,7 @@ def per_text(model, encodings, batch_size, **kwargs):
     return out
 
 
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "bert"])
+@architectures(*TINY_CONFIGS)
 def test_batched_equals_one_at_a_time(kind, tokenizer, mixed_texts):
     model = tiny_model(kind)
     encodings = tokenize_texts(tokenizer, mixed_texts, max_length=64)
@@ -35,8 +35,9 @@ def test_batched_equals_one_at_a_time(kind, tokenizer, mixed_texts):
         torch.testing.assert_close(batched[index], single[index], atol=2e-5, rtol=1e-4)
 
 
-def test_unbatched_matches_a_direct_forward_pass(tokenizer, mixed_texts):
-    model = tiny_model("gpt2").eval()
+@architectures(*TINY_CONFIGS)
+def test_unbatched_matches_a_direct_forward_pass(kind, tokenizer, mixed_texts):
+    model = tiny_model(kind).eval()
     encodings = tokenize_texts(tokenizer, mixed_texts[:2], max_length=64)
     got = per_text(model, encodings, batch_size=2)
     for index, text in enumerate(mixed_texts[:2]):
@@ -62,8 +63,9 @@ def test_model_tokenizer_and_rng_are_left_as_they_were(bare_tokenizer, mixed_tex
     assert model.dtype == dtype and model.device == device
 
 
-def test_layer_subset_and_negative_indices(tokenizer, mixed_texts):
-    model = tiny_model("bert")
+@architectures("bert")
+def test_layer_subset_and_negative_indices(kind, tokenizer, mixed_texts):
+    model = tiny_model(kind)
     encodings = tokenize_texts(tokenizer, mixed_texts[:2], max_length=32)
     every = per_text(model, encodings, batch_size=2)
     some = per_text(model, encodings, batch_size=2, layers=[-1, 0])
@@ -80,13 +82,14 @@ def test_resolve_layers_errors():
         resolve_layers([], 4)
 
 
-def test_logits_layer_is_appended(tokenizer, mixed_texts):
-    model = tiny_model("gpt2", lm_head=True)
+@architectures("gpt2", kinds=DECODERS)
+def test_logits_layer_is_appended(kind, tokenizer, mixed_texts):
+    model = tiny_model(kind, lm_head=True)
     encodings = tokenize_texts(tokenizer, mixed_texts[:1], max_length=16)
     out = per_text(model, encodings, batch_size=1, include_logits_layer=True)
     assert [t.shape for t in out[0]] == [(16, 32)] * 3 + [(16, 30522)]  # 3 hidden states + logits
     with pytest.raises(ValueError, match="returns no logits"):
-        per_text(tiny_model("gpt2"), encodings, batch_size=1, include_logits_layer=True)
+        per_text(tiny_model(kind), encodings, batch_size=1, include_logits_layer=True)
 
 
 def test_encoder_decoder_measures_its_encoder(tokenizer, mixed_texts):

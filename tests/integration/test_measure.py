@@ -9,7 +9,7 @@ import scipy.stats
 import torch
 
 import nb_condense as nbc
-from conftest import numpy_cosines, pooled_layer_means, spec_rows, tiny_model
+from conftest import architectures, numpy_cosines, pooled_layer_means, spec_rows, tiny_model
 from nb_condense import charts
 
 
@@ -18,13 +18,20 @@ def gpt2():
     return tiny_model("gpt2")
 
 
-def test_statistics_match_numpy(gpt2, tokenizer, mixed_texts):
-    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=2, bins=32,
+@pytest.fixture
+def model(kind):
+    """The tiny random model of architecture ``kind`` (conftest.TINY_CONFIGS), seed 0."""
+    return tiny_model(kind)
+
+
+@architectures("gpt2", "gemma")
+def test_statistics_match_numpy(model, tokenizer, mixed_texts):
+    result = nbc.measure(model, tokenizer, texts=mixed_texts, max_length=64, batch_size=2, bins=32,
                          show_progress=False)
     assert result.histograms.shape == (5, 3, 32)
     frame = result.to_frame()
     for t, text in enumerate(mixed_texts):
-        for layer, cos in enumerate(numpy_cosines(gpt2, tokenizer, [text], 64)[0]):
+        for layer, cos in enumerate(numpy_cosines(model, tokenizer, [text], 64)[0]):
             n = cos.shape[0]
             off = cos[~np.eye(n, dtype=bool)]
             row = frame[(frame.text == t) & (frame.layer == layer)].iloc[0]
@@ -37,8 +44,9 @@ def test_statistics_match_numpy(gpt2, tokenizer, mixed_texts):
     assert list(result.token_counts) == expected
 
 
-def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
-    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
+@architectures("gpt2")
+def test_pooled_views_are_consistent(model, tokenizer, mixed_texts):
+    result = nbc.measure(model, tokenizer, texts=mixed_texts, max_length=64, show_progress=False)
     density = result.density()
     np.testing.assert_allclose(density.sum(axis=1) * (2 / result.bins), 1.0)
     frame = result.to_frame()
@@ -49,7 +57,7 @@ def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
     summary = result.summary()
     np.testing.assert_allclose(summary["mean"], result.layer_means)
     # the trend against an independent numpy measurement and scipy
-    means = pooled_layer_means(numpy_cosines(gpt2, tokenizer, mixed_texts, 64))
+    means = pooled_layer_means(numpy_cosines(model, tokenizer, mixed_texts, 64))
     trend = result.trend()
     np.testing.assert_allclose(trend.layer_means, means, atol=1e-6)
     assert trend.spearman_rho == pytest.approx(scipy.stats.spearmanr(np.arange(3), means)[0])
@@ -58,15 +66,18 @@ def test_pooled_views_are_consistent(gpt2, tokenizer, mixed_texts):
     assert set(trend.last_n_means) == {1, 2, 3}
 
 
-def test_batch_size_does_not_change_the_result(gpt2, tokenizer, mixed_texts):
-    a = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=1, show_progress=False)
-    b = nbc.measure(gpt2, tokenizer, texts=mixed_texts, max_length=64, batch_size=5, show_progress=False)
+@architectures("gpt2", "qwen2")
+def test_batch_size_does_not_change_the_result(model, tokenizer, mixed_texts):
+    """Padding a batch changes nothing: every architecture's attention mask keeps the pads out."""
+    a = nbc.measure(model, tokenizer, texts=mixed_texts, max_length=64, batch_size=1, show_progress=False)
+    b = nbc.measure(model, tokenizer, texts=mixed_texts, max_length=64, batch_size=5, show_progress=False)
     assert np.abs(a.histograms - b.histograms).sum() <= 4
     np.testing.assert_allclose(a.stats["mean"], b.stats["mean"], atol=1e-5)
 
 
-def test_layers_and_effective_rank(gpt2, tokenizer, mixed_texts):
-    result = nbc.measure(gpt2, tokenizer, texts=mixed_texts[:2], max_length=32, layers=[0, -1],
+@architectures("gpt2")
+def test_layers_and_effective_rank(model, tokenizer, mixed_texts):
+    result = nbc.measure(model, tokenizer, texts=mixed_texts[:2], max_length=32, layers=[0, -1],
                          effective_rank=True, show_progress=False)
     assert result.layers.tolist() == [0, 2]
     assert result.layer_fractions.tolist() == [0.0, 1.0]

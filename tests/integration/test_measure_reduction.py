@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import nb_condense as nbc
-from conftest import numpy_cosines, tiny_model
+from conftest import architectures, numpy_cosines, tiny_model
 from nb_condense.measurement import binning, engine, run
 
 
@@ -18,8 +18,8 @@ def sync_free(monkeypatch):
         monkeypatch.setattr(module, "avoids_sync", lambda device: True)
 
 
-def measured(texts, tokenizer, **options):  # type: ignore[no-untyped-def]
-    return nbc.measure(tiny_model("gpt2"), tokenizer, texts=texts, max_length=64, show_progress=False, **options)
+def measured(texts, tokenizer, kind="gpt2", **options):  # type: ignore[no-untyped-def]
+    return nbc.measure(tiny_model(kind), tokenizer, texts=texts, max_length=64, show_progress=False, **options)
 
 
 @pytest.mark.parametrize("options", [
@@ -27,10 +27,11 @@ def measured(texts, tokenizer, **options):  # type: ignore[no-untyped-def]
     dict(bins=50, batch_size=2, include_diagonal=True, effective_rank=True),
     dict(bins=7, batch_size=5, position_average=True),
 ])
-def test_the_accelerator_path_gives_the_cpu_paths_numbers(request, tokenizer, mixed_texts, options):
-    on_cpu = measured(mixed_texts, tokenizer, **options)
+@architectures("gpt2")
+def test_the_accelerator_path_gives_the_cpu_paths_numbers(request, tokenizer, mixed_texts, options, kind):
+    on_cpu = measured(mixed_texts, tokenizer, kind, **options)
     request.getfixturevalue("sync_free")
-    deferred = measured(mixed_texts, tokenizer, **options)
+    deferred = measured(mixed_texts, tokenizer, kind, **options)
     np.testing.assert_array_equal(deferred.histograms, on_cpu.histograms)
     np.testing.assert_allclose(deferred.stats.drop(columns=["text", "layer"]).to_numpy(float),
                                on_cpu.stats.drop(columns=["text", "layer"]).to_numpy(float), rtol=1e-12, atol=1e-12)
@@ -39,11 +40,12 @@ def test_the_accelerator_path_gives_the_cpu_paths_numbers(request, tokenizer, mi
         np.testing.assert_array_equal(deferred.cossim_by_layer, on_cpu.cossim_by_layer)
 
 
-def test_histograms_match_numpy_on_both_paths(request, tokenizer, mixed_texts):
+@architectures("gpt2")
+def test_histograms_match_numpy_on_both_paths(request, tokenizer, mixed_texts, kind):
     for path in ("cpu", "sync-free"):
         if path == "sync-free":
             request.getfixturevalue("sync_free")
-        model = tiny_model("gpt2")
+        model = tiny_model(kind)
         result = nbc.measure(model, tokenizer, texts=mixed_texts, max_length=64, batch_size=2, bins=20,
                              show_progress=False)
         for t, text in enumerate(mixed_texts):
@@ -74,8 +76,9 @@ def test_progress_is_reported_once_per_text_in_order(tokenizer, mixed_texts):
     assert seen == [(i, len(mixed_texts)) for i in range(1, len(mixed_texts) + 1)]
 
 
-def test_on_text_gets_the_full_symmetric_matrices(tokenizer, mixed_texts):
-    model = tiny_model("gpt2")
+@architectures("gpt2")
+def test_on_text_gets_the_full_symmetric_matrices(tokenizer, mixed_texts, kind):
+    model = tiny_model(kind)
     got: dict[int, torch.Tensor] = {}
     engine.measure_texts(model, tokenizer, mixed_texts[:3], nbc.MeasureSettings(max_length=64, batch_size=2),
                          show_progress=False, on_text=lambda i, cos: got.__setitem__(i, cos.clone()))

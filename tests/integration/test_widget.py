@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -326,8 +327,41 @@ def test_bundle_is_committed_offline_and_matches_altairs_vega_lite(explorer):
     package = json.loads((ROOT / "js" / "package.json").read_text())
     npm_major = package["devDependencies"]["vega-lite"].split(".")[0]
     assert alt.SCHEMA_VERSION.lstrip("v").split(".")[0] == npm_major
-    python_sources = "\n".join(p.read_text() for p in (ROOT / "nb_condense").glob("*.py"))
-    assert not CDN.search(python_sources)
+
+
+def scanned_for_cdn(root: Path) -> list[Path]:
+    """What the CDN scan reads under ``root``: every module of the package at any depth, the static files it
+    ships (the bundle, loader, css, spec templates) and the JS sources the bundle is built from."""
+    package = [p for p in (root / "nb_condense").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    sources = [p for p in (root / "js" / "src").rglob("*") if p.is_file()]
+    return sorted(package + sources)
+
+
+def cdn_addresses(root: Path) -> dict[str, list[str]]:
+    """``{file relative to root: CDN names in it}`` for every file of :func:`scanned_for_cdn` that names one."""
+    found = {p.relative_to(root).as_posix(): CDN.findall(p.read_text(errors="replace")) for p in scanned_for_cdn(root)}
+    return {name: hits for name, hits in found.items() if hits}
+
+
+def test_no_module_static_file_or_js_source_names_a_cdn():
+    assert cdn_addresses(ROOT) == {}
+    scanned = set(scanned_for_cdn(ROOT))
+    modules = set((ROOT / "nb_condense").rglob("*.py"))
+    assert modules <= scanned and len(modules) > len(list((ROOT / "nb_condense").glob("*.py")))  # not just the root
+    assert {ROOT / "nb_condense" / "static" / "widget.js", ROOT / "js" / "src" / "widget.js"} <= scanned
+
+
+def test_the_cdn_scan_finds_an_address_planted_in_a_nested_module_or_a_js_source(tmp_path):
+    shutil.copytree(ROOT / "nb_condense", tmp_path / "nb_condense", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "js" / "src", tmp_path / "js" / "src")
+    assert cdn_addresses(tmp_path) == {}
+    (tmp_path / "nb_condense" / "widgets" / "planted.py").write_text('VEGA = "https://cdn.jsdelivr.net/npm/vega@5"\n')
+    (tmp_path / "js" / "src" / "planted.js").write_text('import "https://esm.sh/vega-embed@6";\n')
+    with open(tmp_path / "nb_condense" / "static" / "loader.js", "a") as handle:
+        handle.write("// https://unpkg.com/vega-lite@5\n")
+    assert cdn_addresses(tmp_path) == {"js/src/planted.js": ["esm.sh"],
+                                       "nb_condense/static/loader.js": ["unpkg.com"],
+                                       "nb_condense/widgets/planted.py": ["jsdelivr"]}
 
 
 @pytest.mark.slow

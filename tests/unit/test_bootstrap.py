@@ -56,25 +56,42 @@ def test_rank_statistics_with_tied_layer_means_equal_scipy():
     assert np.isnan(bootstrap.trend_replicates(np.ones((1, 5)))["spearman_rho"]).all()
 
 
-def test_bca_equals_the_textbook_formula():
-    tokens, means, pairs = per_text(np.random.default_rng(4), 30, 6, spread=0.3)
-    trend = result_of(tokens, means, pairs).trend(ci=0.9, n_boot=400, seed=1, method="bca")
-    indices = np.random.default_rng(1).integers(0, 30, size=(400, 30))
+def skewed_per_text(seed: int, n_texts: int, n_entries: int):
+    """Per-text means with a long right tail (exponential noise): BCa and percentile intervals part."""
+    rng = np.random.default_rng(seed)
+    tokens = rng.integers(3, 81, size=n_texts)
+    pairs = np.repeat((tokens * (tokens - 1))[:, None], n_entries, axis=1)
+    means = np.linspace(0.1, 0.6, n_entries) + rng.exponential(0.3, size=(n_texts, n_entries)) ** 2
+    return tokens, means, pairs
 
-    def last_half(rows):  # pooled layer means of the chosen texts, then the last 3 of 6
-        layer_means = (means[rows] * pairs[rows]).sum(0) / pairs[rows].sum(0)
-        return layer_means[-3:].mean()
 
-    estimate = last_half(np.arange(30))
-    replicates = np.array([last_half(rows) for rows in indices])
-    jackknife = np.array([last_half(np.delete(np.arange(30), i)) for i in range(30)])
-    z0 = scipy.stats.norm.ppf(np.mean(replicates < estimate))
-    d = jackknife.mean() - jackknife
-    a = (d**3).sum() / (6 * ((d**2).sum()) ** 1.5)
-    z = z0 + scipy.stats.norm.ppf([0.05, 0.95])
-    levels = scipy.stats.norm.cdf(z0 + z / (1 - a * z))
-    np.testing.assert_allclose(trend.intervals["last_half_mean"], np.percentile(replicates, 100 * levels),
-                               rtol=0, atol=1e-12)
+@pytest.mark.parametrize(("name", "last", "ci", "seed"), [("last_half_mean", 3, 0.9, 1), ("last_1_mean", 1, 0.95, 8)])
+def test_bca_equals_scipys_bca_on_the_same_resamples(name, last, ci, seed):
+    """scipy.stats.bootstrap draws its resamples as ``rng.integers(0, n, (n_resamples, n))``, the documented draw
+    of resample_indices: with the same seed both see the same texts, and the BCa intervals agree to rounding."""
+    tokens, means, pairs = skewed_per_text(4, 30, 6)
+    trend = result_of(tokens, means, pairs).trend(ci=ci, n_boot=400, seed=seed, method="bca")
+
+    def statistic(rows):  # the pooled layer means of the drawn texts, then the mean of the last ``last``
+        rows = rows.astype(int)
+        return ((means[rows] * pairs[rows]).sum(0) / pairs[rows].sum(0))[-last:].mean()
+
+    def scipy_interval(method):
+        out = scipy.stats.bootstrap((np.arange(30),), statistic, vectorized=False, n_resamples=400,
+                                    confidence_level=ci, method=method, rng=np.random.default_rng(seed))
+        return np.array([out.confidence_interval.low, out.confidence_interval.high])
+
+    bca, percentile = scipy_interval("BCa"), scipy_interval("percentile")
+    np.testing.assert_allclose(trend.intervals[name], bca, rtol=0, atol=1e-12)
+    # the test tells the two apart: a percentile interval in place of BCa would miss by far more than 1e-12
+    assert np.abs(percentile - bca).max() > 1e-3
+    np.testing.assert_allclose(result_of(tokens, means, pairs).trend(ci=ci, n_boot=400, seed=seed).intervals[name],
+                               percentile, rtol=0, atol=1e-12)
+
+
+def test_average_ranks_equal_scipys_rankdata():
+    values = np.random.default_rng(6).integers(0, 5, size=(200, 11)).astype(float)  # many ties
+    np.testing.assert_array_equal(bootstrap._average_ranks(values), scipy.stats.rankdata(values, axis=-1))
 
 
 def test_95_percent_intervals_cover_the_population_value_92_to_98_percent_of_the_time():
