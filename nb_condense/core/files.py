@@ -42,8 +42,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["FileFormatError", "atomic_write", "current_umask", "read_archive", "remove_stale_temporaries", "save_archive",
-           "write_bytes", "write_text"]
+__all__ = ["FileFormatError", "atomic_write", "current_umask", "read_archive", "remove_stale_temporaries",
+           "save_archive", "write_bytes", "write_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def current_umask() -> int:
     only way to read it, by setting it and setting it back; a lock keeps our own writers from racing in that
     window (another thread creating a file in that instant, outside nb_condense, could still see umask 0o077).
     """
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii",
+                                                        errors="replace") as status:
             for line in status:
                 if line.startswith("Umask:"):
                     return int(line.split(":", 1)[1].strip(), 8)
