@@ -80,9 +80,9 @@ def current_umask() -> int:
     """
     with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii",
                                                         errors="replace") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split(":", 1)[1].strip(), 8)
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split(":", 1)[1].strip(), 8)
     with _UMASK_LOCK:
         mask = os.umask(0o077)
         os.umask(mask)
