@@ -1,4 +1,4 @@
-"""Write the repository URL from pyproject.toml into the README and the notebooks (their badges and install line).
+"""Write the repository URL from pyproject.toml into the README, CITATION.cff and the notebooks.
 
 The URL is written once, as ``Source`` in pyproject's ``[project.urls]``. A fork changes that table and runs::
 
@@ -23,8 +23,11 @@ except ModuleNotFoundError:  # Python 3.10
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = re.compile(r"https://github\.com/(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
-# Each place a repository appears: the Colab badge, the Binder badge, and the pip install line.
+# Each place a repository appears: the Colab badge, the Binder badge, the pip install line, and the citations
+# (CITATION.cff's repository-code and url, the README's BibTeX url).
 PLACES = [
+    (re.compile(r"(?P<pre>(?:repository-code|url):\s*\"|url\s*=\s*\{)https://github\.com/[A-Za-z0-9_.-]+/"
+                r"[A-Za-z0-9_.-]+?(?=[#\"}])"), "\\g<pre>https://github.com/{repo}"),
     (re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/blob/"),
      "https://colab.research.google.com/github/{repo}/blob/"),
     (re.compile(r"https://mybinder\.org/v2/gh/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/"), "https://mybinder.org/v2/gh/{repo}/"),
@@ -58,7 +61,7 @@ def rewrite(text: str, url: str) -> str:
 
 def files(root: Path = ROOT) -> list[Path]:
     """The files that carry the repository URL."""
-    return [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]
+    return [root / "README.md", root / "CITATION.cff", *sorted((root / "notebooks").glob("*.ipynb"))]
 
 
 def sync(root: Path = ROOT, *, check: bool = False) -> list[Path]:

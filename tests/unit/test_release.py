@@ -92,6 +92,7 @@ def test_the_readme_and_notebooks_carry_pyprojects_repository_url():
 
 def test_a_fork_changes_one_url_and_every_badge_and_install_line_follows(tmp_path):
     shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    shutil.copy(ROOT / "CITATION.cff", tmp_path / "CITATION.cff")
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("*.py", "__*"))
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     old = pyproject()["project"]["urls"]["Source"]
@@ -101,9 +102,11 @@ def test_a_fork_changes_one_url_and_every_badge_and_install_line_follows(tmp_pat
 
     changed = repository_url.sync(tmp_path)
 
-    assert {p.name for p in changed} == set(before)  # the README and every notebook
+    assert {p.name for p in changed} == set(before)  # the README, CITATION.cff and every notebook
     readme = (tmp_path / "README.md").read_text()
     assert f"git+{fork}" in readme and old not in readme
+    cff = yaml.load((tmp_path / "CITATION.cff").read_text(), Loader=yaml.BaseLoader)
+    assert cff["repository-code"] == fork and cff["url"].startswith(fork)
     for path in sorted((tmp_path / "notebooks").glob("*.ipynb")):
         notebook = nbformat.read(path, as_version=4)
         assert repository_of(notebook) == fork
