@@ -214,7 +214,8 @@ def writable_path(path: str | Path, what: str) -> Path:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"{what} {str(path)!r}: {str(folder)!r} is a file, not a folder: choose another path.")
+        raise UsageError(f"{what} {str(path)!r}: cannot create its folder ({str(folder)!r} is a file): choose "
+                         "another path.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{what} {str(path)!r}: the folder {str(folder)!r} is not writable: choose another path.")
     return path
@@ -332,11 +333,12 @@ def check_dataset(source: TextSource, given: bool) -> None:
 
 def check_chart_flag(path: str) -> Path:
     """``--plot``'s path, checked: a suffix :func:`~nb_condense.charts.save_chart` writes, a writable folder."""
-    from .charts.output import SAVE_FORMATS
+    from .charts.output import check_chart_path
 
-    if Path(path).suffix.lower() not in SAVE_FORMATS:
-        raise UsageError(f"--plot {path!r}: a chart is saved as {', '.join(SAVE_FORMATS)}: change the file's "
-                         "suffix.")
+    try:
+        check_chart_path(path)
+    except ValueError as exc:
+        raise UsageError(f"--plot {path!r}: {exc}") from None
     return writable_path(path, "--plot")
 
 

@@ -65,7 +65,7 @@ def test_embedded_model_with_device_map_and_auto_batch(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert nbc.CondensationResult.load(tmp_path / "r.npz").metadata["batch_size"] == 1
     code = main(["measure", TINY, "--tokenizer", "embedded", "--device-map", "auto", "--texts-file", str(texts)])
-    assert code == 2 and "device_map applies to pretrained weights" in capsys.readouterr().err
+    assert code == 2 and "--device-map applies to pretrained weights" in capsys.readouterr().err
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
