@@ -326,7 +326,7 @@ def check_dataset(source: TextSource, given: bool) -> None:
     if dataset_cached(CORPORA[name].path):
         go_offline()  # use the cached copy without waiting for the hub client's retries
         return
-    raise UsageError(f"{which} needs the Hugging Face hub, which cannot be reached ({reason}), and there is no "
+    raise UsageError(f"{which} needs the Hugging Face hub, which is out of reach ({reason}), and there is no "
                      f"cached copy of {CORPORA[name].path!r}: use --dataset builtin (offline, ships with Python) or "
                      "--texts-file FILE (your own texts, one per line).")
 

@@ -58,7 +58,7 @@ def offline_reason(timeout: float = PROBE_TIMEOUT_S) -> str | None:
     if "error" not in outcome:
         return f"{host} did not answer within {timeout:g} s"
     error = outcome["error"]
-    return None if error is None else f"{host} cannot be reached ({getattr(error, 'strerror', None) or error})"
+    return None if error is None else f"no connection to {host}: {getattr(error, 'strerror', None) or error}"
 
 
 def _cache_folders() -> tuple[Path, Path]:
