@@ -3,7 +3,9 @@
 Writes go to a temporary file in the target's folder, are flushed to disk, then renamed over the target: a
 crash, a full disk or a file-size limit leaves the previous file intact and no partial new one. A save killed
 between writing and renaming (``kill -9``) leaves its temporary file behind; the next save of the same path (or
-the next checkpointed run) removes it and logs that it did. Reads of our
+the next checkpointed run) removes it and logs that it did. A new file gets the mode a plain ``open()`` would give
+it (``0o666 & ~umask``: readable by others under the usual umask 022), a replaced file keeps its own mode. Reads
+of our
 ``.npz`` archives never unpickle anything and name the file and the problem (not one of our files, truncated,
 an entry missing, written by a newer version).
 
@@ -28,7 +30,9 @@ import logging
 import os
 import re
 import socket
+import stat
 import tempfile
+import threading
 import time
 import zipfile
 import zlib
@@ -38,8 +42,8 @@ from typing import IO, Any
 
 import numpy as np
 
-__all__ = ["FileFormatError", "atomic_write", "read_archive", "remove_stale_temporaries", "save_archive",
-           "write_bytes", "write_text"]
+__all__ = ["FileFormatError", "atomic_write", "current_umask", "read_archive", "remove_stale_temporaries",
+           "save_archive", "write_bytes", "write_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,35 @@ _OURS = re.compile(r"(?P<pid>\d+)@(?P<host>[A-Za-z0-9-]+)\.[A-Za-z0-9_]+\.tmp")
 _LEGACY = re.compile(r"[A-Za-z0-9_]{8}\.tmp")
 """A temporary file of nb_condense 0.2 (no pid): stale when older than :data:`LEGACY_STALE_S`."""
 LEGACY_STALE_S = 3600.0
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where the platform allows.
+
+    On Linux it is the ``Umask:`` line of ``/proc/self/status`` (no side effect). Elsewhere ``os.umask`` is the
+    only way to read it, by setting it and setting it back; a lock keeps our own writers from racing in that
+    window (another thread creating a file in that instant, outside nb_condense, could still see umask 0o077).
+    """
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii",
+                                                        errors="replace") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split(":", 1)[1].strip(), 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: the existing file's, else ``0o666 & ~umask``."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
 
 
 def _temporary_prefix(path: Path) -> str:
@@ -118,7 +151,8 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
 
     On any error the temporary file is removed and ``path`` is left as it was; an ``OSError`` while writing
     becomes a :class:`FileWriteError` naming the file. Temporary files that killed saves of ``path`` left behind
-    are removed first (:func:`remove_stale_temporaries`).
+    are removed first (:func:`remove_stale_temporaries`). The temporary file is private (0600) while written; the
+    final file gets the mode a plain ``open()`` would give it (:func:`_final_mode`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +163,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _final_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):

