@@ -243,6 +243,46 @@ def test_a_missing_parameter_is_named(tmp_path):
                        cgroup_root=cgroup(tmp_path, v2="max"))
 
 
+def test_the_setup_printout_is_at_most_four_lines_everywhere(tmp_path, capsys):
+    """Issue 30: the setup printout listed every parameter. Binder + Colab + a tight limit is the longest case."""
+    modules, _ = fake_colab(with_manager=False)
+    for notebook in tutorial.LESSONS:
+        for environ, limit in (({}, "max"), ({"BINDER_LAUNCH_HOST": "https://mybinder.org/"}, str(2 * 2**30)),
+                               ({}, str(2**29))):
+            tutorial.setup(notebook, namespace_for(notebook), device="cpu", environ=environ, modules=modules,
+                           cgroup_root=cgroup(tmp_path / f"{notebook}{len(environ)}{limit}", v2=limit))
+            printed = capsys.readouterr().out
+            assert 1 <= len(printed.rstrip("\n").splitlines()) <= 4, printed
+
+
+def test_the_offline_set_announces_no_download(tmp_path, capsys):
+    """00 [3] announced "download 0.9 GB" after switching to the embedded model and the builtin corpus."""
+    root = cgroup(tmp_path, v2="max")
+    tutorial.setup("00_quickstart", namespace_for("00_quickstart", MODEL="embedded", DATASET="builtin"),
+                   device="cpu", environ={}, modules={}, cgroup_root=root)
+    offline = capsys.readouterr().out
+    tutorial.setup("00_quickstart", namespace_for("00_quickstart"), device="cpu", environ={}, modules={},
+                   cgroup_root=root)
+    online = capsys.readouterr().out
+    assert "0.9 GB" in online and "0.9 GB" not in offline and "nothing to download" in offline
+
+
+def test_a_failed_download_says_how_to_go_offline_in_one_short_message():
+    """00 [6] failed offline with a 170-line traceback: the hint names the offline set in a few lines; an
+    unrelated error (a missing local file) gets no hint."""
+    cause = OSError("Max retries exceeded with url: /gpt2/resolve/main/config.json (Temporary failure in name "
+                    "resolution)")
+    error = OSError("We couldn't connect to 'https://huggingface.co' to load the files of gpt2.")
+    error.__cause__ = cause
+    hint = tutorial.download_hint(error, "00_quickstart")
+    assert hint is not None and len(hint.splitlines()) <= 3
+    assert 'MODEL = "embedded"' in hint and 'DATASET = "builtin"' in hint
+    other = tutorial.download_hint(error, "02_controlled_mlp_width")
+    assert other is not None and "embedded" not in other  # no offline set there: say where to get the files
+    assert tutorial.download_hint(FileNotFoundError("no such file: my_model/config.json"), "00_quickstart") is None
+    assert tutorial.download_hint(ValueError("huggingface.co"), "00_quickstart") is None
+
+
 def test_importing_the_tutorial_helpers_imports_no_torch():
     code = "import sys, nb_condense.tutorial; print('torch' in sys.modules or 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
