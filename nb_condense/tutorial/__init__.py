@@ -23,6 +23,7 @@ from .checks import (
 from .glossary import GLOSSARY, glossary_markdown, link
 from .lessons import LESSONS, Estimate, LessonPlan, lesson_plan
 from .paper import PAPER, PaperNumber, against_paper
+from .progress import one_line_progress, summary_line
 from .platform import Platform, detect_platform, enable_colab_widgets, memory_limit
 from .record import record
 from .setup import Lesson, download_hint, setup
@@ -47,7 +48,7 @@ __all__ = [
     "against_paper", "bootstrap_mean", "paper_definition",
     "check_angular_spread", "check_cosine_floor", "check_distillation_loss", "check_layer_change",
     "check_layer_mean_cosine", "check_mlp_parameters", "check_spearman_rho", "contrast", "detect_platform",
-    "download_hint",
+    "download_hint", "one_line_progress", "summary_line",
     "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "measured", "memory_limit", "record",
     "setup",
 ]

@@ -554,3 +554,25 @@ def test_widths_share_their_seed_not_their_weights():
     assert all(torch.equal(a[k], b[k]) for k in same_shape if k not in drawn)
     again = tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=8, vocab_size=32, seed=0)  # but each width repeats
     assert all(torch.equal(p, again.get_parameter(k)) for k, p in a.items())
+
+
+def test_one_line_progress_empties_the_loss_table_and_prints_ce_beside_the_total(capsys):
+    """05 [13] printed a 20-row "Step / Training Loss" table per run, whose "Training Loss" is the total loss
+    (at coefficient 10 it read 0.90 against a CE of about 5.9). A callback placed after it saw no "loss"; the run
+    ends in one line with the CE beside the total."""
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    progress = tutorial.one_line_progress("coeff 10", coeff=10.0)
+    state = TrainerState()
+    state.global_step = 120
+    args, control = TrainingArguments(output_dir="unused", report_to=[]), TrainerControl()
+    table: list[dict] = []
+    for step, (ce, dispersion) in enumerate([(6.4, -0.40), (5.9, -0.50)]):
+        logs = {"loss": ce + 10 * dispersion, "ce_loss": ce, "dispersion_loss": dispersion, "learning_rate": 1e-3}
+        progress.on_log(args, state, control, logs=logs)
+        table.append(dict(logs))  # what the Trainer's own progress callback receives next
+    progress.on_train_end(args, state, control)
+    printed = capsys.readouterr().out
+    assert all("loss" not in row for row in table) and all("ce_loss" in row for row in table)
+    assert printed.count("\n") == 1
+    assert "CE 5.900" in printed and f"final loss {5.9 - 5.0:.3f}" in printed and "10 x dispersion -0.500" in printed
