@@ -576,3 +576,41 @@ def test_one_line_progress_empties_the_loss_table_and_prints_ce_beside_the_total
     assert all("loss" not in row for row in table) and all("ce_loss" in row for row in table)
     assert printed.count("\n") == 1
     assert "CE 5.900" in printed and f"final loss {5.9 - 5.0:.3f}" in printed and "10 x dispersion -0.500" in printed
+
+
+def test_the_expected_outputs_script_says_in_one_line_what_to_install(monkeypatch, capsys, tmp_path):
+    """make_expected_outputs.py needs papermill, which only the [test] extra installs: without it, one line."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_expected_outputs",
+                                                  ROOT / "docs" / "teaching" / "make_expected_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real = module.find_spec
+    monkeypatch.setattr(module, "find_spec", lambda name: None if name == "papermill" else real(name))
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--out", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.count("\n") == 1 and "nb-condense[test]" in error
+    assert "papermill" in error and "nbconvert" not in error
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+def test_the_readme_and_the_notebook_headers_give_the_lessons_times():
+    """nb_condense/tutorial/lessons.py is the one source of the times: the README's table, the teacher's kit table
+    and every notebook header's `class` compute time agree with it (the README once said "not yet re-timed")."""
+    import re
+
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text()
+    kit = (ROOT / "docs" / "teaching" / "README.md").read_text()
+    for name, plan in tutorial.LESSONS.items():
+        minutes = f"{plan.estimates['class'].compute_min:g} min"
+        header = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells[0].source
+        assert re.search(r"`class` ~" + re.escape(minutes), header), name
+        row = next(line for line in readme.splitlines() if line.startswith(f"| [`{name}.ipynb`]"))
+        assert f"| {minutes} |" in row, row
+        kit_row = next(line for line in kit.splitlines() if f"({name}.md)" in line)
+        assert f"| {minutes} |" in kit_row, kit_row
+    assert "not yet re-timed" not in readme
