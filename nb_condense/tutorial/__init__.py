@@ -1,8 +1,11 @@
 """Helpers of the tutorial notebooks (light: no torch or transformers at import).
 
 - :func:`setup`: the one visible setup cell (Colab, Binder, memory limit, device, preset, estimates);
-- :func:`against_paper` and :data:`PAPER`: the paper's numbers with stage, caveat and their entry in docs/paper_numbers.md;
-- :func:`judge`, :func:`contrast`, :func:`bootstrap_mean`, :func:`paper_definition`: verdicts with intervals ("agrees", "disagrees", "cannot tell at this size");
+- :func:`against_paper` and :data:`PAPER`: the paper's numbers with stage, caveat and their entry in
+  ``docs/paper_numbers.md``;
+- :func:`judge`, :func:`contrast`, :func:`bootstrap_mean`, :func:`paper_definition`: verdicts with intervals
+  ("agrees", "disagrees", "cannot tell at this size");
+- :func:`one_line_progress`: one summary line per training run, the CE beside the total;
 - ``check_...``: the "implement, then check" exercises;
 - :data:`GLOSSARY`; :func:`record`: the collapsed last cell that hands numbers to the tests.
 """
@@ -23,8 +26,8 @@ from .checks import (
 from .glossary import GLOSSARY, glossary_markdown, link
 from .lessons import LESSONS, Estimate, LessonPlan, lesson_plan
 from .paper import PAPER, PaperNumber, against_paper
-from .progress import one_line_progress, summary_line
 from .platform import Platform, detect_platform, enable_colab_widgets, memory_limit
+from .progress import one_line_progress, summary_line
 from .record import record
 from .setup import Lesson, download_hint, setup
 from .verdicts import (
