@@ -130,7 +130,7 @@ def flag_of(name: str) -> str:
     return FLAGS.get(name, ["--" + name.replace("_", "-")])[0]
 
 
-def help_with_default(item: dataclasses.Field) -> str:
+def help_with_default(item: dataclasses.Field[Any]) -> str:
     """A field's help with exactly one ``default:``, unless the help already states it."""
     text = str(item.metadata.get("help", ""))
     if "default:" in text:
