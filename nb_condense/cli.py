@@ -148,6 +148,7 @@ def _measure(args: argparse.Namespace) -> int:
     if "texts" in source_values:  # first: a file that cannot be used fails before anything is written
         source_values["texts"] = read_texts_file(source_values["texts"])
     from .charts import heatmap, save_chart
+    from .charts.describe import describe_heatmap
     from .charts.output import check_chart_path
     from .core.result import result_path
     from .measurement.engine import measure_texts
@@ -173,12 +174,14 @@ def _measure(args: argparse.Namespace) -> int:
         print(f"saved {result.save(out)}")
     if plot is not None:
         name = str(result.metadata.get("model_name"))
-        print(f"saved {save_chart(heatmap(result, title=name, select=False), plot)}")
+        text = describe_heatmap(result, model=name)
+        print(f"saved {save_chart(heatmap(result, title=name, select=False), plot, text=text)}")
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from .charts import heatmap, save_chart
+    from .charts.describe import describe_heatmap
     from .core.files import write_text
     from .measurement.engine import measure
     from .measurement.models import load_model
@@ -191,7 +194,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(format_summary(result))
     write_text(out / "summary.csv", result.summary().to_csv(index=False))
     result.save(out / "result.npz")
-    save_chart(heatmap(result, title="all-MiniLM-L6-v2 on the builtin corpus", select=False), out / "heatmap.png")
+    title = "all-MiniLM-L6-v2 on the builtin corpus"
+    save_chart(heatmap(result, title=title, select=False), out / "heatmap.png",
+               text=describe_heatmap(result, model="all-MiniLM-L6-v2", title=title))
     print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")
     return 0
 
