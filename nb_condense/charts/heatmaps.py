@@ -16,6 +16,7 @@ from .base import (
     ChartData,
     Figure,
     as_result,
+    background_param,
     layer_selection,
     reds_scale,
     with_data,
@@ -52,6 +53,7 @@ def _heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtit
             ],
         )
     )
+    chart = chart.add_params(background_param())
     if select:
         selection = layer_selection(selected)
         chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
