@@ -1,0 +1,77 @@
+"""The heatmap's density ramp, as Vega draws it, moves monotonically away from the background's lightness.
+
+Vega itself (vl-convert) renders the real heatmap spec with its background param set to each host's background;
+the cells' fills (alpha composited over that background) are converted to CIELAB lightness from the sRGB
+formulas, here, and must get further from the background's lightness as density grows, in both themes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+vl_convert = pytest.importorskip("vl_convert")
+
+from nb_condense import charts  # noqa: E402
+from nb_condense.charts.base import BACKGROUND_PARAM, DENSITY_CLIP  # noqa: E402
+
+from test_spec_templates import synthetic_result  # noqa: E402  (tests/unit is on the path)
+
+BACKGROUNDS = {
+    "light": {"white": (255, 255, 255), "JupyterLab light grey": (250, 250, 250)},
+    "dark": {"JupyterLab dark": (17, 17, 17), "marimo dark": (24, 24, 24), "VS Code dark": (30, 30, 30),
+             "Colab dark": (56, 56, 56)},
+}
+DENSITIES = np.linspace(0.0, DENSITY_CLIP * 1.2, 49)
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB L* of sRGB colours ``[..., 3]`` in 0..255 (IEC 61966-2-1 and CIE 1976, D65 white)."""
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    y = linear @ np.array([0.2126, 0.7152, 0.0722])
+    f = np.where(y > (6 / 29) ** 3, np.cbrt(y), y / (3 * (6 / 29) ** 2) + 4 / 29)
+    return 116 * f - 16
+
+
+def test_lightness_formula_on_known_colours():
+    assert lightness([[255, 255, 255], [0, 0, 0]]).round(6).tolist() == [100.0, 0.0]
+    assert lightness([[119, 119, 119]])[0] == pytest.approx(50.0, abs=0.1)  # #777 is about mid-grey
+
+
+def drawn_fills(background: tuple[int, int, int]) -> np.ndarray:
+    """The heatmap's cells at :data:`DENSITIES` as Vega draws them on ``background``: opaque RGB ``[n, 3]``."""
+    spec = charts.heatmap(synthetic_result(1), select=False).to_dict()
+    edges = np.linspace(-1, 1, len(DENSITIES) + 1)
+    frame = pd.DataFrame({"layer": 0, "layer_fraction": 0.0, "x0": -0.5, "x1": 0.5, "cosine_low": edges[:-1],
+                          "cosine_high": edges[1:], "density": DENSITIES})
+    spec["datasets"] = {spec["data"]["name"]: json.loads(frame.to_json(orient="records"))}
+    (param,) = [p for p in spec["params"] if p["name"] == BACKGROUND_PARAM]
+    param["value"] = "rgb({}, {}, {})".format(*background)
+    svg = vl_convert.vegalite_to_svg(spec)
+    marks = re.search(r'class="mark-rect role-mark[^"]*"[^>]*>(.*?)</g>', svg, re.S)
+    assert marks is not None, "no rect marks in the SVG"
+    fills = re.findall(r'fill="rgba?\(([^)]*)\)"', marks.group(1))
+    assert len(fills) == len(DENSITIES)
+    out = []
+    for fill in fills:
+        parts = [float(v) for v in fill.split(",")]
+        colour, alpha = np.array(parts[:3]), (parts[3] if len(parts) == 4 else 1.0)
+        out.append(alpha * colour + (1 - alpha) * np.array(background))  # over the background
+    return np.array(out)
+
+
+@pytest.mark.parametrize("theme,host,background",
+                         [(t, h, b) for t, hosts in BACKGROUNDS.items() for h, b in hosts.items()])
+def test_more_density_is_further_from_the_background(theme, host, background):
+    distance = np.abs(lightness(drawn_fills(background)) - lightness(np.array([background]))[0])
+    steps = np.diff(distance)
+    assert distance[0] < 0.5, f"{host}: density 0 should show the background"
+    assert np.all(steps >= -1e-9), (
+        f"{theme} theme on {host}: lightness distance from the background falls along the ramp: "
+        f"{distance.round(1).tolist()}")
+    assert distance[-1] > 40, f"{host}: the ramp spans too little lightness ({distance[-1]:.1f})"
