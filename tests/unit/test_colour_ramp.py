@@ -43,12 +43,8 @@ def test_lightness_formula_on_known_colours():
     assert lightness([[119, 119, 119]])[0] == pytest.approx(50.0, abs=0.1)  # #777 is about mid-grey
 
 
-def drawn_fills(background: tuple[int, int, int]) -> np.ndarray:
-    """The heatmap's cells at :data:`DENSITIES` as Vega draws them on ``background``: opaque RGB ``[n, 3]``."""
-    spec = charts.heatmap(synthetic_result(1), select=False).to_dict()
-    edges = np.linspace(-1, 1, len(DENSITIES) + 1)
-    frame = pd.DataFrame({"layer": 0, "layer_fraction": 0.0, "x0": -0.5, "x1": 0.5, "cosine_low": edges[:-1],
-                          "cosine_high": edges[1:], "density": DENSITIES})
+def _fills(spec: dict, frame: pd.DataFrame, background: tuple[int, int, int]) -> np.ndarray:
+    """The rect marks' fills of ``spec`` drawing ``frame`` on ``background``, composited: opaque RGB ``[n, 3]``."""
     spec["datasets"] = {spec["data"]["name"]: json.loads(frame.to_json(orient="records"))}
     (param,) = [p for p in spec["params"] if p["name"] == BACKGROUND_PARAM]
     param["value"] = "rgb({}, {}, {})".format(*background)
@@ -56,7 +52,7 @@ def drawn_fills(background: tuple[int, int, int]) -> np.ndarray:
     marks = re.search(r'class="mark-rect role-mark[^"]*"[^>]*>(.*?)</g>', svg, re.S)
     assert marks is not None, "no rect marks in the SVG"
     fills = re.findall(r'fill="rgba?\(([^)]*)\)"', marks.group(1))
-    assert len(fills) == len(DENSITIES)
+    assert len(fills) == len(frame)
     out = []
     for fill in fills:
         parts = [float(v) for v in fill.split(",")]
@@ -65,8 +61,29 @@ def drawn_fills(background: tuple[int, int, int]) -> np.ndarray:
     return np.array(out)
 
 
-@pytest.mark.parametrize("theme,host,background",
-                         [(t, h, b) for t, hosts in BACKGROUNDS.items() for h, b in hosts.items()])
+def drawn_fills(background: tuple[int, int, int]) -> np.ndarray:
+    """The heatmap's cells at :data:`DENSITIES` as Vega draws them on ``background``: opaque RGB ``[n, 3]``."""
+    spec = charts.heatmap(synthetic_result(1), select=False).to_dict()
+    edges = np.linspace(-1, 1, len(DENSITIES) + 1)
+    frame = pd.DataFrame({"layer": 0, "layer_fraction": 0.0, "x0": -0.5, "x1": 0.5, "cosine_low": edges[:-1],
+                          "cosine_high": edges[1:], "density": DENSITIES})
+    return _fills(spec, frame, background)
+
+
+def drawn_token_fills(background: tuple[int, int, int]) -> np.ndarray:
+    """The token strip's cells for mean cosines from -0.3 to 1.1, as Vega draws them on ``background``."""
+    values = np.linspace(-0.3, 1.1, 36)
+    tokens = pd.DataFrame({"position": np.arange(len(values)), "token": [f"t{k}" for k in range(len(values))],
+                           "mean_cosine": values})
+    figure = charts.token_strip.figure(tokens)
+    cells = figure.chart.data.values
+    return _fills(figure.chart.to_dict(), pd.DataFrame(json.loads(cells)), background)
+
+
+CASES = [(t, h, b) for t, hosts in BACKGROUNDS.items() for h, b in hosts.items()]
+
+
+@pytest.mark.parametrize("theme,host,background", CASES)
 def test_more_density_is_further_from_the_background(theme, host, background):
     distance = np.abs(lightness(drawn_fills(background)) - lightness(np.array([background]))[0])
     steps = np.diff(distance)
@@ -75,3 +92,11 @@ def test_more_density_is_further_from_the_background(theme, host, background):
         f"{theme} theme on {host}: lightness distance from the background falls along the ramp: "
         f"{distance.round(1).tolist()}")
     assert distance[-1] > 40, f"{host}: the ramp spans too little lightness ({distance[-1]:.1f})"
+
+
+@pytest.mark.parametrize("theme,host,background", CASES)
+def test_a_higher_token_cosine_is_further_from_the_background(theme, host, background):
+    distance = np.abs(lightness(drawn_token_fills(background)) - lightness(np.array([background]))[0])
+    assert np.all(np.diff(distance) >= -1e-9), (
+        f"{theme} theme on {host}: the token ramp comes back towards the background: {distance.round(1).tolist()}")
+    assert distance[-1] - distance[0] > 40, f"{host}: the token ramp spans too little lightness"
