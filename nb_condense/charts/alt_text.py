@@ -54,10 +54,10 @@ def spec_data(spec: Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _course(frame: pd.DataFrame, key: str, label: str) -> str:
-    top, bottom = frame["mean"].idxmax(), frame["mean"].idxmin()
-    return (f"from {frame['mean'].iloc[0]:.2f} at {label} {frame[key].iloc[0]} to {frame['mean'].iloc[-1]:.2f} at "
-            f"{label} {frame[key].iloc[-1]}; highest {frame['mean'][top]:.2f} at {label} {frame[key][top]}, lowest "
-            f"{frame['mean'][bottom]:.2f} at {label} {frame[key][bottom]}")
+    values, keys = frame["mean"].to_numpy(dtype=np.float64), frame[key].tolist()
+    top, bottom = int(np.argmax(values)), int(np.argmin(values))
+    return (f"from {values[0]:.2f} at {label} {keys[0]} to {values[-1]:.2f} at {label} {keys[-1]}; highest "
+            f"{values[top]:.2f} at {label} {keys[top]}, lowest {values[bottom]:.2f} at {label} {keys[bottom]}")
 
 
 def _heatmap_summary(cells: pd.DataFrame) -> str:
@@ -66,19 +66,19 @@ def _heatmap_summary(cells: pd.DataFrame) -> str:
     mass = cells["density"] * width
     means = (centre * mass).groupby(cells["layer"]).sum() / mass.groupby(cells["layer"]).sum()
     frame = pd.DataFrame({"layer": means.index, "mean": means.to_numpy()})
-    top = cells["density"].idxmax()
+    top = cells.iloc[int(np.argmax(cells["density"].to_numpy()))]
     return (f"Heatmap of pairwise cosine similarity by layer, {len(frame)} layers. The histogram mean cosine goes "
-            f"{_course(frame, 'layer', 'layer')}. The densest cell is at layer {cells['layer'][top]}, cosine "
-            f"{cells['cosine_low'][top]:.2f} to {cells['cosine_high'][top]:.2f} (density {cells['density'][top]:.1f}).")
+            f"{_course(frame, 'layer', 'layer')}. The densest cell is at layer {top['layer']:g}, cosine "
+            f"{top['cosine_low']:.2f} to {top['cosine_high']:.2f} (density {top['density']:.1f}).")
 
 
 def _distributions_summary(curves: pd.DataFrame) -> str:
-    peaks = curves.loc[curves.groupby("layer")["density"].idxmax()]
-    top = peaks["density"].idxmax()
+    peaks = curves.iloc[curves.groupby("layer")["density"].idxmax().to_numpy()]
+    top = peaks.iloc[int(np.argmax(peaks["density"].to_numpy()))]
     return (f"Probability density of pairwise cosine similarity, {len(peaks)} layers "
             f"({', '.join(str(k) for k in peaks['layer'])}). The peaks move from cosine {peaks['cosine'].iloc[0]:.2f} "
             f"at layer {peaks['layer'].iloc[0]} to {peaks['cosine'].iloc[-1]:.2f} at layer {peaks['layer'].iloc[-1]}; "
-            f"the highest peak is layer {curves['layer'][top]}'s at cosine {curves['cosine'][top]:.2f}.")
+            f"the highest peak is layer {top['layer']:g}'s at cosine {top['cosine']:.2f}.")
 
 
 def _means_summary(means: pd.DataFrame) -> str:

@@ -48,9 +48,12 @@ TOKEN_DOMAIN = (-0.2, 1.0)
 
 
 def token_scale() -> alt.Scale:
-    """The tokens' colour ramp on :data:`TOKEN_DOMAIN`: ColorBrewer Reds, light to dark on a light background and
-    dark to light on a dark one (the param of :func:`~nb_condense.charts.base.background_param`), so a higher
-    mean cosine is always further from the background's lightness."""
+    """The tokens' colour ramp on :data:`TOKEN_DOMAIN`, following the theme.
+
+    ColorBrewer Reds, light to dark on a light background and dark to light on a dark one (the param of
+    :func:`~nb_condense.charts.base.background_param`): a higher mean cosine is always further from the
+    background's lightness.
+    """
     light, dark = REDS, ["#a50f15", "#b81419", *REDS[-3::-1]]  # dark: from lightness 33 (above dark hosts' 5-24)
     stops = np.linspace(*TOKEN_DOMAIN, len(light)).round(6).tolist()
     return alt.Scale(domain=stops, range=[themed_colour(a, b) for a, b in zip(light, dark)], clamp=True,

@@ -16,10 +16,10 @@ import pytest
 
 vl_convert = pytest.importorskip("vl_convert")
 
+from test_spec_templates import synthetic_result  # noqa: E402  (tests/unit is on the path)
+
 from nb_condense import charts  # noqa: E402
 from nb_condense.charts.base import BACKGROUND_PARAM, DENSITY_CLIP  # noqa: E402
-
-from test_spec_templates import synthetic_result  # noqa: E402  (tests/unit is on the path)
 
 BACKGROUNDS = {
     "light": {"white": (255, 255, 255), "JupyterLab light grey": (250, 250, 250)},
