@@ -64,7 +64,7 @@ def transparent(colour: str) -> str:
 def density_range() -> list[Any]:
     """The density ramp's stops for both themes (:data:`DENSITY_RAMPS`), transparent at density 0."""
     light, dark = DENSITY_RAMPS["light"], DENSITY_RAMPS["dark"]
-    return [themed_colour(transparent(light[0]), transparent(dark[0])),
+    return [themed_colour(ZERO_DENSITY, transparent(dark[0])),
             *(themed_colour(a, b) for a, b in zip(light, dark))]
 
 
