@@ -53,10 +53,10 @@ def _heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtit
             ],
         )
     )
-    chart = chart.add_params(background_param())
     if select:
         selection = layer_selection(selected)
         chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
+    chart = chart.add_params(background_param())  # after the selection: params[0] stays the layer pick
     if title or subtitle:
         chart = chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle or alt.Undefined,
                                                        anchor="start", subtitleFontStyle="italic"))
