@@ -282,7 +282,7 @@ def describe_view(view: str, results: Mapping[str, CondensationResult] | Condens
     Examples
     --------
     ``describe_view("tokens", {"MiniLM": result}, samples=[1])`` names sample 1's most and least condensed
-    tokens at the last layer; its ``table`` has one row per token and ``to_csv()`` exports it.
+    tokens at the last layer; its ``table`` has one row per token and :meth:`ChartText.to_csv` exports it.
     """
     pairs = results if isinstance(results, Mapping) else {_model(results, model): results}
     if view not in VIEWS:
