@@ -16,6 +16,7 @@ import pytest
 
 vl_convert = pytest.importorskip("vl_convert")
 
+from cielab import lightness  # noqa: E402  (tests/unit is on the path)
 from test_spec_templates import synthetic_result  # noqa: E402  (tests/unit is on the path)
 
 from nb_condense import charts  # noqa: E402
@@ -27,15 +28,6 @@ BACKGROUNDS = {
              "Colab dark": (56, 56, 56)},
 }
 DENSITIES = np.linspace(0.0, DENSITY_CLIP * 1.2, 49)
-
-
-def lightness(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB L* of sRGB colours ``[..., 3]`` in 0..255 (IEC 61966-2-1 and CIE 1976, D65 white)."""
-    c = np.asarray(rgb, dtype=np.float64) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    y = linear @ np.array([0.2126, 0.7152, 0.0722])
-    f = np.where(y > (6 / 29) ** 3, np.cbrt(y), y / (3 * (6 / 29) ** 2) + 4 / 29)
-    return 116 * f - 16
 
 
 def test_lightness_formula_on_known_colours():
