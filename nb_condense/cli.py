@@ -371,6 +371,7 @@ def _measure(args: argparse.Namespace) -> int:
     texts, corpus = source.resolve()  # before loading the model: a corpus that cannot be read fails fast
 
     from .charts import heatmap, save_chart
+    from .charts.describe import describe_heatmap
     from .measurement.engine import measure_texts
     from .measurement.models import load_model
 
@@ -389,7 +390,8 @@ def _measure(args: argparse.Namespace) -> int:
         print(f"saved {result.save(out)}")
     if plot is not None:
         name = str(result.metadata.get("model_name"))
-        print(f"saved {save_chart(heatmap(result, title=name, select=False), plot)}")
+        text = describe_heatmap(result, model=name)
+        print(f"saved {save_chart(heatmap(result, title=name, select=False), plot, text=text)}")
     return 0
 
 
@@ -402,6 +404,7 @@ def _demo(args: argparse.Namespace) -> int:
     check_embedded_extra("nb-condense demo")
 
     from .charts import heatmap, save_chart
+    from .charts.describe import describe_heatmap
     from .core.files import write_text
     from .measurement.engine import measure
     from .measurement.models import load_model
@@ -412,7 +415,9 @@ def _demo(args: argparse.Namespace) -> int:
     print(format_summary(result))
     write_text(out / "summary.csv", result.summary().to_csv(index=False))
     result.save(out / "result.npz")
-    save_chart(heatmap(result, title="all-MiniLM-L6-v2 on the builtin corpus", select=False), out / "heatmap.png")
+    title = "all-MiniLM-L6-v2 on the builtin corpus"
+    save_chart(heatmap(result, title=title, select=False), out / "heatmap.png",
+               text=describe_heatmap(result, model="all-MiniLM-L6-v2", title=title))
     print(f"\nwrote {out / 'heatmap.png'}, {out / 'summary.csv'}, {out / 'result.npz'}")
     return 0
 

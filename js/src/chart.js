@@ -3,7 +3,7 @@
 import embed from "vega-embed";
 import { fitted, rendererFor } from "./fit.js";
 import params from "../../nb_condense/charts/params.json" with { type: "json" };
-import { hostPalette, onThemeChange, themeConfig } from "./theme.js";
+import { hostPalette, onBackground, onThemeChange, themeConfig } from "./theme.js";
 
 export { followTheme } from "./theme.js";
 
@@ -111,7 +111,8 @@ export class ChartPane {
     target.className = "nbc-vega";
     const available = this.container.clientWidth;
     const palette = hostPalette(this.container);
-    const [drawnSpec, maxWidth] = fitted(spec, available, 0, palette.font);
+    const themed = onBackground(spec, palette.bg); // the colour ramps' light or dark stops (chosen in the spec)
+    const [drawnSpec, maxWidth] = fitted(themed, available, 0, palette.font);
     if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
     // measured in place: a container width exists before the embed (Vega-Lite reads it once)
     target.style.visibility = "hidden";
@@ -133,7 +134,7 @@ export class ChartPane {
       if (available && drawnWidth > available + 1 && generation === this.generation) {
         result.finalize();
         target.replaceChildren();
-        const narrower = fitted(spec, available, Math.ceil(drawnWidth - available) + 4, palette.font)[0];
+        const narrower = fitted(themed, available, Math.ceil(drawnWidth - available) + 4, palette.font)[0];
         result = await embed(target, narrower, options);
         this.container.vegaSpec = narrower;
       }

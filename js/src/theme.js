@@ -69,6 +69,23 @@ export function followTheme(root) {
   return onThemeChange(apply);
 }
 
+/** The param that holds the host's background colour (nb_condense.charts.base.BACKGROUND_PARAM): a chart's
+ * colour ramps pick their light- or dark-theme stops from it (the choice is made in Python, in the spec). */
+export const BACKGROUND_PARAM = "nbc_background";
+
+/**
+ * `spec` with its top-level background param set to `background` (the spec itself when it has no such param).
+ * @template {Record<string, any>} S
+ * @param {S} spec A Vega-Lite spec.
+ * @param {string} background The host's background colour (hostPalette's `bg`).
+ * @returns {S}
+ */
+export function onBackground(spec, background) {
+  const params = spec.params;
+  if (!Array.isArray(params) || !params.some((p) => p?.name === BACKGROUND_PARAM)) return spec;
+  return { ...spec, params: params.map((p) => (p?.name === BACKGROUND_PARAM ? { ...p, value: background } : p)) };
+}
+
 /** Vega config that follows the host theme (see hostPalette), transparent background. */
 export function themeConfig(el, palette = hostPalette(el)) {
   const { fg: text, muted, grid, font } = palette;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -14,19 +15,59 @@ import pandas as pd
 from ..core.result import CondensationResult, MeasuredSource
 from .specs import DISCRETE_LIMIT, LAYER_SELECTION, TITLE_PARAM, data_values
 
-__all__ = ["DENSITY_CLIP", "DISCRETE_LIMIT", "Figure", "LAYER_SELECTION", "OKABE_ITO", "TITLE_PARAM", "as_result",
-           "as_results", "data_values", "grid", "layer_colour", "live_title", "returns_chart", "with_data"]
+__all__ = [
+    "BACKGROUND_PARAM", "DENSITY_CLIP", "DENSITY_RAMPS", "DISCRETE_LIMIT", "LAYER_SELECTION", "OKABE_ITO",
+    "TITLE_PARAM", "Figure", "as_result", "as_results", "background_param", "data_values", "density_range", "grid",
+    "layer_colour", "live_title", "returns_chart", "themed_colour", "with_data"]
 
 DENSITY_CLIP = 10.0
 """The paper's colour scale tops out at a density of 10 (about 15.6 % of a layer's mass in one bin)."""
 LAYER_TITLE = "Layer fraction"
 COSINE_TITLE = "Cosine similarity"
 # ColorBrewer "Reds" (matplotlib's Reds colormap interpolates the same nine colours), except that density 0 is
-# transparent: the lowest stop is the first Reds colour with alpha 0, so empty and near-empty cells show the
-# host's background (a white slab on a dark theme otherwise).
+# transparent: the lowest stop is the first colour of the ramp with alpha 0, so empty and near-empty cells show the
+# host's background.
 REDS = ["#fff5f0", "#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d"]
 ZERO_DENSITY = "rgba(255, 245, 240, 0)"
-"""The colour of density 0: fully transparent (the theme's background shows through)."""
+"""The colour of density 0 (light theme): fully transparent (the theme's background shows through)."""
+BACKGROUND_PARAM = "nbc_background"
+"""The param holding the host's background colour: the front end sets it (``js/src/theme.js``); static copies
+keep its default, white. Colour ramps pick their light- or dark-theme stops from it."""
+DARK_BACKGROUND = 0.18
+"""Relative luminance below which a background is dark (0.18: CIELAB lightness 50, halfway)."""
+DENSITY_RAMPS = {
+    "light": REDS[1:],
+    "dark": REDS[-2::-1],
+}
+"""Opaque stops of the density ramp above 0, per theme, in order of density: every step moves further from the
+background's lightness (light: darker reds; dark: from deep red to near-white), so more density is more ink.
+The dark ramp starts at #a50f15 (lightness 33), above the dark hosts' backgrounds (JupyterLab 5, VS Code 11,
+Colab 24)."""
+
+
+def themed_colour(light: str, dark: str) -> dict[str, str]:
+    """A colour that is ``light`` on a light background and ``dark`` on a dark one (an expression of the param)."""
+    return {"expr": f"luminance({BACKGROUND_PARAM}) < {DARK_BACKGROUND} ? {json.dumps(dark)} : {json.dumps(light)}"}
+
+
+def background_param() -> Any:
+    """The param :data:`BACKGROUND_PARAM` (default white), for a chart whose colours follow the theme."""
+    return alt.param(name=BACKGROUND_PARAM, value="white")
+
+
+def transparent(colour: str) -> str:
+    """``colour`` (``#rrggbb``) with alpha 0: where a ramp starts, so that it fades in from the background."""
+    red, green, blue = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, 0)"
+
+
+def density_range() -> list[Any]:
+    """The density ramp's stops for both themes (:data:`DENSITY_RAMPS`), transparent at density 0."""
+    light, dark = DENSITY_RAMPS["light"], DENSITY_RAMPS["dark"]
+    return [themed_colour(ZERO_DENSITY, transparent(dark[0])),
+            *(themed_colour(a, b) for a, b in zip(light, dark))]
+
+
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999",
              "#882255"]
 """Ten colour-blind-safe colours for categories (Okabe & Ito 2008, blue first; then Tol's wine and a grey)."""
@@ -69,9 +110,12 @@ def as_results(data: Any) -> list[tuple[str, CondensationResult]]:
 
 
 def reds_scale(top: float) -> alt.Scale:
-    """Linear Reds colour scale on ``[0, top]``, saturating above ``top`` (matplotlib's vmin/vmax); 0 is transparent."""
-    stops = [top * k / (len(REDS) - 1) for k in range(len(REDS))]
-    return alt.Scale(domain=stops, range=[ZERO_DENSITY, *REDS[1:]], clamp=True, interpolate="rgb")
+    """Linear density ramp on ``[0, top]``, saturating above ``top`` (matplotlib's vmin/vmax); 0 is transparent.
+
+    Its stops follow the theme (:func:`density_range`): a chart using it needs :func:`background_param`.
+    """
+    stops = [top * k / len(DENSITY_RAMPS["light"]) for k in range(len(DENSITY_RAMPS["light"]) + 1)]
+    return alt.Scale(domain=stops, range=density_range(), clamp=True, interpolate="rgb")
 
 
 def layer_colour(n_layers: int, *, field: str = "layer", title: str = "Layer") -> tuple[Any, Any]:

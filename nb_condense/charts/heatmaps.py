@@ -15,6 +15,7 @@ from .base import (
     ChartData,
     Figure,
     as_result,
+    background_param,
     layer_selection,
     reds_scale,
     with_data,
@@ -57,6 +58,7 @@ def heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtitl
     if select:
         selection = layer_selection(selected)
         chart = chart.add_params(selection).encode(opacity=alt.condition(selection, alt.value(1.0), alt.value(0.35)))
+    chart = chart.add_params(background_param())  # after the selection: params[0] stays the layer pick
     if title or subtitle:
         chart = chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle or alt.Undefined,
                                                        anchor="start", subtitleFontStyle="italic"))

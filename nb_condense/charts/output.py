@@ -9,8 +9,10 @@ from typing import Any
 import altair as alt
 
 from ..core.files import to_bytes, write_bytes
+from .alt_text import spec_text, with_html_text, with_png_text, with_svg_text
+from .describe import ChartText
 
-__all__ = ["check_chart_path", "enable_static_charts", "save_chart"]
+__all__ = ["check_chart_path", "described", "enable_static_charts", "save_chart"]
 
 SAVE_FORMATS = (".png", ".svg", ".pdf", ".html", ".json")
 
@@ -43,8 +45,16 @@ def check_chart_path(path: str | Path) -> Path:
     return path
 
 
-def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Path:
+def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0,
+               text: ChartText | str | None = None) -> Path:
     """Save ``chart`` by suffix: ``.png``, ``.svg``, ``.pdf``, ``.html`` (inline JS, offline) or ``.json``.
+
+    Every copy carries the chart's text alternative: its title as the name and a summary as the description
+    (``text``: a :class:`~nb_condense.charts.describe.ChartText` such as ``describe_heatmap(result)``, or a
+    summary; by default the chart's own ``description``, else a summary of the data it draws,
+    :func:`~nb_condense.charts.alt_text.spec_text`). The spec gets it as Vega-Lite's ``description``; an SVG
+    gets ``role="img"``, ``<title>`` and ``<desc>``; an HTML page a title, a named figure and a caption; a PNG
+    ``Title`` and ``Description`` text chunks.
 
     In ``.html`` the spec's ``<``, ``>`` and ``&`` are JSON escapes, so text holding ``</script>`` or markup is
     shown as text and never runs.
@@ -53,13 +63,35 @@ def save_chart(chart: Any, path: str | Path, *, scale_factor: float = 2.0) -> Pa
     """
     path = check_chart_path(path)
     suffix = path.suffix.lower()
+    chart, alternative = described(chart, text)
     # HTML: the spec sits in a <script>; hostile text in it (a title, a token) must stay text
     options: dict[str, Any] = {"inline": True, "json_kwds": {"cls": ScriptSafeJSONEncoder}} if suffix == ".html" \
         else {}
     if suffix == ".png":
         options["scale_factor"] = scale_factor
-    text = suffix in (".svg", ".html", ".json")
-    return write_bytes(path, to_bytes(lambda handle: chart.save(handle, format=suffix[1:], **options), text))
+    text_file = suffix in (".svg", ".html", ".json")
+    data = to_bytes(lambda handle: chart.save(handle, format=suffix[1:], **options), text_file)
+    if suffix == ".svg":
+        data = with_svg_text(data.decode("utf-8"), alternative).encode("utf-8")
+    elif suffix == ".html":
+        data = with_html_text(data.decode("utf-8"), alternative).encode("utf-8")
+    elif suffix == ".png":
+        data = with_png_text(data, alternative)
+    return write_bytes(path, data)
+
+
+def described(chart: Any, text: ChartText | str | None = None) -> tuple[Any, ChartText]:
+    """``chart`` with Vega-Lite's ``description`` set to its summary, and its :class:`ChartText`.
+
+    ``text`` as in :func:`save_chart`; by default the chart's own description or a summary of its data.
+    """
+    spec = chart.to_dict(validate=False)
+    alternative = spec_text(spec)
+    if isinstance(text, ChartText):
+        alternative = text
+    elif text is not None:
+        alternative = ChartText(alternative.name, str(text), alternative.table)
+    return chart.properties(description=alternative.summary), alternative
 
 
 def enable_static_charts(renderer: str = "svg") -> Any:

@@ -6,9 +6,10 @@ import functools
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
-from .base import Figure, as_result, with_data
+from .base import REDS, Figure, as_result, background_param, themed_colour, with_data
 from .specs import TOKEN_ROW_HEIGHT, TOKENS_PER_ROW, token_cells
 
 __all__ = ["token_strip_figure", "token_template"]
@@ -42,6 +43,23 @@ def token_strip_figure(data: Any, sample: int = 0, layer: int = -1, *, per_row: 
     return Figure(chart, frame)
 
 
+TOKEN_DOMAIN = (-0.2, 1.0)
+"""The mean cosines the token colour ramp spans (clamped outside)."""
+
+
+def token_scale() -> alt.Scale:
+    """The tokens' colour ramp on :data:`TOKEN_DOMAIN`, following the theme.
+
+    ColorBrewer Reds, light to dark on a light background and dark to light on a dark one (the param of
+    :func:`~nb_condense.charts.base.background_param`): a higher mean cosine is always further from the
+    background's lightness.
+    """
+    light, dark = REDS, ["#a50f15", "#b81419", *REDS[-3::-1]]  # dark: from lightness 33 (above dark hosts' 5-24)
+    stops = np.linspace(*TOKEN_DOMAIN, len(light)).round(6).tolist()
+    return alt.Scale(domain=stops, range=[themed_colour(a, b) for a, b in zip(light, dark)], clamp=True,
+                     interpolate="rgb")
+
+
 TEXT_ON_CELL = ("contrast('#000000', scale('color', datum.mean_cosine)) >= "
                 "contrast('#ffffff', scale('color', datum.mean_cosine)) ? '#000000' : '#ffffff'")
 """A word's colour: black or white, whichever contrasts more with its cell's colour (the cell's luminance)."""
@@ -56,12 +74,13 @@ def token_template(per_row: int, height: Any, title: str) -> Any:
     x, y = alt.X("col:O", axis=None), alt.Y("row:O", axis=None)
     cells = base.mark_rect(stroke="transparent", strokeWidth=2).encode(
         x=x, y=y,
-        color=alt.Color("mean_cosine:Q", scale=alt.Scale(scheme="reds", domain=[-0.2, 1]),
+        color=alt.Color("mean_cosine:Q", scale=token_scale(),
                         legend=alt.Legend(title="Mean cosine to the other tokens", orient="bottom",
                                           direction="horizontal", titleLimit=300, gradientLength=160)),
         tooltip=TOKEN_TOOLTIP,
     )
     words = base.mark_text(fontSize=11, limit=alt.expr(f"max(8, width / {per_row} - 4)"),
                            color=alt.expr(TEXT_ON_CELL)).encode(x=x, y=y, text="label:N", tooltip=TOKEN_TOOLTIP)
-    chart = alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"}))
+    chart = alt.layer(cells, words, data=alt.InlineData(values="[]", format={"type": "json"})).add_params(
+        background_param())
     return chart.properties(title=title) if title else chart

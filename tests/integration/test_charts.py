@@ -12,6 +12,7 @@ import pytest
 import nb_condense as nbc
 from conftest import spec_rows, tiny_model
 from nb_condense import charts
+from nb_condense.charts.base import BACKGROUND_PARAM
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,7 @@ def test_heatmap_with_curves_links_heatmap_clicks_to_distribution_curves(session
     spec = charts.heatmap_with_curves(session).to_dict()
     left, right = spec["hconcat"]
     params = spec.get("params", []) + left.get("params", [])  # Altair lifts concat params to the top
-    assert [p["name"] for p in params] == [charts.LAYER_SELECTION]
+    assert [p["name"] for p in params] == [charts.LAYER_SELECTION, BACKGROUND_PARAM]  # the pick, then the theme
     assert right["encoding"]["strokeWidth"]["condition"]["param"] == charts.LAYER_SELECTION
 
 
