@@ -3,21 +3,33 @@
 - :func:`setup`: the one visible setup cell (Colab, Binder, memory limit, device, preset, estimates);
 - :func:`against_paper` and :data:`PAPER`: the paper's numbers with stage, caveat and source line;
 - :func:`judge` and :func:`contrast`: verdicts with intervals ("agrees", "disagrees", "cannot tell at this size");
-- ``check_...``: the "implement, then check" exercises;
+- ``check_...``: the "implement, then check" exercises; :mod:`.solutions`: their reference solutions (dropdowns);
 - :data:`GLOSSARY`; :func:`record`: the collapsed last cell that hands numbers to the tests.
 """
 
 from __future__ import annotations
 
+from . import solutions
 from .checks import (
+    ALL_CHECKS,
     CHECKS,
     ExerciseError,
     check_angular_spread,
-    check_cosine_floor,
+    check_bootstrap_interval,
+    check_change_interval,
+    check_compute_loss,
+    check_dispersion_penalty,
     check_distillation_loss,
-    check_layer_change,
+    check_distillation_objective,
+    check_last_half_mean,
     check_layer_mean_cosine,
-    check_mlp_parameters,
+    check_masked_layer_means,
+    check_perplexity,
+    check_pooled_layer_means,
+    check_position_averaged,
+    check_residual_cosine,
+    check_rho_by_step,
+    check_softened_entropy,
     check_spearman_rho,
 )
 from .glossary import GLOSSARY, glossary_markdown, link
@@ -32,8 +44,10 @@ __all__ = [
     "AGREES", "CANNOT_TELL", "CHECKS", "DISAGREES", "GLOSSARY", "LESSONS", "PAPER", "VERDICTS", "Contrast",
     "Estimate", "ExerciseError", "Lesson", "LessonPlan", "Measured", "PaperNumber", "Platform", "Verdict",
     "against_paper",
-    "check_angular_spread", "check_cosine_floor", "check_distillation_loss", "check_layer_change",
-    "check_layer_mean_cosine", "check_mlp_parameters", "check_spearman_rho", "contrast", "detect_platform",
-    "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "measured", "memory_limit", "record",
-    "setup",
+    "ALL_CHECKS", "check_angular_spread", "check_bootstrap_interval", "check_change_interval", "check_compute_loss",
+    "check_dispersion_penalty", "check_distillation_loss", "check_distillation_objective", "check_last_half_mean",
+    "check_layer_mean_cosine", "check_masked_layer_means", "check_perplexity", "check_pooled_layer_means",
+    "check_position_averaged", "check_residual_cosine", "check_rho_by_step", "check_softened_entropy",
+    "check_spearman_rho", "contrast", "detect_platform", "enable_colab_widgets", "glossary_markdown", "judge",
+    "lesson_plan", "link", "measured", "memory_limit", "record", "setup", "solutions",
 ]
