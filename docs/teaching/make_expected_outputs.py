@@ -11,6 +11,8 @@ their `class` preset, for real (trained models, not stand-ins), and writes for e
     python docs/teaching/make_expected_outputs.py                 # class presets, about 20 min on 2 cores
     python docs/teaching/make_expected_outputs.py 05 --out /tmp/x  # one notebook
     python docs/teaching/make_expected_outputs.py --tiny           # tiny parameters (the test tier: minutes)
+
+It needs papermill and nbconvert, which the ``[test]`` extra installs: ``pip install "nb-condense[test]"``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import time
+from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,13 +70,21 @@ def summary(records: dict[str, dict], tiny: bool) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def missing_tools() -> list[str]:
+    """The packages this script needs that are not installed (papermill and nbconvert come with ``[test]``)."""
+    return [name for name in ("papermill", "nbconvert") if find_spec(name) is None]
+
+
+def main(argv: list[str] | None = None) -> None:
     """Command line: run the chosen notebooks and write the folder."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", help="name prefixes (02, 04, 05); default: all three")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "teaching" / "expected")
     parser.add_argument("--tiny", action="store_true", help="tiny parameters: checks the script, not the numbers")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if missing := missing_tools():
+        parser.exit(2, f"make_expected_outputs.py needs {' and '.join(missing)}: pip install \"nb-condense[test]\" "
+                       f"(or pip install {' '.join(missing)}).\n")
     names = [n for n in NOTEBOOKS if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
     if not names:
         parser.error(f"no notebook matches {args.notebooks}: choose among {NOTEBOOKS}")

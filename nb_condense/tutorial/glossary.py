@@ -59,7 +59,8 @@ GLOSSARY: dict[str, str] = {
     "logit distillation": "Training a student to match a teacher's next-token distributions (softened by a "
                           "temperature) through a KL term, usually beside the ordinary LM loss.",
     "SFT": "Supervised fine-tuning: ordinary next-token training on texts, here texts written by a teacher "
-           "model. The paper's distilled models were, by our inference, trained this way (paper.md line 80).",
+           "model. The paper's distilled models were, by our inference, trained this way "
+           "([details](../paper_numbers.md#f4-sft)).",
     "temperature": "A divisor of the logits before the softmax: above 1 it flattens the distribution, showing "
                    "more of the teacher's second choices.",
     "dispersion loss": "A term added to the training loss that is low when the tokens of a sequence point in "

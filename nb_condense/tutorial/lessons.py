@@ -60,6 +60,9 @@ class LessonPlan:
         (empty: the notebook fits as it is).
     low_memory_peak_gb : float or None
         Peak memory with ``low_memory`` applied.
+    offline : dict
+        Values that make the notebook run with nothing to download (empty: it has no offline set). The setup
+        announces no download when they are chosen, and a failed download names them.
     """
 
     presets: dict[str, dict[str, Any]]
@@ -67,6 +70,7 @@ class LessonPlan:
     class_peak_gb: float
     low_memory: dict[str, Any] = field(default_factory=dict)
     low_memory_peak_gb: float | None = None
+    offline: dict[str, Any] = field(default_factory=dict)
 
 
 _LAB = dict(N_LAYER=6, N_EMBD=128, N_HEAD=4, BLOCK_SIZE=128, VOCAB_SIZE=4096)
@@ -86,6 +90,7 @@ LESSONS: dict[str, LessonPlan] = {
         class_peak_gb=1.7,
         low_memory=dict(MODEL="embedded", DATASET="builtin"),
         low_memory_peak_gb=0.9,
+        offline=dict(MODEL="embedded", DATASET="builtin"),
     ),
     "01_larger_models_condense_less": LessonPlan(
         presets={

@@ -43,12 +43,16 @@ class HasInterval(Protocol):
 
 
 def judge(claim: str, difference: HasInterval, expect: Literal["positive", "negative"],
-          unit: str = "") -> Verdict:
+          unit: str = "", seeded: bool = False) -> Verdict:
     """Judge a claim that predicts the sign of ``difference``.
 
     ``agrees`` when the whole interval lies on the predicted side of 0, ``disagrees`` when it lies on the
     other side, ``cannot tell at this size`` when it contains 0. One line is printed: the claim, the verdict,
     the difference with its interval, and the sample it rests on (texts and seeds, when the difference says).
+
+    ``seeded=True`` says the compared models come from random draws (an initialisation, a training run): a
+    single run is then flagged as one seed, whose interval covers the texts only. Two seeds are always flagged
+    as too few to estimate the spread between seeds. An interval of width 0 says why (every resample agreed).
 
     Examples
     --------
@@ -68,15 +72,36 @@ def judge(claim: str, difference: HasInterval, expect: Literal["positive", "nega
     else:
         word = CANNOT_TELL
     what = difference.name if isinstance(difference, Measured) else "difference"
-    detail = f"{what} {estimate:+.3f}{unit}, 95 % interval {low:+.3f} to {high:+.3f}"
+    detail = f"{what} {estimate:+.3f}{unit}, 95 % interval {low:+.3f} to {high:+.3f}{same_every_resample(low, high)}"
     if size := sample_size(difference):
         detail += f"; {size}"
+    if note := seed_note(difference, seeded):
+        detail += f"; {note}"
     if word != AGREES:
         detail += f"; the claim predicts it {expect}"
     tail = " More texts or seeds could tell." if word == CANNOT_TELL else ""
     sentence = f"{claim}: {word} ({detail}).{tail}"
     print(sentence)
     return remember(Verdict(claim, word, estimate, (low, high), sentence))
+
+
+def same_every_resample(low: float, high: float) -> str:
+    """``" (every resample gave the same value ...)"`` for an interval of width 0, else ``""``."""
+    if high - low > 1e-12:
+        return ""
+    return (": every resample gave the same value, e.g. every layer mean keeps its rank whichever texts are "
+            "drawn; the spread is below what the texts can show, not zero")
+
+
+def seed_note(difference: Any, seeded: bool = False) -> str:
+    """What the seeds allow: one seed covers the texts only; two cannot estimate the spread between seeds."""
+    value = getattr(difference, "n_seeds", None)
+    seeds = (value if isinstance(value, (tuple, list)) else (value, value)) if value is not None else None
+    if seeds is not None and max(int(s) for s in seeds) == 2:
+        return "2 seeds are too few: they cannot estimate the spread between seeds"
+    if seeded and (seeds is None or max(int(s) for s in seeds) == 1):
+        return "one seed: the interval covers the texts, not the seeds"
+    return ""
 
 
 def sample_size(difference: Any) -> str:
@@ -217,3 +242,48 @@ def contrast(terms: Sequence[tuple[float, Any]], statistic: str = "last_half_mea
         boot += weight * np.take_along_axis(stacked.T, seed_draws, axis=1).mean(1)
     low, high = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
     return Contrast(estimate, (float(low), float(high)), statistic, n_texts, seeds)
+
+
+def bootstrap_mean(values: Any, name: str, ci: float = 0.95, n_boot: int = 1000, seed: int = 0) -> Measured:
+    """The mean of ``values`` (one per text, block or pair) with a percentile bootstrap interval over them.
+
+    Each resample draws ``len(values)`` items with replacement (``numpy.random.default_rng(seed).integers``, one
+    row of indices per resample). Judge the result with :func:`judge`.
+    """
+    data = np.asarray(values, dtype=np.float64).ravel()
+    if data.size < 2:
+        raise ValueError(f"bootstrap_mean needs at least 2 values, got {data.size}.")
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be in (0, 1), got {ci}.")
+    rng = np.random.default_rng(seed)
+    boot = np.array([data[rng.integers(0, data.size, data.size)].mean() for _ in range(n_boot)])
+    low, high = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+    return Measured(float(data.mean()), (float(low), float(high)), name)
+
+
+def paper_definition(result: Any, statistic: str = "spearman_rho", ci: float = 0.95, n_boot: int = 1000,
+                     seed: int = 0) -> Measured:
+    """``spearman_rho`` or ``kendall_tau`` as the paper defines it, with a bootstrap interval over the texts.
+
+    The paper averages every text's cosine matrix position by position, **diagonal included**, and ranks the
+    mean of that matrix per layer. Each text's full-matrix mean is recovered from its pooled statistics (the mean
+    over its distinct pairs, plus its diagonal of ones); each resample draws the texts with replacement
+    (``numpy.random.default_rng(seed).multinomial``) and averages them. This equals the position-averaged
+    matrix's mean when every text has the same number of tokens (a 512-token cut of long texts); otherwise each
+    text counts equally. A resample whose layer means tie everywhere has no rank correlation and is left out.
+    """
+    from nb_condense.core.summaries import trend_statistics
+
+    if statistic not in ("spearman_rho", "kendall_tau"):
+        raise ValueError(f"statistic must be 'spearman_rho' or 'kendall_tau', got {statistic!r}.")
+    means, pairs = _per_text(result)
+    tokens = np.asarray(result.token_counts, dtype=np.float64)[:, None]
+    diagonal = 0.0 if result.metadata.get("include_diagonal") else tokens
+    full = (means * pairs + diagonal) / tokens**2  # [text, layer], diagonal included
+    rng = np.random.default_rng(seed)
+    n = full.shape[0]
+    counts = rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(np.float64)
+    boot = np.array([getattr(trend_statistics(layer_means), statistic) for layer_means in counts @ full / n])
+    low, high = np.nanquantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+    estimate = getattr(trend_statistics(full.mean(0)), statistic)
+    return Measured(float(estimate), (float(low), float(high)), f"{statistic} (the paper's definition)")

@@ -494,6 +494,46 @@ def test_a_missing_parameter_is_named(tmp_path):
                        cgroup_root=cgroup(tmp_path, v2="max"))
 
 
+def test_the_setup_printout_is_at_most_four_lines_everywhere(tmp_path, capsys):
+    """Issue 30: the setup printout listed every parameter. Binder + Colab + a tight limit is the longest case."""
+    modules, _ = fake_colab(with_manager=False)
+    for notebook in tutorial.LESSONS:
+        for environ, limit in (({}, "max"), ({"BINDER_LAUNCH_HOST": "https://mybinder.org/"}, str(2 * 2**30)),
+                               ({}, str(2**29))):
+            tutorial.setup(notebook, namespace_for(notebook), device="cpu", environ=environ, modules=modules,
+                           cgroup_root=cgroup(tmp_path / f"{notebook}{len(environ)}{limit}", v2=limit))
+            printed = capsys.readouterr().out
+            assert 1 <= len(printed.rstrip("\n").splitlines()) <= 4, printed
+
+
+def test_the_offline_set_announces_no_download(tmp_path, capsys):
+    """00 [3] announced "download 0.9 GB" after switching to the embedded model and the builtin corpus."""
+    root = cgroup(tmp_path, v2="max")
+    tutorial.setup("00_quickstart", namespace_for("00_quickstart", MODEL="embedded", DATASET="builtin"),
+                   device="cpu", environ={}, modules={}, cgroup_root=root)
+    offline = capsys.readouterr().out
+    tutorial.setup("00_quickstart", namespace_for("00_quickstart"), device="cpu", environ={}, modules={},
+                   cgroup_root=root)
+    online = capsys.readouterr().out
+    assert "0.9 GB" in online and "0.9 GB" not in offline and "nothing to download" in offline
+
+
+def test_a_failed_download_says_how_to_go_offline_in_one_short_message():
+    """00 [6] failed offline with a 170-line traceback: the hint names the offline set in a few lines; an
+    unrelated error (a missing local file) gets no hint."""
+    cause = OSError("Max retries exceeded with url: /gpt2/resolve/main/config.json (Temporary failure in name "
+                    "resolution)")
+    error = OSError("We couldn't connect to 'https://huggingface.co' to load the files of gpt2.")
+    error.__cause__ = cause
+    hint = tutorial.download_hint(error, "00_quickstart")
+    assert hint is not None and len(hint.splitlines()) <= 3
+    assert 'MODEL = "embedded"' in hint and 'DATASET = "builtin"' in hint
+    other = tutorial.download_hint(error, "02_controlled_mlp_width")
+    assert other is not None and "embedded" not in other  # no offline set there: say where to get the files
+    assert tutorial.download_hint(FileNotFoundError("no such file: my_model/config.json"), "00_quickstart") is None
+    assert tutorial.download_hint(ValueError("huggingface.co"), "00_quickstart") is None
+
+
 def test_importing_the_tutorial_helpers_imports_no_torch():
     code = "import sys, nb_condense.tutorial; print('torch' in sys.modules or 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -547,11 +587,121 @@ def test_against_paper_agrees_disagrees_or_cannot_tell(capsys):
     assert tutorial.against_paper("rho", 0.80, (0.70, 0.90), "rho gpt2", ["30 texts"]).word == "disagrees"
     assert tutorial.against_paper("rho", 0.30, (-0.40, 0.90), "rho gpt2").word == "cannot tell at this size"
     printed = capsys.readouterr().out
-    assert "paper.md line 53" in printed and "30 texts" in printed
+    assert "30 texts" in printed
+
+
+def test_against_paper_cites_the_paper_and_its_anchor_never_the_briefing(capsys):
+    """Issue 30: printouts cite arXiv 2602.00217 by finding and link to docs/paper_numbers.md, never paper.md."""
+    tutorial.against_paper("rho", 0.80, (0.70, 0.90), "rho gpt2")
+    printed = capsys.readouterr().out
+    assert "arXiv 2602.00217" in printed and "paper_numbers.md#f1-gpt2-wikipedia" in printed
+    assert "paper.md" not in printed and "line" not in printed
+    assert "real difference" not in printed  # the paper's value has its own sampling noise
+
+
+def test_an_agreeing_interval_never_holds_two_neighbouring_models(capsys):
+    """Issue 30: at resolution 0.5 an "agrees" interval could hold GPT-2 small (+0.39) and medium (-0.06). Over
+    many random intervals, every "agrees" must exclude the neighbour's value (with both reading tolerances)."""
+    rng = np.random.default_rng(30)
+    small, medium = tutorial.PAPER["rho gpt2"], tutorial.PAPER["rho gpt2-medium"]
+    agreed = 0
+    for _ in range(2000):
+        low = rng.uniform(-0.3, 0.45)
+        high = low + rng.uniform(0.0, 0.6)
+        verdict = tutorial.against_paper("rho", (low + high) / 2, (low, high), "rho gpt2")
+        if verdict.word == "agrees":
+            agreed += 1
+            assert not (low <= medium.value + medium.tolerance and high >= medium.value - medium.tolerance), \
+                (low, high)
+            assert low <= small.value + small.tolerance and high >= small.value - small.tolerance
+    capsys.readouterr()
+    assert agreed > 50  # the property was exercised
+
+
+def test_every_paper_number_has_its_entry_in_paper_numbers_md():
+    """Each number the tutorials quote links to an anchor of docs/paper_numbers.md whose entry states the number."""
+    import re
+
+    text = (ROOT / "docs" / "paper_numbers.md").read_text()
+    anchors = {m.group(1): m.start() for m in re.finditer(r'<a id="([a-z0-9-]+)"></a>', text)}
+    starts = sorted(anchors.values()) + [len(text)]
+    for key, number in tutorial.PAPER.items():
+        assert number.anchor in anchors, key
+        start = anchors[number.anchor]
+        entry = text[start:starts[starts.index(start) + 1]]
+        digits = f"{abs(number.value):.2f}".lstrip("0") if abs(number.value) < 1 else f"{abs(number.value):.2f}"
+        assert digits in entry, (key, digits)
+        assert "arXiv 2602.00217" in number.quote() and number.anchor in number.quote()
+
+
+def test_a_zero_width_interval_says_why(capsys):
+    """00 [14] and exercise 2 printed "+0.96 to +0.96" with no word on why: every resample gave the same value."""
+    verdict = tutorial.judge("rho is positive", tutorial.Measured(1.0, (1.0, 1.0), "spearman_rho"), "positive")
+    printed = capsys.readouterr().out
+    assert verdict.word == "agrees" and "every resample" in printed
+    tutorial.judge("rho is positive", tutorial.Measured(0.5, (0.2, 0.8), "spearman_rho"), "positive")
+    assert "every resample" not in capsys.readouterr().out
+
+
+def test_single_runs_are_flagged_as_one_seed_and_two_seeds_as_too_few(capsys):
+    """Issue 30: a single training run or random draw is one seed; 2 seeds cannot estimate the between-seed spread."""
+    tutorial.judge("an untrained model condenses", tutorial.Measured(0.9, (0.8, 1.0), "spearman_rho"), "positive",
+                   seeded=True)
+    assert "one seed" in capsys.readouterr().out
+    two = Difference(0.2, (0.1, 0.3))
+    two.n_texts, two.n_seeds = (20, 20), (2, 2)
+    tutorial.judge("claim", two, "positive")
+    printed = capsys.readouterr().out
+    assert "2 seeds each" in printed and "cannot estimate the spread between seeds" in printed
+    three = Difference(0.2, (0.1, 0.3))
+    three.n_texts, three.n_seeds = (20, 20), (3, 3)
+    tutorial.judge("claim", three, "positive")
+    assert "cannot estimate" not in capsys.readouterr().out
+    tutorial.judge("released models differ", Difference(0.2, (0.1, 0.3)), "positive")
+    assert "seed" not in capsys.readouterr().out  # released models: no seed to speak of
+
+
+def test_bootstrap_mean_is_a_percentile_bootstrap_over_items():
+    values = np.random.default_rng(1).normal(0.3, 1.0, 40)
+    got = tutorial.bootstrap_mean(values, "gap", n_boot=500, seed=7)
+    draw = np.random.default_rng(7)
+    boot = [values[draw.integers(0, 40, 40)].mean() for _ in range(500)]
+    assert got.estimate == pytest.approx(values.mean(), abs=1e-12)
+    assert got.interval == pytest.approx(tuple(np.quantile(boot, [0.025, 0.975])), abs=1e-12)
+    assert got.name == "gap"
+
+
+def test_the_paper_definition_rho_has_a_bootstrap_interval():
+    """00 [14] and 01 [13] printed the paper-definition rho (position-averaged matrix, diagonal included) with no
+    interval. Oracle: real cosine matrices, averaged position by position, then scipy's spearmanr; the interval
+    from a plain loop over the documented resamples."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(4)
+    n_texts, n_layers, s = 12, 6, 7
+    matrices = np.empty((n_texts, n_layers, s, s))
+    for t in range(n_texts):
+        for layer in range(n_layers):
+            z = rng.normal(size=(s, 5)) + layer * rng.uniform(0.0, 0.6) * np.ones(5)
+            z /= np.linalg.norm(z, axis=1, keepdims=True)
+            matrices[t, layer] = z @ z.T
+    off = ~np.eye(s, dtype=bool)
+    means = np.array([[m[off].mean() for m in text] for text in matrices])
+    result = result_from(means, np.full((n_texts, n_layers), float(s * (s - 1))),
+                         [f"t{i}" for i in range(n_texts)])
+    result.token_counts = np.full(n_texts, s)
+    got = tutorial.paper_definition(result, "spearman_rho", n_boot=300, seed=2)
+    averaged = matrices.mean(axis=0).mean(axis=(1, 2))  # the position-averaged matrix's mean, diagonal included
+    assert got.estimate == pytest.approx(spearmanr(np.arange(n_layers), averaged)[0], abs=1e-12)
+    draw = np.random.default_rng(2)
+    counts = draw.multinomial(n_texts, np.full(n_texts, 1 / n_texts), size=300)
+    boot = [spearmanr(np.arange(n_layers), (c[:, None] * matrices.mean(axis=(2, 3))).sum(0) / c.sum())[0]
+            for c in counts]
+    assert got.interval == pytest.approx(tuple(np.nanquantile(boot, [0.025, 0.975])), abs=1e-12)
 
 
 def test_the_end_of_pretraining_is_not_the_final_checkpoint():
-    """Issue 21: -0.46 is OLMo-3's final 'Main' checkpoint; the end of stage 1 is -0.31 (paper.md line 75)."""
+    """Issue 21: -0.46 is OLMo-3's final 'Main' checkpoint; the end of stage 1 is -0.31 (the paper's Finding 3)."""
     table = (ROOT.parent.parent / "shared" / "docs" / "paper.md")
     assert tutorial.PAPER["F3 rho end of pre-training"].value == -0.31
     assert tutorial.PAPER["F3 rho main"].value == -0.46 and "stages 2 and 3" in tutorial.PAPER["F3 rho main"].stage
@@ -655,3 +805,63 @@ def test_widths_share_their_seed_not_their_weights():
     assert all(torch.equal(a[k], b[k]) for k in same_shape if k not in drawn)
     again = tiny_gpt2(n_layer=2, n_embd=16, n_head=2, n_inner=8, vocab_size=32, seed=0)  # but each width repeats
     assert all(torch.equal(p, again.get_parameter(k)) for k, p in a.items())
+
+
+def test_one_line_progress_empties_the_loss_table_and_prints_ce_beside_the_total(capsys):
+    """05 [13] printed a 20-row "Step / Training Loss" table per run, whose "Training Loss" is the total loss
+    (at coefficient 10 it read 0.90 against a CE of about 5.9). A callback placed after it saw no "loss"; the run
+    ends in one line with the CE beside the total."""
+    from transformers import TrainerControl, TrainerState, TrainingArguments
+
+    progress = tutorial.one_line_progress("coeff 10", coeff=10.0)
+    state = TrainerState()
+    state.global_step = 120
+    args, control = TrainingArguments(output_dir="unused", report_to=[]), TrainerControl()
+    table: list[dict] = []
+    for step, (ce, dispersion) in enumerate([(6.4, -0.40), (5.9, -0.50)]):
+        logs = {"loss": ce + 10 * dispersion, "ce_loss": ce, "dispersion_loss": dispersion, "learning_rate": 1e-3}
+        progress.on_log(args, state, control, logs=logs)
+        table.append(dict(logs))  # what the Trainer's own progress callback receives next
+    progress.on_train_end(args, state, control)
+    printed = capsys.readouterr().out
+    assert all("loss" not in row for row in table) and all("ce_loss" in row for row in table)
+    assert printed.count("\n") == 1
+    assert "CE 5.900" in printed and f"final loss {5.9 - 5.0:.3f}" in printed and "10 x dispersion -0.500" in printed
+
+
+def test_the_expected_outputs_script_says_in_one_line_what_to_install(monkeypatch, capsys, tmp_path):
+    """make_expected_outputs.py needs papermill, which only the [test] extra installs: without it, one line."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_expected_outputs",
+                                                  ROOT / "docs" / "teaching" / "make_expected_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    real = module.find_spec
+    monkeypatch.setattr(module, "find_spec", lambda name: None if name == "papermill" else real(name))
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--out", str(tmp_path)])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and error.count("\n") == 1 and "nb-condense[test]" in error
+    assert "papermill" in error and "nbconvert" not in error
+    assert list(tmp_path.iterdir()) == []  # nothing started, nothing written
+
+
+def test_the_readme_and_the_notebook_headers_give_the_lessons_times():
+    """nb_condense/tutorial/lessons.py is the one source of the times: the README's table, the teacher's kit table
+    and every notebook header's `class` compute time agree with it (the README once said "not yet re-timed")."""
+    import re
+
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text()
+    kit = (ROOT / "docs" / "teaching" / "README.md").read_text()
+    for name, plan in tutorial.LESSONS.items():
+        minutes = f"{plan.estimates['class'].compute_min:g} min"
+        header = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells[0].source
+        assert re.search(r"`class` ~" + re.escape(minutes), header), name
+        row = next(line for line in readme.splitlines() if line.startswith(f"| [`{name}.ipynb`]"))
+        assert f"| {minutes} |" in row, row
+        kit_row = next(line for line in kit.splitlines() if f"({name}.md)" in line)
+        assert f"| {minutes} |" in kit_row, kit_row
+    assert "not yet re-timed" not in readme
