@@ -4,6 +4,7 @@
 - :func:`against_paper` and :data:`PAPER`: the paper's numbers with stage, caveat and their entry in docs/paper_numbers.md;
 - :func:`judge`, :func:`contrast`, :func:`bootstrap_mean`, :func:`paper_definition`: verdicts with intervals ("agrees", "disagrees", "cannot tell at this size");
 - ``check_...``: the "implement, then check" exercises; :mod:`.solutions`: their reference solutions (dropdowns);
+- :class:`Lab`: ``make_model``, ``train`` and ``evaluate``, shared by notebooks 02, 04 and 05;
 - :data:`GLOSSARY`; :func:`record`: the collapsed last cell that hands numbers to the tests.
 """
 
@@ -31,8 +32,10 @@ from .checks import (
     check_rho_by_step,
     check_softened_entropy,
     check_spearman_rho,
+    yours_or_ours,
 )
 from .glossary import GLOSSARY, glossary_markdown, link
+from .lab import Lab
 from .lessons import LESSONS, Estimate, LessonPlan, lesson_plan
 from .paper import PAPER, PaperNumber, against_paper
 from .progress import one_line_progress, summary_line
@@ -64,5 +67,5 @@ __all__ = [
     "check_position_averaged", "check_residual_cosine", "check_rho_by_step", "check_softened_entropy",
     "check_spearman_rho", "contrast", "detect_platform", "download_hint", "one_line_progress", "summary_line",
     "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "measured", "memory_limit", "record",
-    "setup", "solutions",
+    "setup", "solutions", "yours_or_ours", "Lab",
 ]

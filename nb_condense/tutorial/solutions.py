@@ -44,7 +44,7 @@ def masked_layer_means(hidden_states, attention_mask):
         cos = z @ z.transpose(1, 2) * pair  # pads' rows and columns set to 0
         diagonal = cos.diagonal(dim1=1, dim2=2).sum(1)
         out.append((cos.sum((1, 2)) - diagonal) / (n * (n - 1)))
-    return torch.stack(out, 1).numpy()
+    return torch.stack(out, 1).cpu().numpy()
 
 
 def pooled_layer_means(text_means, text_lengths):

@@ -30,6 +30,7 @@ from .tutorial_checks import (
     badge_urls,
     calls_named,
     code_cells,
+    exercise_checks,
     enclosing_loops,
     fake_colab_setup_run,
     is_tqdm_loop,
@@ -104,9 +105,9 @@ def run(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dic
                                           execution_timeout=600)
     data = json.loads(record.read_text())
     assert student_view_problems(executed) == []
-    # every "implement, then check" exercise's solution went through its check and passed
-    implement = sum(bool(IMPLEMENT.search(c.source)) for c in executed.cells if c.cell_type == "markdown")
-    assert implement >= 1 and len(data["checks"]) == implement and set(data["checks"].values()) == {"passed"}
+    # Run All reached every "implement, then check" stub, and each check said "not implemented yet" (no solution
+    # cell defines the function; test_every_solution_passes_its_check runs the package's solutions)
+    assert data["checks"] == dict.fromkeys(exercise_checks(executed), "not implemented")
     # every verdict prints an interval, and its word is the one its interval gives
     assert data["verdicts"]
     for verdict in data["verdicts"]:
@@ -329,32 +330,70 @@ def test_training_inputs_are_visible(name):
 
 
 @ids
-def test_every_exercise_has_a_collapsed_solution(path):
-    """Each exercise names its kind, difficulty and minutes. "Implement, then check": a stub that raises
-    NotImplementedError and calls its check, then the collapsed solution calling the same check. A question: the
-    collapsed solution right below."""
+def test_exercises_never_overwrite_and_show_their_solution_collapsed(path):
+    """Each exercise names its kind, difficulty, importance and minutes (issue 30). "Implement, then check": a
+    visible stub that raises NotImplementedError and calls its check in the same cell, then the solution as a
+    collapsed dropdown (markdown, never executed) generated from tutorial.solutions. No other executed cell defines
+    the stub's function. A question: a cell to write the prediction in, then the collapsed solution cell."""
+    import ast
+
+    from nb_condense.tutorial import solutions
+
     notebook = nbformat.read(path, as_version=4)
     cells = notebook.cells
     exercises = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and EXERCISE.match(c.source)]
-    assert len(exercises) >= 3
-    implemented = 0
+    implemented = []
     for number, index in enumerate(exercises, start=1):
         text = cells[index].source
         assert EXERCISE.match(text).group(1) == str(number)
         assert bool(IMPLEMENT.search(text)) != bool(QUESTION.search(text)), text[:100]
         if IMPLEMENT.search(text):
-            implemented += 1
             stub = cells[index + 1]
-            check = re.search(r"tutorial\.(check_\w+)\((\w+)\)", stub.source)
-            assert stub.cell_type == "code" and "raise NotImplementedError" in stub.source and check
+            (definition,) = [n.name for n in ast.parse(stub.source).body if isinstance(n, ast.FunctionDef)]
+            assert stub.cell_type == "code" and "raise NotImplementedError" in stub.source
+            assert f"tutorial.check_{definition}({definition})" in stub.source
             assert not stub.metadata.get("jupyter", {}).get("source_hidden")
-            solution = cells[index + 2]
-            assert check.group(0) in solution.source
+            dropdown = cells[index + 2]
+            assert dropdown.cell_type == "markdown" and "solution" in dropdown.metadata.get("tags", [])
+            assert dropdown.source == solutions.solution_markdown(definition), "regenerate the dropdown"
+            implemented.append((definition, stub))
         else:
-            solution = cells[index + 1]
-        assert solution.cell_type == "code" and "solution" in solution.metadata.get("tags", [])
-        assert solution.metadata["jupyter"]["source_hidden"] is True
-    assert implemented >= 1
+            answer, solution = cells[index + 1], cells[index + 2]
+            assert answer.cell_type == "markdown" and "answer" in answer.metadata.get("tags", [])
+            assert solution.cell_type == "code" and "solution" in solution.metadata.get("tags", [])
+            assert solution.metadata["jupyter"]["source_hidden"] is True
+    assert len(implemented) >= 3
+    for name, stub in implemented:
+        defining = [c for c in code_cells(notebook) if any(
+            isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name
+            or isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
+            for n in ast.walk(ast.parse(__import__("IPython").core.inputtransformer2.TransformerManager()
+                                        .transform_cell(c.source))))]
+        assert defining == [stub], f"{path.name}: a cell other than its stub defines {name}"
+
+
+@ids
+def test_every_solution_passes_its_check(path):
+    """The notebook tier runs every solution from tutorial.solutions through the check its exercise calls."""
+    from nb_condense import tutorial
+
+    names = exercise_checks(nbformat.read(path, as_version=4))
+    assert names
+    for name in names:
+        for seed in range(5):
+            tutorial.ALL_CHECKS[name](tutorial.solutions.SOLUTIONS[name], seed=seed)
+            assert tutorial.CHECKS[name] == "passed", (name, seed)
+
+
+@ids
+def test_every_section_opens_with_learning_objectives(path):
+    cells = nbformat.read(path, as_version=4).cells
+    sections = [i for i, c in enumerate(cells) if c.cell_type == "markdown"
+                and re.match(r"## (\d+\.|Exercises)", c.source)]
+    assert sections
+    for i in sections:
+        assert "objectives" in cells[i + 1].metadata.get("tags", []), cells[i].source[:60]
+        assert cells[i + 1].source.startswith("**Learning objectives**\n- ")
 
 
 @ids
