@@ -69,7 +69,7 @@ def _close(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
 
 
 def _shown(value: np.ndarray) -> str:
-    flat = np.round(value, 4).ravel().tolist()
+    flat = [float(f"{v:.4g}") for v in value.ravel().tolist()]
     return str(flat[:6])[:-1] + (", ...]" if len(flat) > 6 else "]") if value.ndim else f"{float(value):.4g}"
 
 
@@ -572,6 +572,54 @@ def _draw_change_interval(rng: np.random.Generator) -> list[Case]:
     return [Case((before.copy(), after.copy(), indices.copy(), ci), expected, mistakes, 1e-9)]
 
 
+@_one_thread
+def check_learning_rates(function: Callable[[int, float, float], Any], seed: int | None = None) -> None:
+    """Check ``learning_rates(total_steps, peak_lr, warmup_ratio) -> [step]``: the paper's schedule, step by step.
+
+    Linear warm-up over the first ``ceil(warmup_ratio x total_steps)`` steps from 0 to ``peak_lr``, then a cosine
+    decay to 0 at ``total_steps``: the learning rate used at steps 0 .. total_steps - 1. The reference is
+    ``transformers.get_cosine_schedule_with_warmup``, as the Trainer builds it.
+    """
+    _run("check_learning_rates", function, _cases(_draw_learning_rates, seed))
+
+
+def _draw_learning_rates(rng: np.random.Generator) -> list[Case]:
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    cases = []
+    for total in (int(rng.integers(10, 40)), int(rng.integers(40, 400))):
+        ratio = _away_from(rng, 0.05, 0.4, (), 0.0)
+        while math.ceil(ratio * total) == math.floor(ratio * total) or ratio * total < 1:  # ceil, floor differ
+            ratio = _away_from(rng, 0.05, 0.4, (), 0.0)
+        peak = float(np.exp(rng.uniform(math.log(1e-5), math.log(1e-2))))
+        warmup = math.ceil(ratio * total)
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=peak)
+        schedule = get_cosine_schedule_with_warmup(optimizer, warmup, total)
+        expected = np.array([peak * schedule.lr_lambdas[0](step) for step in range(total)])
+        steps = np.arange(total)
+
+        def cosine(start: int, length: int) -> np.ndarray:
+            return peak * 0.5 * (1 + np.cos(np.pi * np.clip((steps - start) / max(1, length), 0, 1)))
+
+        floor = math.floor(ratio * total)
+        with_floor = np.where(steps < floor, peak * steps / max(1, floor), cosine(floor, total - floor))
+        scale = peak * 1e-6
+        mistakes = [
+            (cosine(0, total), "warm up first: rise linearly from 0 over the first ceil(warmup_ratio x total) steps"),
+            (with_floor, "the warm-up has ceil(warmup_ratio x total_steps) steps (round up, as the Trainer does)"),
+            (np.where(steps < warmup, peak * steps / warmup, cosine(0, total)), "the cosine starts after the "
+                                                                                "warm-up: its progress is (step - "
+                                                                                "warmup) / (total - warmup)"),
+            (np.where(steps < warmup, peak * steps / warmup, peak * (1 - (steps - warmup) / (total - warmup))),
+             "after the warm-up the rate follows half a cosine, not a straight line"),
+            (np.where(steps < warmup, peak * (steps + 1) / warmup, cosine(warmup, total - warmup)),
+             "step 0 trains at rate 0: the warm-up is step / warmup"),
+        ]
+        cases.append(Case((total, peak, ratio), expected, mistakes, scale))
+    return cases
+
+
 # ----- 03: rho along training, the residual-stream hypothesis ----------------------------------------------------------
 
 
@@ -1037,7 +1085,7 @@ def _draw_compute_loss(rng: np.random.Generator) -> dict[str, Any]:
 ALL_CHECKS: dict[str, Callable[..., None]] = {
     f.__name__: f for f in (
         check_layer_mean_cosine, check_masked_layer_means, check_pooled_layer_means, check_spearman_rho,
-        check_position_averaged, check_last_half_mean, check_bootstrap_interval, check_perplexity,
+        check_position_averaged, check_last_half_mean, check_bootstrap_interval, check_perplexity, check_learning_rates,
         check_change_interval, check_rho_by_step, check_residual_cosine, check_distillation_loss,
         check_distillation_objective, check_softened_entropy, check_angular_spread, check_dispersion_penalty,
         check_compute_loss,

@@ -112,6 +112,19 @@ def change_interval(before, after, indices, ci=0.95):
     return float(low), float(high)
 
 
+def learning_rates(total_steps, peak_lr, warmup_ratio):
+    """The learning rate at each step: linear warm-up, then a cosine decay to 0 (the paper's schedule)."""
+    warmup = math.ceil(warmup_ratio * total_steps)  # the Trainer rounds the warm-up up
+    rates = []
+    for step in range(total_steps):
+        if step < warmup:
+            rates.append(peak_lr * step / warmup)
+        else:
+            progress = (step - warmup) / max(1, total_steps - warmup)
+            rates.append(peak_lr * 0.5 * (1 + math.cos(math.pi * progress)))
+    return np.array(rates)
+
+
 # ----- 03 -------------------------------------------------------------------------------------------------------
 
 
@@ -206,7 +219,7 @@ def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=N
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     f"check_{f.__name__}": f for f in (
         layer_mean_cosine, masked_layer_means, pooled_layer_means, spearman_rho, position_averaged, last_half_mean,
-        bootstrap_interval, perplexity, change_interval, rho_by_step, residual_cosine, distillation_loss,
+        bootstrap_interval, perplexity, learning_rates, change_interval, rho_by_step, residual_cosine, distillation_loss,
         distillation_objective, softened_entropy, angular_spread, dispersion_penalty, compute_loss,
     )
 }

@@ -260,6 +260,16 @@ BATTERIES = {
     "check_perplexity": [(perplexity_unshifted, "t + 1"), (perplexity_variant("no_exp"), "exp of the mean"),
                          (perplexity_variant("sum"), "not the sum"), (perplexity_variant("base2"), "nats"),
                          (perplexity_variant("per_sequence"), "each sequence")],
+    "check_learning_rates": [
+        (lambda n, p, r: p * 0.5 * (1 + np.cos(np.pi * np.arange(n) / n)), "warm up first"),
+        (lambda n, p, r: S.learning_rates(n, p, math.floor(r * n) / n), "round up"),
+        (lambda n, p, r: np.array([p * s / math.ceil(r * n) if s < math.ceil(r * n) else
+                                   p * 0.5 * (1 + math.cos(math.pi * s / n)) for s in range(n)]), "starts after"),
+        (lambda n, p, r: np.array([p * s / math.ceil(r * n) if s < math.ceil(r * n) else
+                                   p * (1 - (s - math.ceil(r * n)) / (n - math.ceil(r * n))) for s in range(n)]),
+         "straight line"),
+        (lambda n, p, r: np.where(np.arange(n) < math.ceil(r * n), p * (np.arange(n) + 1) / math.ceil(r * n),
+                                  S.learning_rates(n, p, r)), "rate 0")],
     "check_change_interval": [(lambda b, a, i, ci=0.95: S.change_interval(a, b, i, ci), "after minus before"),
                               (change_subtracting_intervals, "subtracting two intervals"),
                               (change_unpaired, None)],
