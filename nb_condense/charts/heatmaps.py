@@ -42,7 +42,9 @@ def _heatmap_template(x_domain: tuple[Any, Any], clip: float, title: str, subtit
             y=alt.Y("cosine_low:Q", title=COSINE_TITLE, scale=alt.Scale(domain=[-1, 1], nice=False)),
             y2="cosine_high:Q",
             color=alt.Color("density:Q", title="Probability density", scale=reds_scale(clip),
-                            legend=alt.Legend(values=[0, clip / 2, clip]) if clip > 0 else alt.Legend()),
+                            legend=alt.Legend(orient="bottom", direction="horizontal", titleLimit=300,
+                                              gradientLength=160, values=[0, clip / 2, clip] if clip > 0 else
+                                              alt.Undefined)),
             tooltip=[
                 alt.Tooltip("layer:Q", title="layer"),
                 alt.Tooltip("layer_fraction:Q", title="layer fraction", format=".3f"),

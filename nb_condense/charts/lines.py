@@ -111,50 +111,57 @@ def _linked_curves_template(discrete: bool) -> Any:
 
 
 def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None = None, n_boot: int = 1000,
-                       seed: int = 0) -> Figure:
+                       seed: int = 0, legend: str = "Model") -> Figure:
     """Mean cosine per layer vs layer fraction, one line per model (Findings 1 and 2 at a glance).
 
     ``data``: one result or measured session, a list of them, or a ``{name: result}`` mapping. With ``ci``
     (e.g. 0.95) a shaded band around each line shows each layer mean's bootstrap interval over the texts
-    (``n_boot`` resamples drawn with ``seed``), and the caption says so.
+    (``n_boot`` resamples drawn with ``seed``), and the caption says so. ``legend`` titles the legend: what
+    the lines differ by (``"Model"``, or ``"Text length"`` for one model's texts cut short).
     """
     results = as_results(data)
     frame = layer_means_frame(results, ci, n_boot, seed)
     if ci is None:
-        return Figure(with_data(_layer_trend_template(title or ""), frame), frame)
+        return Figure(with_data(_layer_trend_template(title or "", legend), frame), frame)
     caption = interval_caption(ci, results, "shaded")
-    return Figure(with_data(_layer_band_template(title or BAND_TITLE, caption), frame), frame)
+    return Figure(with_data(_layer_band_template(title or BAND_TITLE, caption, legend), frame), frame)
 
 
-def _layer_trend_encoding() -> dict[str, Any]:
+def _layer_trend_encoding(legend: str = "Model") -> dict[str, Any]:
     return dict(x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
-                color=alt.Color("model:N", title="Model", sort=None, scale=alt.Scale(range=OKABE_ITO)))
+                color=alt.Color("model:N", title=legend, sort=None, scale=alt.Scale(range=OKABE_ITO)))
 
 
-def _layer_trend_line() -> Any:
+def _model_tooltip(legend: str) -> Any:
+    return "model:N" if legend == "Model" else alt.Tooltip("model:N", title=legend.lower())
+
+
+def _layer_trend_line(legend: str = "Model") -> Any:
     return alt.Chart().mark_line(point=True).encode(
         y=alt.Y("mean:Q", title="Mean cosine similarity"),
-        strokeDash=alt.StrokeDash("model:N", title="Model", sort=None, scale=alt.Scale(range=DASHES)),
-        shape=alt.Shape("model:N", title="Model", sort=None),
-        tooltip=["model:N", "layer:Q", alt.Tooltip("mean:Q", format=".4f")], **_layer_trend_encoding())
+        strokeDash=alt.StrokeDash("model:N", title=legend, sort=None, scale=alt.Scale(range=DASHES)),
+        shape=alt.Shape("model:N", title=legend, sort=None),
+        tooltip=[_model_tooltip(legend), "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
+        **_layer_trend_encoding(legend))
 
 
 @functools.lru_cache(maxsize=16)
-def _layer_trend_template(title: str) -> Any:
-    """The layer-trend chart without its data, made once per title."""
-    chart = _layer_trend_line().properties(width=420, height=260)
+def _layer_trend_template(title: str, legend: str = "Model") -> Any:
+    """The layer-trend chart without its data, made once per title and legend title."""
+    chart = _layer_trend_line(legend).properties(width=420, height=260)
     return chart.properties(title=title) if title else chart
 
 
 @functools.lru_cache(maxsize=16)
-def _layer_band_template(title: str, subtitle: str) -> Any:
+def _layer_band_template(title: str, subtitle: str, legend: str = "Model") -> Any:
     """The layer-trend chart with a band (columns ``low``, ``high``) under each line, without its data."""
     band = alt.Chart().mark_area(opacity=0.2).encode(
         y=alt.Y("low:Q", title="Mean cosine similarity"), y2="high:Q",
-        tooltip=["model:N", "layer:Q", alt.Tooltip("low:Q", title="interval from", format=".4f"),
-                 alt.Tooltip("high:Q", title="interval to", format=".4f")], **_layer_trend_encoding())
+        tooltip=[_model_tooltip(legend), "layer:Q",
+                 alt.Tooltip("low:Q", title="interval from", format=".4f"),
+                 alt.Tooltip("high:Q", title="interval to", format=".4f")], **_layer_trend_encoding(legend))
     empty = alt.InlineData(values="[]", format={"type": "json"})  # a layer needs data at the top
-    chart = alt.layer(band, _layer_trend_line(), data=empty).properties(width=420, height=260)
+    chart = alt.layer(band, _layer_trend_line(legend), data=empty).properties(width=420, height=260)
     return chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle, anchor="start",
                                                   subtitleFontStyle="italic"))
 

@@ -203,3 +203,30 @@ def test_grid_wraps_after_two_and_keeps_or_shares_colour():
     assert 1.5 * single < width < 2.6 * single
     with pytest.raises(ValueError, match="columns must be at least 1"):
         charts.grid(*parts, columns=0)
+
+
+def legend_offset(chart):
+    """``(x, y)`` of the first legend in the chart's SVG, as Vega placed it (an independent renderer)."""
+    svg = vlc.vegalite_to_svg(chart.to_dict())
+    at = svg.index('role-legend')
+    x, y = re.search(r'transform="translate\(([\d.-]+),([\d.-]+)\)"', svg[at:]).groups()
+    return float(x), float(y)
+
+
+def test_the_heatmap_legend_sits_under_the_plot_with_its_whole_title():
+    """Issue 30: 00 [10]'s legend title was cut to "Proba" at the right of a horizontally scrolled pair of
+    heatmaps. Under the plot, it takes no width and its title is whole."""
+    result = synthetic_result(0)
+    heatmap = charts.heatmap(result, select=False, title="a")
+    x, y = legend_offset(heatmap)
+    assert y >= 320 and x < 420  # below the 320-px-high plot, not to its right
+    pair = charts.grid(heatmap, charts.heatmap(result, select=False, title="b"), shared_colour=True)
+    assert "Probability density" in texts(pair)
+
+
+def test_the_layer_trend_legend_names_what_the_lines_differ_by():
+    """00 [30]'s legend read "Model" over "64 tokens" and "512 tokens"."""
+    result = synthetic_result(0)
+    shown = texts(charts.layer_trend({"64 tokens": result, "512 tokens": result}, legend="Text length"))
+    assert "Text length" in shown and "Model" not in shown and "64 tokens" in shown
+    assert "Model" in texts(charts.layer_trend({"a": result, "b": result}))
