@@ -320,12 +320,14 @@ def test_configs_named_in_exercises_build():
 @pytest.mark.parametrize("name", ["02_controlled_mlp_width.ipynb", "04_distillation.ipynb",
                                   "05_dispersion_loss.ipynb"])
 def test_training_inputs_are_visible(name):
-    """Exercises that retrain use the notebook's own data, tokenizer and helpers, defined in its cells."""
+    """Exercises that retrain use the notebook's own data, tokenizer and helpers, named in its cells (the helpers
+    bound from tutorial.Lab, issue 30)."""
     tree, _ = notebook_ast(nbformat.read(NOTEBOOKS / name, as_version=4))
     import ast
 
-    defined = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
-               if isinstance(t, ast.Name)} | {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    defined = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for target in node.targets
+               for t in ast.walk(target) if isinstance(t, ast.Name)}
+    defined |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
     assert {"texts", "held_out", "tokenizer", "make_model", "train", "evaluate"} <= defined
 
 
