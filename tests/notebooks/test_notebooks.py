@@ -473,10 +473,8 @@ def test_03_condensation_at_initialisation(tmp_path, monkeypatch):
     assert [row["step"] for row in values["steps"]] == [0, 4, 8]  # step 0 and every MEASURE_EVERY steps
     assert values["checkpoints"] == []  # PYTHIA="": the hub part is skipped, and says so
     assert data["explorers"]["explorer"]["models"] == ["untrained", "trained 8 steps"]
-    # exercise 1 on the real history: the total change is the last measurement minus the first, per layer
-    steps = values["steps"]
-    assert len(values["total"]) == len(values["layers"])
-    assert values["total"][-1] == pytest.approx(steps[-1]["last_layer_mean"] - steps[0]["last_layer_mean"], abs=1e-6)
+    # exercise 1 applied to the real history (the package's solution while the stub is unwritten): the callback's rho
+    assert values["rho_gap"] < 1e-9
 
 
 @pytest.mark.slow
