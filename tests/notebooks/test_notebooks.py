@@ -366,12 +366,29 @@ def test_exercises_never_overwrite_and_show_their_solution_collapsed(path):
             assert solution.metadata["jupyter"]["source_hidden"] is True
     assert len(implemented) >= 3
     for name, stub in implemented:
-        defining = [c for c in code_cells(notebook) if any(
-            isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name
-            or isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
-            for n in ast.walk(ast.parse(__import__("IPython").core.inputtransformer2.TransformerManager()
-                                        .transform_cell(c.source))))]
+        defining = [c for c in code_cells(notebook) if name in module_level_names(c.source)]
         assert defining == [stub], f"{path.name}: a cell other than its stub defines {name}"
+
+
+def module_level_names(source: str) -> set[str]:
+    """The names a cell binds in the notebook's namespace (not inside a function or class body)."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    names: set[str] = set()
+    pending = list(ast.parse(TransformerManager().transform_cell(source)).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
 @ids
