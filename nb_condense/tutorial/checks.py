@@ -174,8 +174,11 @@ _DRAWN: dict[tuple[str, int], Any] = {}
 
 
 def _cases(draw: Callable[[np.random.Generator], Any], seed: int | None) -> Any:
-    """``draw``'s inputs for ``seed`` (fresh ones for None); a seeded draw is kept, so a battery of wrong answers
-    pays for the reference once per seed (the cases are copied before each call)."""
+    """``draw``'s inputs for ``seed`` (fresh ones for None).
+
+    A seeded draw is kept, so a battery of wrong answers pays for the reference once per seed (the cases are copied
+    before each call).
+    """
     if seed is None:
         return draw(_rng(None))
     key = (draw.__name__, int(seed))
@@ -451,7 +454,7 @@ def _draw_last_half_mean(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-# ----- 02: a bootstrap over texts, perplexity, a paired change ---------------------------------------------------------
+# ----- 02: a bootstrap over texts, perplexity, the learning-rate schedule; 03: a paired change ---------------------
 
 
 def _resamples(rng: np.random.Generator, n_texts: int) -> np.ndarray:
@@ -599,7 +602,7 @@ def _draw_learning_rates(rng: np.random.Generator) -> list[Case]:
         expected = np.array([peak * schedule.lr_lambdas[0](step) for step in range(total)])
         steps = np.arange(total)
 
-        def cosine(start: int, length: int) -> np.ndarray:
+        def cosine(start: int, length: int, peak: float = peak, steps: np.ndarray = steps) -> np.ndarray:
             return peak * 0.5 * (1 + np.cos(np.pi * np.clip((steps - start) / max(1, length), 0, 1)))
 
         floor = math.floor(ratio * total)
@@ -620,7 +623,7 @@ def _draw_learning_rates(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-# ----- 03: rho along training, the residual-stream hypothesis ----------------------------------------------------------
+# ----- 03: rho along training, the residual-stream hypothesis ---------------------------------------------------
 
 
 @_one_thread
@@ -723,6 +726,10 @@ def _kd_variants(student: Any, teacher: Any, t: float) -> dict[str, Any]:
             "scaled_once": per_token.mean() * t}
 
 
+def _kd_variant(student: Any, kind: str, teacher: Any, t: float) -> Any:
+    return _kd_variants(student, teacher, t)[kind]
+
+
 _KD_HINTS = {
     "unscaled": "scale by T^2: softened targets give gradients 1/T^2 smaller, and T^2 puts them back on the LM "
                 "loss's scale",
@@ -763,9 +770,9 @@ def _draw_distillation_loss(rng: np.random.Generator) -> list[Case]:
         t = _away_from(rng, 0.3, 5.0, (1.0,), 0.2)
         variants = _kd_variants(student, teacher, t)
         mistakes = [(float(v), _KD_HINTS[k]) for k, v in variants.items()]
-        grad = _student_grad(lambda s: distillation_term(s, teacher, t), student)
-        grad_mistakes = [(_student_grad(lambda s, k=k: _kd_variants(s, teacher, t)[k], student), _KD_HINTS[k])
-                         for k in variants]
+        grad = _student_grad(functools.partial(distillation_term, teacher_logits=teacher, temperature=t), student)
+        grad_mistakes = [(_student_grad(functools.partial(_kd_variant, kind=k, teacher=teacher, t=t), student),
+                          _KD_HINTS[k]) for k in variants]
         cases.append(Case((student, teacher, t), float(distillation_term(student, teacher, t)), mistakes,
                           tolerance=1e-7, grad_arg=0, expected_grad=grad, grad_mistakes=grad_mistakes))
     return cases
@@ -903,7 +910,8 @@ def _draw_angular_spread(rng: np.random.Generator) -> list[Case]:
     (grad,) = torch.autograd.grad(value, leaf)
     variants: list[tuple[dict[str, Any], str]] = [
         (dict(straight=False), "a plain clamp has zero gradient where it clips: the most condensed pairs (cos > 1 - "
-                               "clamp) would get no push. Use a straight-through clamp: c + (c.clamp(...) - c).detach()"),
+                               "clamp) would get no push. Use a straight-through clamp: "
+                               "c + (c.clamp(...) - c).detach()"),
         (dict(diagonal=True), "off by the diagonal: the mean runs over the T(T - 1) pairs i != j, not every (i, i) "
                               "too"),
         (dict(mean=False), "log-MEAN-exp: subtract log(T(T - 1)) from the log-sum-exp"),
@@ -1058,9 +1066,9 @@ def _draw_compute_loss(rng: np.random.Generator) -> dict[str, Any]:
     coeff = float(np.exp(rng.uniform(math.log(0.05), math.log(5.0))))
     loss = DispersionLoss(tau=float(rng.uniform(0.3, 3)), max_tokens=None)
     owner = types.SimpleNamespace(dispersion_coeff=coeff, dispersion_loss=loss)
-    embedding = model.get_input_embeddings().weight
+    embedding = cast(Any, model).get_input_embeddings().weight
     model.train()
-    outputs = model(**inputs, output_hidden_states=True)
+    outputs = cast(Any, model)(**inputs, output_hidden_states=True)
     hidden = outputs.hidden_states
     penalties = {"right": dispersion_penalty(hidden, mask, "all", loss),
                  "embedding": torch.stack([loss(h, mask) for h in hidden]).mean(),

@@ -96,7 +96,7 @@ def bootstrap_interval(means, pairs, indices, ci=0.95):
 
 
 def perplexity(logits, input_ids):
-    """exp of the mean cross-entropy of each next token, predicted from the logits one position earlier."""
+    """Exp of the mean cross-entropy of each next token, predicted from the logits one position earlier."""
     import torch
 
     predicted = logits[:, :-1].flatten(0, 1)  # position t predicts token t + 1
@@ -140,8 +140,10 @@ def rho_by_step(history):
 
 
 def residual_cosine(shared, noise, depth):
-    """Expected cosine of two tokens after `depth` blocks, each adding one shared vector (norm `shared`) and
-    independent random noise (norm `noise`), in a very high dimension."""
+    """Expected cosine of two tokens after `depth` blocks in a very high dimension.
+
+    Each block adds one shared vector (norm `shared`) and independent random noise (norm `noise`).
+    """
     signal = (depth * shared) ** 2  # the shared parts add up in one direction
     scatter = depth * noise**2  # independent noise adds up in squares
     return signal / (signal + scatter)
@@ -161,7 +163,7 @@ def distillation_loss(student_logits, teacher_logits, temperature):
 
 
 def distillation_objective(lm_loss, student_logits, teacher_logits, temperature, alpha):
-    """alpha x LM loss + (1 - alpha) x T^2 KL(teacher || student); no gradient reaches the teacher."""
+    """Alpha x LM loss + (1 - alpha) x T^2 KL(teacher || student); no gradient reaches the teacher."""
     import torch
 
     t = temperature
@@ -219,7 +221,8 @@ def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=N
 SOLUTIONS: dict[str, Callable[..., Any]] = {
     f"check_{f.__name__}": f for f in (
         layer_mean_cosine, masked_layer_means, pooled_layer_means, spearman_rho, position_averaged, last_half_mean,
-        bootstrap_interval, perplexity, learning_rates, change_interval, rho_by_step, residual_cosine, distillation_loss,
+        bootstrap_interval, perplexity, learning_rates, change_interval, rho_by_step, residual_cosine,
+        distillation_loss,
         distillation_objective, softened_entropy, angular_spread, dispersion_penalty, compute_loss,
     )
 }

@@ -828,7 +828,7 @@ def test_one_line_progress_empties_the_loss_table_and_prints_ce_beside_the_total
     state.global_step = 120
     args, control = TrainingArguments(output_dir="unused", report_to=[]), TrainerControl()
     table: list[dict] = []
-    for step, (ce, dispersion) in enumerate([(6.4, -0.40), (5.9, -0.50)]):
+    for ce, dispersion in [(6.4, -0.40), (5.9, -0.50)]:
         logs = {"loss": ce + 10 * dispersion, "ce_loss": ce, "dispersion_loss": dispersion, "learning_rate": 1e-3}
         progress.on_log(args, state, control, logs=logs)
         table.append(dict(logs))  # what the Trainer's own progress callback receives next
