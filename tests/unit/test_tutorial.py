@@ -875,3 +875,24 @@ def test_the_readme_and_the_notebook_headers_give_the_lessons_times():
         kit_row = next(line for line in kit.splitlines() if f"({name}.md)" in line)
         assert f"| {minutes} |" in kit_row, kit_row
     assert "not yet re-timed" not in readme
+
+
+def test_lab_binds_the_notebooks_helpers():
+    """tutorial.Lab: make_model draws the same weights from a seed, on the lab's device; train and evaluate use the
+    lab's texts, tokenizer and block size (what notebooks 02, 04 and 05 used to copy)."""
+    from nb_condense import sample_texts, training
+
+    texts = sample_texts("builtin", 6, min_word_count=60, max_word_count=120, seed=0)
+    held_out = sample_texts("builtin", 3, min_word_count=60, max_word_count=120, seed=1)
+    tokenizer = training.train_tokenizer(texts, vocab_size=300)
+    lab = tutorial.Lab(texts, held_out, tokenizer, n_layer=2, n_embd=16, n_head=2, block_size=16, steps=2, seed=3)
+    first, again, other = lab.make_model(n_inner=8), lab.make_model(n_inner=8), lab.make_model(n_inner=8, seed=4)
+    weights = [m.get_input_embeddings().weight for m in (first, again, other)]
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+    assert first.config.n_layer == 2 and first.config.n_inner == 8 and first.device.type == "cpu"
+    before = weights[0].detach().clone()
+    trained = lab.train(first, disable_tqdm=True)
+    assert not torch.equal(trained.get_input_embeddings().weight.detach(), before)
+    row, session = lab.evaluate(trained, "tiny")
+    assert session.name == "tiny" and row["perplexity"] == pytest.approx(
+        training.perplexity(trained, tokenizer, held_out, 16))
