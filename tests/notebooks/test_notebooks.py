@@ -3,10 +3,11 @@ kernel held at the end.
 
 Parameters are injected after the cell tagged ``parameters`` by papermill; the collapsed last cell
 (``tutorial.record(globals())``) writes the kernel's plain values, every verdict and every exercise check to the
-file named by ``NB_CONDENSE_RECORD``, out of the student's view. Every cell runs, the collapsed ``solution`` cells
-too, so every "implement, then check" solution passes through its check (a wrong answer per check, with its hint,
-is in tests/unit/test_tutorial.py). The assertions are ones that hold at any scale. The static tests check what a
-student meets first: the one setup cell, the presets, the header table, no CDN, no stored output, no test
+file named by ``NB_CONDENSE_RECORD``, out of the student's view. Every cell runs as in "Run all": each "implement,
+then check" stub reaches its check and says "not implemented yet" (its solution is a dropdown that never runs), and
+``test_every_solution_passes_its_check`` runs the package's solutions through the checks (the batteries of wrong
+answers are in tests/unit/test_tutorial.py). The assertions are ones that hold at any scale. The static tests check
+what a student meets first: the one setup cell, the presets, the header table, no CDN, no stored output, no test
 instrumentation in sight; ``tutorial_checks.py`` holds the helpers.
 """
 
