@@ -2,9 +2,10 @@
 
 - :func:`setup`: the one visible setup cell (Colab, Binder, memory limit, device, preset, estimates);
 - :func:`against_paper` and :data:`PAPER`: the paper's numbers with stage, caveat and their entry in
-  docs/paper_numbers.md;
+  ``docs/paper_numbers.md``;
 - :func:`judge`, :func:`contrast`, :func:`bootstrap_mean`, :func:`paper_definition`: verdicts with intervals
   ("agrees", "disagrees", "cannot tell at this size");
+- :func:`one_line_progress`: one summary line per training run, the CE beside the total;
 - ``check_...``: the "implement, then check" exercises; :mod:`.solutions`: their reference solutions (dropdowns);
 - :class:`Lab`: ``make_model``, ``train`` and ``evaluate``, shared by notebooks 02, 04 and 05;
 - :data:`GLOSSARY`; :func:`record`: the collapsed last cell that hands numbers to the tests.

@@ -43,9 +43,10 @@ def one_line_progress(name: str = "training", coeff: float | None = None) -> Any
     if _CLASS is None:
         from transformers import TrainerCallback
 
-        class OneLineProgress(TrainerCallback):  # type: ignore[misc]
+        class OneLineProgress(TrainerCallback):
             def __init__(self, name: str, coeff: float | None) -> None:
-                self.name, self.coeff, self.last = name, coeff, {}
+                self.name, self.coeff = name, coeff
+                self.last: dict[str, float] = {}
 
             def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None,
                        **kwargs: Any) -> None:
