@@ -6,24 +6,40 @@
 - :func:`judge`, :func:`contrast`, :func:`bootstrap_mean`, :func:`paper_definition`: verdicts with intervals
   ("agrees", "disagrees", "cannot tell at this size");
 - :func:`one_line_progress`: one summary line per training run, the CE beside the total;
-- ``check_...``: the "implement, then check" exercises;
+- ``check_...``: the "implement, then check" exercises; :mod:`.solutions`: their reference solutions (dropdowns);
+- :class:`Lab`: ``make_model``, ``train`` and ``evaluate``, shared by notebooks 02, 04 and 05;
 - :data:`GLOSSARY`; :func:`record`: the collapsed last cell that hands numbers to the tests.
 """
 
 from __future__ import annotations
 
+from . import solutions
 from .checks import (
+    ALL_CHECKS,
     CHECKS,
     ExerciseError,
     check_angular_spread,
-    check_cosine_floor,
+    check_bootstrap_interval,
+    check_change_interval,
+    check_compute_loss,
+    check_dispersion_penalty,
     check_distillation_loss,
-    check_layer_change,
+    check_distillation_objective,
+    check_last_half_mean,
     check_layer_mean_cosine,
-    check_mlp_parameters,
+    check_learning_rates,
+    check_masked_layer_means,
+    check_perplexity,
+    check_pooled_layer_means,
+    check_position_averaged,
+    check_residual_cosine,
+    check_rho_by_step,
+    check_softened_entropy,
     check_spearman_rho,
+    yours_or_ours,
 )
 from .glossary import GLOSSARY, glossary_markdown, link
+from .lab import Lab
 from .lessons import LESSONS, Estimate, LessonPlan, lesson_plan
 from .paper import PAPER, PaperNumber, against_paper
 from .platform import Platform, detect_platform, enable_colab_widgets, memory_limit
@@ -49,9 +65,12 @@ __all__ = [
     "AGREES", "CANNOT_TELL", "CHECKS", "DISAGREES", "GLOSSARY", "LESSONS", "PAPER", "VERDICTS", "Contrast",
     "Estimate", "ExerciseError", "Lesson", "LessonPlan", "Measured", "PaperNumber", "Platform", "Verdict",
     "against_paper", "bootstrap_mean", "paper_definition",
-    "check_angular_spread", "check_cosine_floor", "check_distillation_loss", "check_layer_change",
-    "check_layer_mean_cosine", "check_mlp_parameters", "check_spearman_rho", "contrast", "detect_platform",
-    "download_hint", "one_line_progress", "summary_line",
+    "ALL_CHECKS", "check_angular_spread", "check_bootstrap_interval", "check_change_interval", "check_compute_loss",
+    "check_dispersion_penalty", "check_distillation_loss", "check_distillation_objective", "check_last_half_mean",
+    "check_learning_rates",
+    "check_layer_mean_cosine", "check_masked_layer_means", "check_perplexity", "check_pooled_layer_means",
+    "check_position_averaged", "check_residual_cosine", "check_rho_by_step", "check_softened_entropy",
+    "check_spearman_rho", "contrast", "detect_platform", "download_hint", "one_line_progress", "summary_line",
     "enable_colab_widgets", "glossary_markdown", "judge", "lesson_plan", "link", "measured", "memory_limit", "record",
-    "setup",
+    "setup", "solutions", "yours_or_ours", "Lab",
 ]

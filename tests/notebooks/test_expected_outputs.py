@@ -26,7 +26,7 @@ def test_expected_outputs_script_writes_html_pages_and_a_summary(tmp_path):
     for name in ("02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"):
         record = json.loads((tmp_path / f"{name}.json").read_text())
         html = (tmp_path / f"{name}.html").read_text()
-        assert record["verdicts"] and set(record["checks"].values()) == {"passed"}
+        assert record["verdicts"] and set(record["checks"].values()) == {"not implemented"}  # stubs, as a student
         for verdict in record["verdicts"]:  # every verdict reaches the teacher's HTML and the summary
             assert verdict["claim"] in html and verdict["sentence"] in summary
         pages = sorted((tmp_path / name).glob("*.html"))

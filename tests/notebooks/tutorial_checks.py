@@ -17,8 +17,14 @@ NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
 CDN = re.compile(r"esm\.sh|jsdelivr|unpkg\.com|cdnjs|skypack")
 EXERCISE = re.compile(r"\*\*Exercise (\d+)\.\*\*")
-IMPLEMENT = re.compile(r"\*Implement, then check\* · difficulty [●○]{5} · about \d+ minutes")
-QUESTION = re.compile(r"\*Question\* · difficulty [●○]{5} · about \d+ minutes")
+IMPLEMENT = re.compile(r"\*Implement, then check\* · difficulty [●○]{5} · importance [●○]{5} · about \d+ minutes")
+QUESTION = re.compile(r"\*Question\* · difficulty [●○]{5} · importance [●○]{5} · about \d+ minutes")
+CHECK_CALL = re.compile(r"^tutorial\.(check_(\w+))\((\w+)\)$", re.M)
+
+
+def exercise_checks(notebook: nbformat.NotebookNode) -> list[str]:
+    """The checks the notebook's "implement, then check" stubs call, in order."""
+    return [m.group(1) for c in code_cells(notebook) for m in CHECK_CALL.finditer(c.source)]
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list:

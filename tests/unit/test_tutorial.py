@@ -21,111 +21,357 @@ from nb_condense.tutorial import checks
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# ----- the solutions the notebooks show (and the wrong answers a student is likely to write) ------------------
+# ----- the exercise checks: every solution passes, every listed mistake fails on every draw ---------------------
+#
+# A battery per check: each wrong answer a student is likely to write (one per hint the check names), plus a constant
+# answer. Each must fail on every one of DRAWS seeded draws, with its hint; each reference solution from
+# tutorial.solutions must pass on all of them. Issue 30: the old 05 checks let a plain clamp pass always (forward
+# only), "tau as a multiplier" or a hard-coded clamp pass about 1 time in 8, and `0 for n >= 50` pass the floor check.
+
+DRAWS = int(__import__('os').environ.get('NBC_DRAWS', 200))
+S = tutorial.solutions
 
 
-def layer_mean_cosine(hidden_states):
-    means = []
-    for h in hidden_states:
-        z = torch.nn.functional.normalize(h[0].float(), dim=-1)
-        cos = z @ z.T
-        n = cos.shape[0]
-        means.append(float((cos.sum() - cos.diagonal().sum()) / (n * (n - 1))))
-    return np.array(means)
+def _unit(h):
+    return torch.nn.functional.normalize(h.double(), dim=-1)
 
 
-def layer_mean_cosine_with_diagonal(hidden_states):
-    return np.array([float((torch.nn.functional.normalize(h[0], dim=-1) @ torch.nn.functional.normalize(
-        h[0], dim=-1).T).mean()) for h in hidden_states])
+def lmc_with_diagonal(hidden):
+    return np.array([float((_unit(h[0]) @ _unit(h[0]).T).mean()) for h in hidden])
 
 
-def spearman_rho(layer_means):
-    from scipy.stats import rankdata
-
-    ranks = rankdata(layer_means)
-    return float(np.corrcoef(np.arange(len(layer_means)), ranks)[0, 1])
-
-
-def mlp_parameters(n_embd, n_inner):
-    return n_embd * n_inner + n_inner + n_inner * n_embd + n_embd
+def lmc_dots(hidden):
+    out = []
+    for h in hidden:
+        z = h[0].double()
+        n = z.shape[0]
+        out.append(float(((z @ z.T).sum() - (z * z).sum()) / (n * (n - 1))))
+    return np.array(out)
 
 
-def layer_change(history, start, end):
-    table = history.pivot(index="layer", columns="step", values="mean")
-    return (table[end] - table[start]).to_numpy()
+def lmc_dim0(hidden):
+    out = []
+    for h in hidden:
+        z = torch.nn.functional.normalize(h[0].double(), dim=0)
+        n = z.shape[0]
+        out.append(float(((z @ z.T).sum() - (z * z).sum()) / (n * (n - 1))))
+    return np.array(out)
 
 
-def distillation_loss(student_logits, teacher_logits, temperature):
-    t = temperature
-    log_s = torch.log_softmax(student_logits / t, -1)
-    log_t = torch.log_softmax(teacher_logits / t, -1)
-    return (log_t.exp() * (log_t - log_s)).sum(-1).mean() * t * t
+def masked_ignoring_mask(hidden, mask):
+    return S.masked_layer_means(hidden, torch.ones_like(mask))
 
 
-def angular_spread(z, tau=1.0, eps=1e-2, clamp=0.25):
-    unit = z / (z.norm(dim=-1, keepdim=True) + eps)
-    cos = (unit @ unit.T).clamp(-1 + clamp, 1 - clamp)
-    distance = torch.arccos(cos) / math.pi
-    n = z.shape[0]
-    off = ~torch.eye(n, dtype=torch.bool)
-    return torch.logsumexp(-distance[off] / tau, 0) - math.log(n * (n - 1)) + eps
+def masked_rows_only(hidden, mask):
+    out = []
+    for h in hidden:
+        z = _unit(h)
+        cos = z @ z.transpose(1, 2)
+        row = mask.double()[:, :, None]
+        n, s = mask.sum(1).double(), mask.shape[1]
+        out.append(((cos * row).sum((1, 2)) - n) / (n * (s - 1)))
+    return torch.stack(out, 1).numpy()
 
 
-def cosine_floor(n):
-    return -1 / (n - 1)
+def masked_padded_count(hidden, mask):
+    n, s = mask.sum(1).double(), mask.shape[1]
+    return S.masked_layer_means(hidden, mask) * (n * (n - 1) / (s * (s - 1)))[:, None].numpy()
 
 
-SOLUTIONS = {
-    "check_layer_mean_cosine": layer_mean_cosine, "check_spearman_rho": spearman_rho,
-    "check_mlp_parameters": mlp_parameters, "check_layer_change": layer_change,
-    "check_distillation_loss": distillation_loss, "check_angular_spread": angular_spread,
-    "check_cosine_floor": cosine_floor,
+def masked_with_diagonal(hidden, mask):
+    n = mask.sum(1).double()[:, None].numpy()
+    return (S.masked_layer_means(hidden, mask) * n * (n - 1) + n) / (n * n)
+
+
+def bootstrap_unweighted(means, pairs, indices, ci=0.95):
+    return S.bootstrap_interval(means, np.ones_like(pairs), indices, ci)
+
+
+def bootstrap_levels(levels):
+    def wrong(means, pairs, indices, ci=0.95):
+        pooled = (means[indices] * pairs[indices]).sum(1) / pairs[indices].sum(1)
+        return tuple(np.quantile(pooled, levels(ci)))
+    return wrong
+
+
+def bootstrap_normal(means, pairs, indices, ci=0.95):
+    pooled = (means[indices] * pairs[indices]).sum(1) / pairs[indices].sum(1)
+    return pooled.mean() - 1.96 * pooled.std(), pooled.mean() + 1.96 * pooled.std()
+
+
+def bootstrap_of_values(means, pairs, indices, ci=0.95):
+    return tuple(np.quantile(means, [(1 - ci) / 2, (1 + ci) / 2]))
+
+
+def perplexity_unshifted(logits, ids):
+    return math.exp(float(torch.nn.functional.cross_entropy(logits.flatten(0, 1), ids.flatten())))
+
+
+def perplexity_variant(kind):
+    def wrong(logits, ids):
+        ce = torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), ids[:, 1:].flatten(), reduction="none")
+        return {"no_exp": float(ce.mean()), "sum": math.exp(float(ce.sum())), "base2": 2 ** float(ce.mean()),
+                "per_sequence": float(ce.view(ids.shape[0], -1).mean(1).exp().mean())}[kind]
+    return wrong
+
+
+def change_subtracting_intervals(before, after, indices, ci=0.95):
+    a = np.quantile(after[indices].mean(1), [(1 - ci) / 2, (1 + ci) / 2])
+    b = np.quantile(before[indices].mean(1), [(1 - ci) / 2, (1 + ci) / 2])
+    return a[0] - b[1], a[1] - b[0]
+
+
+def change_unpaired(before, after, indices, ci=0.95):
+    other = np.random.default_rng(0).integers(0, len(before), size=indices.shape)
+    values = after[indices].mean(1) - before[other].mean(1)
+    return tuple(np.quantile(values, [(1 - ci) / 2, (1 + ci) / 2]))
+
+
+def rho_unsorted(history):
+    from scipy.stats import spearmanr
+
+    return np.array([spearmanr(np.arange(len(g)), g["mean"])[0] for _, g in history.groupby("step")])
+
+
+def rho_pearson(history):
+    return np.array([np.corrcoef(g.sort_values("layer")["layer"], g.sort_values("layer")["mean"])[0, 1]
+                     for _, g in history.groupby("step")])
+
+
+def angular(tau_power=-1.0, straight=True, diagonal=False, mean=True, sign=-1.0, scale=1 / math.pi, add_eps=True,
+            clamp_on=True, fixed=None):
+    """The angular spread written with one likely mistake (the tests' own code, not the check's)."""
+    def wrong(z, tau=1.0, eps=1e-2, clamp=0.25):
+        tau, eps, clamp = {"tau": tau, "eps": eps, "clamp": clamp, **(fixed or {})}.values()
+        unit = z / (z.norm(dim=-1, keepdim=True) + eps)
+        cos = unit @ unit.T
+        if clamp_on and straight:
+            cos = cos + (cos.clamp(-1 + clamp, 1 - clamp) - cos).detach()
+        elif clamp_on:
+            cos = cos.clamp(-1 + clamp, 1 - clamp)
+        else:
+            cos = cos.clamp(-1 + 1e-7, 1 - 1e-7)
+        values = sign * torch.arccos(cos) * scale * tau**tau_power
+        n = z.shape[0]
+        chosen = values.reshape(-1) if diagonal else values[~torch.eye(n, dtype=torch.bool)]
+        out = torch.logsumexp(chosen, 0) - (math.log(chosen.numel()) if mean else 0.0)
+        return out + eps if add_eps else out
+    return wrong
+
+
+def kd(kind):
+    def wrong(student, teacher, t):
+        log_s, log_t = torch.log_softmax(student / t, -1), torch.log_softmax(teacher / t, -1)
+        per_token = (log_t.exp() * (log_t - log_s)).sum(-1)
+        if kind == "reverse":
+            return (log_s.exp() * (log_s - log_t)).sum(-1).mean() * t * t
+        if kind == "unsoftened":
+            ps, pt = torch.log_softmax(student, -1), torch.log_softmax(teacher, -1)
+            return (pt.exp() * (pt - ps)).sum(-1).mean() * t * t
+        return {"unscaled": per_token.mean(), "summed": per_token.sum() * t * t, "scaled_once": per_token.mean() * t,
+                "per_vocab": per_token.mean() * t * t / student.shape[-1],
+                "kl_div_mean": torch.nn.functional.kl_div(log_s, log_t, log_target=True, reduction="mean") * t * t,
+                }[kind]
+    return wrong
+
+
+def objective(kind):
+    def wrong(lm, student, teacher, t, alpha):
+        loss = S.distillation_loss(student, teacher if kind == "attached" else teacher.detach(), t)
+        return {"swapped": (1 - alpha) * lm + alpha * loss, "added": lm + loss,
+                "attached": alpha * lm + (1 - alpha) * loss,
+                "unscaled": alpha * lm + (1 - alpha) * loss / t**2}[kind]
+    return wrong
+
+
+def entropy(kind):
+    def wrong(logits, t):
+        scaled = {"plain": logits, "times": logits * t}.get(kind, logits / t)
+        p = torch.softmax(scaled.double(), -1)
+        h = -(p * torch.log(p)).sum(-1)
+        return {"base2": float(h.mean()) / math.log(2), "sum": float(h.sum())}.get(kind, float(h.mean()))
+    return wrong
+
+
+def penalty(kind):
+    def wrong(hidden, loss):
+        values = torch.stack([loss(h) for h in hidden])
+        return {"embedding": values.mean(), "sum": values[1:].sum(), "last": values[-1],
+                "no_last": values[1:-1].mean(), "detached": values[1:].mean().detach()}[kind]
+    return wrong
+
+
+def hook(kind):
+    def wrong(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs, output_hidden_states=True)
+        mask = None if kind == "no_mask" else inputs["attention_mask"]
+        hidden = outputs.hidden_states
+        values = torch.stack([self.dispersion_loss(h, mask) for h in hidden])
+        term = {"embedding": values.mean(), "last": values[-1], "sum": values[1:].sum()}.get(kind, values[1:].mean())
+        coeff = 1.0 if kind == "no_coeff" else self.dispersion_coeff
+        if kind == "detached":
+            term = term.detach()
+        add = model.training or kind == "always"
+        loss = outputs.loss + coeff * term if add and kind != "no_penalty" else outputs.loss
+        return (loss, outputs) if return_outputs else loss
+    return wrong
+
+
+def constant(*args, **kwargs):
+    return 0.5
+
+
+# check -> [(wrong answer, words its hint must contain)]
+BATTERIES = {
+    "check_layer_mean_cosine": [(lmc_with_diagonal, "off by the diagonal"), (lmc_dots, "dot products"),
+                                (lmc_dim0, "dim 0"), (lambda h: float(S.layer_mean_cosine(h).mean()), "one value per")],
+    "check_masked_layer_means": [(masked_ignoring_mask, "pads counted"), (masked_rows_only, "columns"),
+                                 (masked_padded_count, "padded length"), (masked_with_diagonal, "diagonal"),
+                                 (lambda h, m: S.masked_layer_means(h, m).T, "[text, layer]")],
+    "check_pooled_layer_means": [(lambda m, n: np.asarray(m).mean(0), "plain mean"),
+                                 (lambda m, n: (np.asarray(n)[:, None] * m).sum(0) / np.sum(n), "not by tokens"),
+                                 (lambda m, n: (np.asarray(n)[:, None] ** 2 * m).sum(0) / np.sum(np.asarray(n) ** 2),
+                                  "S^2"),
+                                 (lambda m, n: ((np.asarray(n) * (np.asarray(n) - 1))[:, None] * m).sum(0), "divide")],
+    "check_spearman_rho": [(lambda m: -S.spearman_rho(m), "sign"),
+                           (lambda m: float(np.corrcoef(np.arange(len(m)), m)[0, 1]), "Pearson"),
+                           (lambda m: float(np.corrcoef(np.arange(len(m)), np.argsort(np.argsort(m, kind="stable"),
+                                                                                      kind="stable"))[0, 1]), "ties"),
+                           (lambda m: 1 - 6 * ((__import__("scipy").stats.rankdata(m) - np.arange(1, len(m) + 1)) ** 2
+                                               ).sum() / (len(m) * (len(m) ** 2 - 1)), "not exact")],
+    "check_position_averaged": [
+        (lambda ms: np.mean([np.pad(m, ((0, 0), (0, max(x.shape[-1] for x in ms) - m.shape[-1]),
+                                        (0, max(x.shape[-1] for x in ms) - m.shape[-1]))) for m in ms], 0),
+         "number of texts"),
+        (lambda ms: S.position_averaged(ms) * (1 - np.eye(max(m.shape[-1] for m in ms))), "keep the diagonal"),
+        (lambda ms: np.mean([m[:, :min(x.shape[-1] for x in ms), :min(x.shape[-1] for x in ms)] for m in ms], 0),
+         "shortest")],
+    "check_last_half_mean": [(lambda m: float(np.mean(m[-(max(1, len(m) // 2) + 1):])), "one layer too many"),
+                             (lambda m: float(np.mean(m[-math.ceil(len(m) / 2):])), None),
+                             (lambda m: float(np.mean(m[-max(1, (len(m) - 1) // 2):])), None),
+                             (lambda m: float(np.mean(m[: max(1, len(m) // 2)])), "deepest"),
+                             (lambda m: float(np.mean(m)), "not all of them"),
+                             (lambda m: float(np.median(m[-max(1, len(m) // 2):])), "median")],
+    "check_bootstrap_interval": [(bootstrap_unweighted, "weight each text"),
+                                 (bootstrap_levels(lambda ci: [1 - ci, ci]), "(1 - ci) / 2"),
+                                 (bootstrap_levels(lambda ci: [0, ci]), "two-sided"),
+                                 (bootstrap_levels(lambda ci: [0.025, 0.975]), "fixed 95"),
+                                 (bootstrap_normal, "1.96"), (bootstrap_of_values, "texts' own values")],
+    "check_perplexity": [(perplexity_unshifted, "t + 1"), (perplexity_variant("no_exp"), "exp of the mean"),
+                         (perplexity_variant("sum"), "not the sum"), (perplexity_variant("base2"), "nats"),
+                         (perplexity_variant("per_sequence"), "each sequence")],
+    "check_learning_rates": [
+        (lambda n, p, r: p * 0.5 * (1 + np.cos(np.pi * np.arange(n) / n)), "warm up first"),
+        (lambda n, p, r: S.learning_rates(n, p, math.floor(r * n) / n), "round up"),
+        (lambda n, p, r: np.array([p * s / math.ceil(r * n) if s < math.ceil(r * n) else
+                                   p * 0.5 * (1 + math.cos(math.pi * s / n)) for s in range(n)]), "starts after"),
+        (lambda n, p, r: np.array([p * s / math.ceil(r * n) if s < math.ceil(r * n) else
+                                   p * (1 - (s - math.ceil(r * n)) / (n - math.ceil(r * n))) for s in range(n)]),
+         "straight line"),
+        (lambda n, p, r: np.where(np.arange(n) < math.ceil(r * n), p * (np.arange(n) + 1) / math.ceil(r * n),
+                                  S.learning_rates(n, p, r)), "rate 0")],
+    "check_change_interval": [(lambda b, a, i, ci=0.95: S.change_interval(a, b, i, ci), "after minus before"),
+                              (change_subtracting_intervals, "subtracting two intervals"),
+                              (change_unpaired, None)],
+    "check_rho_by_step": [(rho_unsorted, "sort each step"), (lambda h: -S.rho_by_step(h), "sign"),
+                          (rho_pearson, "Pearson"), (lambda h: S.rho_by_step(h)[::-1], "increasing order")],
+    "check_residual_cosine": [(lambda s, r, d: s * s / (s * s + r * r), "does not cancel"),
+                              (lambda s, r, d: d * s / (d * s + math.sqrt(d) * r), "squared lengths"),
+                              (lambda s, r, d: (d * s) ** 2 / ((d * s) ** 2 + (d * r) ** 2), "adds in squares"),
+                              (lambda s, r, d: s * s / (s * s + d * r * r), "grows like depth")],
+    "check_distillation_loss": [(kd("unscaled"), "T^2"), (kd("reverse"), "other way"), (kd("unsoftened"), "divide"),
+                                (kd("summed"), "do not sum"), (kd("per_vocab"), "vocabulary"),
+                                (kd("kl_div_mean"), "vocabulary"), (kd("scaled_once"), "not T"),
+                                (lambda s, t, temp: float(S.distillation_loss(s, t, temp)), "connected")],
+    "check_distillation_objective": [(objective("swapped"), "alpha weighs"), (objective("added"), "do not add"),
+                                     (objective("attached"), "detach"), (objective("unscaled"), "T^2")],
+    "check_softened_entropy": [(entropy("plain"), "before the softmax"), (entropy("times"), "do not multiply"),
+                               (entropy("base2"), "nats"), (entropy("sum"), "do not sum")],
+    "check_angular_spread": [
+        (angular(straight=False), "straight-through"), (angular(tau_power=1.0), "do not multiply"),
+        (angular(fixed={"clamp": 0.25}), "clamp argument"), (angular(fixed={"clamp": 0.1}), "clamp argument"),
+        (angular(fixed={"tau": 1.0}), "tau argument"), (angular(fixed={"eps": 1e-2}), "eps argument"),
+        (angular(diagonal=True), "diagonal"), (angular(mean=False), "log-MEAN-exp"), (angular(sign=1.0), "-D/tau"),
+        (angular(scale=1.0), "divide by pi"), (angular(clamp_on=False), "before arccos"),
+        (angular(add_eps=False), "adds eps"),
+        (lambda z, tau=1.0, eps=1e-2, clamp=0.25: S.angular_spread(z, tau, eps, clamp).detach(), "connected")],
+    "check_dispersion_penalty": [(penalty("embedding"), "embedding output"), (penalty("sum"), "do not sum"),
+                                 (penalty("last"), "only the last"), (penalty("no_last"), "include the last"),
+                                 (penalty("detached"), "connected")],
+    "check_compute_loss": [(hook("embedding"), "embedding output"), (hook("no_mask"), "attention mask"),
+                           (hook("last"), "only the last"), (hook("sum"), "do not sum"), (hook("no_coeff"), "coeff"),
+                           (hook("detached"), "in the graph"), (hook("no_penalty"), "add the penalty"),
+                           (hook("always"), "training mode only")],
 }
-# One likely wrong answer per check, and the words its hint must contain.
-WRONG = {
-    "check_layer_mean_cosine": (layer_mean_cosine_with_diagonal, "off by the diagonal"),
-    "check_spearman_rho": (lambda m: float(np.corrcoef(np.arange(len(m)), m)[0, 1]), "not their ranks"),
-    "check_mlp_parameters": (lambda e, i: 2 * e * i, "biases"),
-    "check_layer_change": (lambda h, s, e: -layer_change(h, s, e), "sign is flipped"),
-    "check_distillation_loss": (lambda s, t, temp: distillation_loss(s, t, temp) / temp**2, "T^2"),
-    "check_angular_spread": (lambda z, tau=1.0, eps=1e-2, clamp=0.25: angular_spread(z, tau, eps, clamp)
-                             + math.log(z.shape[0] * (z.shape[0] - 1)), "log-MEAN-exp"),
-    "check_cosine_floor": (lambda n: -1 / n, "n - 1 others"),
-}
 
 
-@pytest.mark.parametrize("name", sorted(SOLUTIONS))
-def test_a_right_answer_passes(name, capsys):
-    assert getattr(tutorial, name)(SOLUTIONS[name]) is None  # nothing for the notebook to echo after the print
-    assert f"All tests in `{name}` passed!" in capsys.readouterr().out
-    assert checks.CHECKS[name] == "passed"
+def test_every_check_has_a_battery_and_a_solution():
+    assert set(BATTERIES) == set(tutorial.ALL_CHECKS) == set(tutorial.solutions.SOLUTIONS)
+    assert {name for name in tutorial.__all__ if name.startswith("check_")} == set(tutorial.ALL_CHECKS)
 
 
-@pytest.mark.parametrize("name", sorted(WRONG))
-def test_a_wrong_answer_gets_its_hint(name):
-    wrong, words = WRONG[name]
-    with pytest.raises(tutorial.ExerciseError, match=f"`{name}`") as error:
-        getattr(tutorial, name)(wrong)
-    assert words in str(error.value) and words in checks.CHECKS[name]
+@pytest.mark.parametrize("name", sorted(BATTERIES))
+def test_each_solution_passes_every_draw(name, capsys):
+    check, solution = tutorial.ALL_CHECKS[name], tutorial.solutions.SOLUTIONS[name]
+    for seed in range(DRAWS):
+        assert check(solution, seed=seed) is None  # nothing for the notebook to echo after the print
+        assert checks.CHECKS[name] == "passed", (seed, checks.CHECKS[name])
+    assert capsys.readouterr().out.count(f"All tests in `{name}` passed!") == DRAWS
 
 
-def test_a_stub_says_not_implemented_and_lets_run_all_go_on(capsys):
-    def stub(hidden_states):
-        raise NotImplementedError
+@pytest.mark.parametrize("name", sorted(BATTERIES))
+def test_each_listed_mistake_and_a_constant_fail_every_draw(name):
+    """Every wrong answer of the battery, and a constant, fails on each of DRAWS seeded draws, with its hint."""
+    check = tutorial.ALL_CHECKS[name]
+    battery = [*BATTERIES[name], (constant, None)]
+    for seed in range(DRAWS):
+        for wrong, words in battery:
+            with pytest.raises(tutorial.ExerciseError, match=f"`{name}`") as error:
+                check(wrong, seed=seed)
+            assert words is None or words in str(error.value), (seed, words, str(error.value))
+            assert checks.CHECKS[name] == str(error.value).split(": ", 1)[1].split(" (expected")[0].rstrip(".")
 
-    assert tutorial.check_layer_mean_cosine(stub) is None  # a stub cell shows the reminder, not a stray False
-    assert "not implemented yet" in capsys.readouterr().out
-    assert checks.CHECKS["check_layer_mean_cosine"] == "not implemented"
+
+@pytest.mark.parametrize("name", sorted(BATTERIES))
+def test_a_stub_says_not_implemented_and_lets_run_all_go_on(name, capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError("your code here")
+
+    assert tutorial.ALL_CHECKS[name](stub) is None  # fresh, unseeded inputs; a stub cell shows the reminder
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "run this cell again" in out
+    assert checks.CHECKS[name] == "not implemented"
 
 
-def test_an_unknown_mistake_shows_expected_and_got():
-    with pytest.raises(tutorial.ExerciseError, match="expected .* got"):
-        tutorial.check_cosine_floor(lambda n: 0.5)
+def test_unseeded_draws_differ():
+    first, second = checks._cases(checks._draw_angular_spread, None), checks._cases(checks._draw_angular_spread, None)
+    assert first[0].kwargs != second[0].kwargs
 
 
-def test_a_scalar_for_a_per_layer_answer_is_named():
-    with pytest.raises(tutorial.ExerciseError, match="one value per layer"):
-        tutorial.check_layer_mean_cosine(lambda hidden: float(layer_mean_cosine(hidden).mean()))
+def test_a_wrong_answer_shows_the_hint_without_the_package_traceback():
+    """In IPython (Jupyter's kernel) a wrong answer prints one line: the hint, no traceback of nb_condense."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(tutorial=tutorial, np=np)
+    import io
+    from contextlib import redirect_stdout
+
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        shell.run_cell("tutorial.check_last_half_mean(lambda means: float(np.mean(means)), seed=3)")
+    text = printed.getvalue()
+    assert "ExerciseError" in text and "not all of them" in text
+    assert "Traceback" not in text and "checks.py" not in text and len(text.strip().splitlines()) == 1
+
+
+def test_solution_dropdowns_show_each_solutions_source():
+    import inspect
+
+    for name, solution in tutorial.solutions.SOLUTIONS.items():
+        markdown = tutorial.solutions.solution_markdown(name)
+        assert markdown.startswith("<details><summary>") and markdown.endswith("</details>")
+        assert inspect.getsource(solution).strip() in markdown
 
 
 def test_the_distillation_term_is_the_trainers():
@@ -137,6 +383,21 @@ def test_the_distillation_term_is_the_trainers():
     p = torch.softmax(teacher / 2, -1)
     by_hand = (p * (p.log() - torch.log_softmax(student / 2, -1))).sum(-1).mean() * 4
     assert float(distillation_term(student, teacher, 2.0)) == pytest.approx(float(by_hand), abs=1e-6)
+
+
+def test_the_residual_cosine_reference_matches_a_simulation():
+    """The closed form behind check_residual_cosine, against vectors actually summed in 20,000 dimensions."""
+    rng = np.random.default_rng(0)
+    dim, shared, noise, depth = 20_000, 0.8, 1.5, 6
+    direction = rng.normal(size=dim)
+    direction /= np.linalg.norm(direction)
+    tokens = []
+    for _ in range(2):
+        steps = rng.normal(size=(depth, dim))
+        steps *= noise / np.linalg.norm(steps, axis=1, keepdims=True)
+        tokens.append(depth * shared * direction + steps.sum(0))
+    simulated = tokens[0] @ tokens[1] / np.linalg.norm(tokens[0]) / np.linalg.norm(tokens[1])
+    assert simulated == pytest.approx(checks._simulated_residual_cosine(shared, noise, depth), abs=0.03)
 
 
 # ----- platform guards --------------------------------------------------------------------------------------
@@ -614,3 +875,24 @@ def test_the_readme_and_the_notebook_headers_give_the_lessons_times():
         kit_row = next(line for line in kit.splitlines() if f"({name}.md)" in line)
         assert f"| {minutes} |" in kit_row, kit_row
     assert "not yet re-timed" not in readme
+
+
+def test_lab_binds_the_notebooks_helpers():
+    """tutorial.Lab: make_model draws the same weights from a seed, on the lab's device; train and evaluate use the
+    lab's texts, tokenizer and block size (what notebooks 02, 04 and 05 used to copy)."""
+    from nb_condense import sample_texts, training
+
+    texts = sample_texts("builtin", 6, min_word_count=60, max_word_count=120, seed=0)
+    held_out = sample_texts("builtin", 3, min_word_count=60, max_word_count=120, seed=1)
+    tokenizer = training.train_tokenizer(texts, vocab_size=300)
+    lab = tutorial.Lab(texts, held_out, tokenizer, n_layer=2, n_embd=16, n_head=2, block_size=16, steps=2, seed=3)
+    first, again, other = lab.make_model(n_inner=8), lab.make_model(n_inner=8), lab.make_model(n_inner=8, seed=4)
+    weights = [m.get_input_embeddings().weight for m in (first, again, other)]
+    assert torch.equal(weights[0], weights[1]) and not torch.equal(weights[0], weights[2])
+    assert first.config.n_layer == 2 and first.config.n_inner == 8 and first.device.type == "cpu"
+    before = weights[0].detach().clone()
+    trained = lab.train(first, disable_tqdm=True)
+    assert not torch.equal(trained.get_input_embeddings().weight.detach(), before)
+    row, session = lab.evaluate(trained, "tiny")
+    assert session.name == "tiny" and row["perplexity"] == pytest.approx(
+        training.perplexity(trained, tokenizer, held_out, 16))

@@ -1,0 +1,66 @@
+"""The three helpers that notebooks 02, 04 and 05 share: ``make_model``, ``train`` and ``evaluate``.
+
+A thin layer over :mod:`nb_condense.training` (public names only) that binds a notebook's data, tokenizer, sizes
+and device once, so each lesson reads ``make_model, train, evaluate = lab.make_model, lab.train, lab.evaluate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Lab:
+    """A notebook's training set-up: its texts, held-out texts, tokenizer, model sizes, steps, seed and device.
+
+    Example (the notebooks' values)::
+
+        lab = tutorial.Lab(texts, held_out, tokenizer, n_layer=N_LAYER, n_embd=N_EMBD, n_head=N_HEAD,
+                           block_size=BLOCK_SIZE, steps=STEPS, seed=SEED, device=DEVICE)
+        make_model, train, evaluate = lab.make_model, lab.train, lab.evaluate
+    """
+
+    texts: Sequence[str]
+    held_out: Sequence[str]
+    tokenizer: Any
+    n_layer: int
+    n_embd: int
+    n_head: int
+    block_size: int
+    steps: int
+    seed: int = 0
+    device: str = "cpu"
+
+    def make_model(self, n_inner: int | None = None, n_embd: int | None = None, seed: int | None = None) -> Any:
+        """A fresh GPT-2-like model drawn from ``seed`` (default: the lab's), on the lab's device."""
+        from ..training import tiny_gpt2
+
+        model = tiny_gpt2(n_layer=self.n_layer, n_embd=n_embd or self.n_embd, n_head=self.n_head, n_inner=n_inner,
+                          vocab_size=len(self.tokenizer), n_positions=max(self.block_size, 128),
+                          seed=self.seed if seed is None else seed)
+        return model.to(self.device)
+
+    def train(self, model: Any, steps: int | None = None, seed: int | None = None, **options: Any) -> Any:
+        """``steps`` steps of the paper's optimiser recipe at a laptop learning rate on the lab's texts.
+
+        Any ``pretrain`` option passes through (``dispersion_coeff=``, ``callbacks=``, ``neftune_noise_alpha=``).
+        """
+        from ..training import pretrain
+
+        trained, _ = pretrain(model, self.tokenizer, list(self.texts), steps=self.steps if steps is None else steps,
+                              block_size=self.block_size, seed=self.seed if seed is None else seed,
+                              use_cpu=self.device == "cpu", **options)
+        return trained
+
+    def evaluate(self, model: Any, name: str) -> tuple[dict[str, Any], Any]:
+        """Condensation on the held-out texts (a session that keeps the model) and held-out perplexity."""
+        from ..explore.session import CondensationSession
+        from ..training import perplexity
+
+        session = CondensationSession(model, self.tokenizer, texts=list(self.held_out), max_length=self.block_size,
+                                      name=name)
+        row = session.measure().trend_row(name)
+        row["perplexity"] = perplexity(model, self.tokenizer, list(self.held_out), self.block_size)
+        return row, session
