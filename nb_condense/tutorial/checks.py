@@ -213,7 +213,8 @@ def _mean_off_diagonal(cos: np.ndarray) -> float:
 
 
 def _unit(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    return x / np.linalg.norm(x, axis=axis, keepdims=True)
+    unit: np.ndarray = x / np.linalg.norm(x, axis=axis, keepdims=True)
+    return unit
 
 
 @_one_thread
@@ -320,7 +321,8 @@ def _draw_pooled_layer_means(rng: np.random.Generator) -> list[Case]:
     expected = layer_means_of(np.ones((1, n_texts)), means, pairs)[0]
 
     def weighted(weights: np.ndarray) -> np.ndarray:
-        return (weights[:, None] * means).sum(0) / weights.sum()
+        averaged: np.ndarray = (weights[:, None] * means).sum(0) / weights.sum()
+        return averaged
 
     mistakes = [
         (means.mean(0), "the plain mean of the texts' means gives a 5-token text the weight of a 500-token one: "
