@@ -17,6 +17,7 @@ import torch
 
 from nb_condense import tutorial
 from nb_condense.tutorial import checks
+from nb_condense.tutorial.checks import _harness, losses, statistics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -344,7 +345,7 @@ def test_a_stub_says_not_implemented_and_lets_run_all_go_on(name, capsys):
 
 
 def test_unseeded_draws_differ():
-    first, second = checks._cases(checks._draw_angular_spread, None), checks._cases(checks._draw_angular_spread, None)
+    first, second = _harness._cases(losses._draw_angular_spread, None), _harness._cases(losses._draw_angular_spread, None)
     assert first[0].kwargs != second[0].kwargs
 
 
@@ -397,7 +398,7 @@ def test_the_residual_cosine_reference_matches_a_simulation():
         steps *= noise / np.linalg.norm(steps, axis=1, keepdims=True)
         tokens.append(depth * shared * direction + steps.sum(0))
     simulated = tokens[0] @ tokens[1] / np.linalg.norm(tokens[0]) / np.linalg.norm(tokens[1])
-    assert simulated == pytest.approx(checks._simulated_residual_cosine(shared, noise, depth), abs=0.03)
+    assert simulated == pytest.approx(statistics._simulated_residual_cosine(shared, noise, depth), abs=0.03)
 
 
 # ----- platform guards --------------------------------------------------------------------------------------
