@@ -190,7 +190,7 @@ PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="generator" content="nb_condense {version}">
 <style>body {{ font-family: system-ui, sans-serif; margin: 16px; }} {styles}</style></head>
-<body><h1 style="font-size: 1.2em">{title}</h1><div id="explorer">Loading the explorer…</div>
+<body><h1 style="font-size: 1.2em">{title}</h1><main id="explorer">Loading the explorer…</main>
 <noscript>This page needs JavaScript (and a browser from 2023 or later) to draw the explorer.</noscript>
 <script type="application/octet-stream" id="nbc-bundle">{bundle}</script>
 <script type="application/octet-stream" id="nbc-payload">{payload}</script>
