@@ -284,3 +284,40 @@ def test_the_chart_is_described_by_the_description_trait(guarded):
     # emptying it removes the reference
     page.evaluate("window.model.push({description: ''})")
     assert chart.get_attribute("aria-describedby") is None
+
+
+def test_the_live_view_announces_done_at_step_n_not_every_step(guarded):
+    from .harness import open_harness
+
+    page = guarded.page
+    open_harness(page, {"_kind": "monitor", "step": 0, "max_steps": 3, "status": "waiting", "summary": "",
+                        "_panels": {}, "_data": {}})
+    page.wait_for_selector(".nbc-monitor")
+    live = "[...document.querySelectorAll('.nbc-monitor [aria-live], .nbc-monitor [role=status]')]"
+    for step in range(1, 4):
+        page.evaluate("(s) => window.model.push({status: 'training', step: s, summary: `step ${s}: loss 1.0`})", step)
+        assert page.evaluate(f"{live}.map((e) => e.textContent).join('')") == ""  # steps are shown, not said
+    page.evaluate("window.model.push({step: 3, status: 'done', summary: 'Done at step 3'})")
+    assert page.evaluate(f"{live}.map((e) => e.textContent)") == ["Training done at step 3."]
+
+
+def test_measuring_and_done_are_announced_politely_and_errors_as_alerts(guarded):
+    from .conftest_models import tiny_session
+    from .harness import open_harness, state_for
+
+    page = guarded.page
+    texts = nbc.sample_texts("builtin", 3, min_word_count=30, max_word_count=60)
+    open_harness(page, state_for(tiny_session(texts, name="tiny", seed=0, n_layer=2)))
+    page.wait_for_selector(DRAWN, timeout=RENDER)
+    said = "document.querySelector('.nbc-explorer [role=status]').textContent"
+    assert page.locator(".nbc-explorer [role=status]").count() == 1
+    assert page.get_attribute(".nbc-explorer [role=status]", "aria-live") == "polite"
+    page.evaluate("window.model.push({status: 'measuring', _progress: 0.25})")
+    page.wait_for_function(f"{said} === 'Measuring…'")
+    page.evaluate("window.model.push({_progress: 0.5})")  # progress is shown, not said again
+    page.wait_for_timeout(100)
+    assert page.evaluate(said) == "Measuring…"
+    page.evaluate("window.model.push({status: 'idle', _progress: 1})")
+    page.wait_for_function(f"{said}.startsWith('Done')")
+    page.evaluate("window.model.push({status: 'error', error: 'No such layer'})")
+    assert page.locator(".nbc-explorer [role=alert]").inner_text().startswith("No such layer")
