@@ -153,6 +153,7 @@ function render({ model, el }) {
       lastStatus = state;
     }
     root.dataset.status = state;
+    chartBox.dataset.view = model.get("view");
     chartBox.classList.toggle("nbc-busy", busy);
     chartBox.setAttribute("aria-busy", String(busy));
     chart.columns = (model.get("_layer_options") ?? []).map((/** @type {any} */ o) => o.layer);

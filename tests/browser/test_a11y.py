@@ -19,6 +19,7 @@ from nb_condense.charts import LAYER_SELECTION
 
 from .chromium import CHROMIUM
 from .conftest import ARTIFACTS
+from .harness import vega_items
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
@@ -174,6 +175,15 @@ def test_every_task_by_keyboard_alone(browser, page_path):
         column = layer_options[-2]
         page.wait_for_function("(t) => document.querySelector('.nbc-announce').textContent !== t", arg=announced)
         assert f"layer {column}" in page.evaluate("document.querySelector('.nbc-announce').textContent").lower()
+        # the outline is drawn around that column's cells (the Vega view's own items)
+        cells = [i["bounds"] for i in vega_items(page, ".nbc-chart", "rect") if i["datum"].get("layer") == column]
+        outline = page.evaluate("(() => { const r = document.querySelector('.nbc-column-focus')"
+                                ".getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })()")
+        assert cells
+        assert outline[0] <= min(c[0] for c in cells) + 1 and outline[2] >= max(c[2] for c in cells) - 1
+        assert outline[1] <= min(c[1] for c in cells) + 1 and outline[3] >= max(c[3] for c in cells) - 1
+        others = [i["bounds"] for i in vega_items(page, ".nbc-chart", "rect") if i["datum"].get("layer") == column - 1]
+        assert outline[0] > max(c[0] for c in others)  # and not around its neighbour
         page.keyboard.press("Enter")
         wait_state(page, "layers", [column])
         # the drawn selection is the one the click path writes (the Vega view's own store)
@@ -321,3 +331,22 @@ def test_measuring_and_done_are_announced_politely_and_errors_as_alerts(guarded)
     page.wait_for_function(f"{said}.startsWith('Done')")
     page.evaluate("window.model.push({status: 'error', error: 'No such layer'})")
     assert page.locator(".nbc-explorer [role=alert]").inner_text().startswith("No such layer")
+
+
+def test_the_tokens_view_puts_its_legend_on_top_and_scrolls_inside_a_height_cap(browser, page_path):
+    page = open_page(browser, page_path)
+    try:
+        page.click("button.nbc-view[data-view='tokens']")
+        page.wait_for_function("document.querySelector('.nbc-chart').dataset.view === 'tokens'")
+        page.wait_for_function("document.querySelector('.nbc-chart').vegaView?.data('tokens')?.length > 0",
+                               timeout=RENDER)
+        page.wait_for_timeout(200)
+        cells = [i["bounds"] for i in vega_items(page, ".nbc-chart", "rect") if "mean_cosine" in i["datum"]]
+        legend = [i["bounds"] for i in vega_items(page, ".nbc-chart", "rect", "legend-gradient")]
+        assert cells and legend
+        assert max(b[3] for b in legend) < min(b[1] for b in cells)  # the legend is read before the tokens
+        cap = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.nbc-chart')).maxHeight)")
+        assert 0 < cap <= 640
+        assert page.evaluate("getComputedStyle(document.querySelector('.nbc-chart')).overflowY") == "auto"
+    finally:
+        page.context.close()
