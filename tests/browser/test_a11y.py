@@ -242,6 +242,8 @@ def test_the_accessibility_tree_names_the_chart_and_the_controls(browser, page_p
             first_words = " ".join(option["words"].split()[:3])
             assert page.get_by_role("checkbox", name=first_words).count() + page.get_by_role(
                 "radio", name=first_words).count() >= 1
+        # prefers-reduced-motion (the page is opened with it): the busy chart does not fade
+        assert page.evaluate("getComputedStyle(document.querySelector('.nbc-chart')).transitionDuration") == "0s"
         # no description yet: the chart is described by nothing rather than by an empty element
         assert chart.get_attribute("aria-describedby") is None
     finally:
