@@ -11,10 +11,45 @@ export { followTheme } from "./theme.js";
  * highlight layers. */
 export const SELECTION = params.layerSelection;
 
+/** The Vega param that holds a chart's live title (charts/params.json). */
+const TITLE = params.title;
+
+/** A chart's title as one line: the live title param if it has one, else the spec's title text. */
+function titleOf(view, spec) {
+  try {
+    const live = view.signal(TITLE);
+    if (live) return String(live);
+  } catch {
+    // no live title
+  }
+  const title = spec?.title;
+  const text = typeof title === "string" || Array.isArray(title) ? title : title?.text;
+  return [text ?? []].flat().join(" ").trim() || "Chart";
+}
+
+let described = 0; // ids of description elements
+
 export class ChartPane {
-  constructor(container, { onLayerClick, onRendered, onError }) {
+  /**
+   * @param {any} container Where the chart is drawn (an HTMLElement).
+   * @param {{onLayerClick: (layer: number, additive: boolean) => void, onRendered: (detail: any) => void,
+   *   onError: (message: string) => void, onAnnounce?: (text: string) => void}} callbacks What a click on a
+   *   layer, a finished draw, a failure and a keyboard move (what to say) call.
+   */
+  constructor(container, { onLayerClick, onRendered, onError, onAnnounce = (_text) => {} }) {
     this.container = container;
     this.onLayerClick = onLayerClick;
+    this.onAnnounce = onAnnounce;
+    // the text alternative's slot: a visually hidden description (Python's generated summary), referenced by the
+    // drawn chart's aria-describedby once it is not empty
+    this.description = document.createElement("p");
+    this.description.className = "nbc-description nbc-sr-only";
+    this.description.id = `nbc-description-${++described}`;
+    this.columns = []; // the heatmap's layer columns, in order (keyboard navigation)
+    this.column = -1; // the index of the column focused by the keyboard
+    this.onKey = (event) => this.key(event);
+    container.addEventListener("keydown", this.onKey);
+    container.addEventListener("blur", () => this.showColumn(-1, false));
     this.onRendered = onRendered;
     this.onError = onError;
     this.view = null;
@@ -167,7 +202,12 @@ export class ChartPane {
     target.style.visibility = "";
     target.style.position = "";
     target.style.width = "";
-    this.container.replaceChildren(target);
+    this.container.replaceChildren(target, this.description);
+    target.setAttribute("role", "img");
+    this.name();
+    this.describe(this.description.textContent ?? "");
+    this.clickable = Boolean(clickable);
+    this.column = -1;
     this.container.dataset.revision = String(revision);
     this.container.dataset.embeds = String(++this.embeds);
     this.container.dataset.renderer = rendererFor(spec);
@@ -229,8 +269,81 @@ export class ChartPane {
     }
     if (!changed) return false;
     await view.resize().runAsync();
+    this.name();
     this.rendered("params");
     return true;
+  }
+
+  /** Name the drawn chart (role img) by its title. */
+  name() {
+    const target = this.container.querySelector(".nbc-vega");
+    if (target && this.view) target.setAttribute("aria-label", titleOf(this.view.view, this.drawn?.spec));
+  }
+
+  /** Set the chart's text description (`""`: none; the chart is then described by its name alone). */
+  describe(text) {
+    this.description.textContent = text;
+    const target = this.container.querySelector(".nbc-vega");
+    if (!target) return;
+    if (text) target.setAttribute("aria-describedby", this.description.id);
+    else target.removeAttribute("aria-describedby");
+  }
+
+  /** Keys on a clickable heatmap: arrows, Home and End move between layer columns, Enter picks one. */
+  key(event) {
+    if (!this.clickable || !this.view || !this.columns.length) return;
+    const last = this.columns.length - 1;
+    const at = this.column < 0 ? -1 : this.column;
+    const moves = {
+      ArrowRight: Math.min(at + 1, last),
+      ArrowDown: Math.min(at + 1, last),
+      ArrowLeft: Math.max(at - 1, 0),
+      ArrowUp: Math.max(at - 1, 0),
+      Home: 0,
+      End: last,
+    };
+    if (event.key in moves) {
+      event.preventDefault();
+      this.showColumn(moves[event.key], true);
+    } else if ((event.key === "Enter" || event.key === " ") && this.column >= 0) {
+      event.preventDefault();
+      // the click handler's path: the same callback a click on the column calls
+      this.onLayerClick(this.columns[this.column], event.shiftKey || event.ctrlKey || event.metaKey);
+    }
+  }
+
+  /** Outline layer column `index` (-1: none) and, when `announce`, say which it is. */
+  showColumn(index, announce) {
+    this.column = index;
+    const target = this.container.querySelector(".nbc-vega");
+    /** @type {any} */
+    let box = target?.querySelector(".nbc-column-focus");
+    if (index < 0 || !target) {
+      box?.remove();
+      return;
+    }
+    const layer = this.columns[index];
+    const bounds = columnBounds(this.view.view, layer);
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "nbc-column-focus";
+      box.setAttribute("aria-hidden", "true");
+      target.append(box);
+    }
+    /** @type {any} */
+    const canvas = target.querySelector("canvas, svg");
+    const offset = canvas ? canvas.offsetLeft : 0;
+    if (bounds) {
+      box.style.left = `${offset + bounds.x1 - 2}px`;
+      box.style.top = `${(canvas ? canvas.offsetTop : 0) + bounds.y1 - 2}px`;
+      box.style.width = `${bounds.x2 - bounds.x1 + 4}px`;
+      box.style.height = `${bounds.y2 - bounds.y1 + 4}px`;
+    }
+    this.container.dataset.column = String(layer);
+    if (announce)
+      this.onAnnounce(
+        `Layer ${layer}, column ${index + 1} of ${this.columns.length}. Enter picks it, Shift+Enter adds it.`,
+      );
   }
 
   rendered(kind) {
@@ -250,8 +363,33 @@ export class ChartPane {
 
   /** Stop following the theme and the container's size (the pane is gone). */
   close() {
+    this.container.removeEventListener("keydown", this.onKey);
     this.stopWatching();
     this.resizer?.disconnect();
     this.finalize();
   }
+}
+
+/** The box (in the view's canvas pixels) of the marks of a Vega view whose datum's `layer` is `layer`. */
+function columnBounds(view, layer) {
+  const [ox, oy] = view.origin();
+  let out = null;
+  const visit = (node, x, y) => {
+    if (!node) return;
+    for (const item of node.items ?? []) {
+      const ix = x + (item.mark?.marktype === "group" ? (item.x ?? 0) : 0);
+      const iy = y + (item.mark?.marktype === "group" ? (item.y ?? 0) : 0);
+      if (item.mark?.marktype === "rect" && item.datum?.layer === layer && item.bounds) {
+        const b = item.bounds;
+        out = out ?? { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
+        out.x1 = Math.min(out.x1, x + b.x1);
+        out.y1 = Math.min(out.y1, y + b.y1);
+        out.x2 = Math.max(out.x2, x + b.x2);
+        out.y2 = Math.max(out.y2, y + b.y2);
+      }
+      visit(item, ix, iy);
+    }
+  };
+  visit(view.scenegraph().root, ox, oy);
+  return out;
 }

@@ -24,11 +24,15 @@ export function renderChart({ model, el }) {
     },
   });
   const draw = () => pane.show(model.get("spec"), ++revision, {});
+  const describe = () => pane.describe(model.get("description") ?? "");
 
   model.on("change:spec", draw);
+  model.on("change:description", describe);
+  describe();
   draw(); // the model holds every spec Python set since the comm opened: no state to ask for
   return () => {
     model.off("change:spec", draw);
+    model.off("change:description", describe);
     pane.generation += 1; // a draw still embedding is discarded
     stopTheme();
     pane.close();

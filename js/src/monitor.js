@@ -17,22 +17,31 @@ const LABELS = {
  * @returns {() => void} The cleanup.
  */
 export function renderMonitor({ model, el, invoke }) {
-  const summary = h("div", { className: "nbc-monitor-summary", role: "status", "aria-live": "polite" });
+  // the summary changes every step: shown, not announced; the live region says only when the run is done
+  const summary = h("div", { className: "nbc-monitor-summary" });
+  const announcer = h("div", { className: "nbc-announce nbc-sr-only", role: "status", "aria-live": "polite" });
+  const alert = h("div", { className: "nbc-error", role: "alert", hidden: true });
   const root = h("div", { className: "nbc-monitor" });
   const panes = {};
   const boxes = PROTOCOL.monitorPanels.map((name) => {
-    const box = h("div", { className: "nbc-chart nbc-panel", "data-panel": name, "aria-label": LABELS[name] ?? name });
+    const box = h("div", {
+      className: "nbc-chart nbc-panel",
+      role: "group",
+      "data-panel": name,
+      "aria-label": LABELS[name] ?? name,
+    });
     panes[name] = new ChartPane(box, {
       onLayerClick: () => {},
       onRendered: (detail) =>
         root.dispatchEvent(new CustomEvent("nbc:rendered", { detail: { ...detail, panel: name }, bubbles: true })),
       onError: (message) => {
-        summary.textContent = message;
+        alert.textContent = message;
+        alert.hidden = false;
       },
     });
     return box;
   });
-  root.replaceChildren(summary, h("div", { className: "nbc-panels" }, boxes));
+  root.replaceChildren(summary, announcer, alert, h("div", { className: "nbc-panels" }, boxes));
   el.replaceChildren(root);
   const stopTheme = followTheme(root);
 
@@ -45,8 +54,13 @@ export function renderMonitor({ model, el, invoke }) {
     applied[name] = data.seq;
     panes[name].setData(data.name, JSON.parse(data.values));
   };
+  let announced = model.get("status") === "done"; // a finished run drawn again is not announced again
   const refresh = () => {
     summary.textContent = model.get("summary") || "Waiting for the first training step…";
+    if (model.get("status") === "done" && !announced) {
+      announced = true;
+      announcer.textContent = `Training done at step ${model.get("step")}.`;
+    } else if (model.get("status") !== "done") announced = false;
     root.dataset.status = model.get("status");
     root.dataset.step = String(model.get("step"));
   };
@@ -78,7 +92,10 @@ export function renderMonitor({ model, el, invoke }) {
   ask(invoke, "sync").catch((error) => {
     if (error.timeout)
       console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives
-    else summary.textContent = error.message ?? String(error);
+    else {
+      alert.textContent = error.message ?? String(error);
+      alert.hidden = false;
+    }
   });
   return () => {
     for (const [event, callback] of listeners) model.off(event, callback);

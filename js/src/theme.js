@@ -9,7 +9,8 @@
  */
 const HOST_COLOURS = {
   fg: [["--jp-ui-font-color1", "--foreground", "--vscode-editor-foreground"], "CanvasText"],
-  muted: [["--jp-ui-font-color2", "--muted-foreground", "--vscode-descriptionForeground"], "GrayText"],
+  // no host value: 70 % text on the background (GrayText is below 4.5:1 on white), see mutedFallback
+  muted: [["--jp-ui-font-color2", "--muted-foreground", "--vscode-descriptionForeground"], ""],
   bg: [["--jp-layout-color0", "--background", "--vscode-editor-background"], "Canvas"],
   bg2: [["--jp-layout-color2", "--muted", "--vscode-editorWidget-background"], "ButtonFace"],
   border: [["--jp-border-color1", "--border", "--vscode-panel-border"], "GrayText"],
@@ -47,9 +48,26 @@ export function hostPalette(el) {
       palette.font = values.find(Boolean) || fallback;
       continue;
     }
-    palette[key] = resolved(el, values.map(asColour).find(Boolean) ?? fallback);
+    const colour = values.map(asColour).find(Boolean) ?? fallback;
+    palette[key] = colour ? resolved(el, colour) : "";
   }
+  if (!palette.muted) palette.muted = mix(palette.fg, palette.bg, 0.7);
   return palette;
+}
+
+/**
+ * `share` of colour `a` over colour `b` (both rgb()/rgba() as the browser resolves them), as rgb(): a muted text
+ * colour that keeps WCAG AA contrast (70 % text: above 7:1 on white and on near-black).
+ * @param {string} a The text colour.
+ * @param {string} b The background colour.
+ * @param {number} share How much of `a`.
+ * @returns {string} The mixed colour.
+ */
+export function mix(a, b, share) {
+  const channels = (/** @type {string} */ c) => (c.match(/[\d.]+/g) ?? ["0", "0", "0"]).slice(0, 3).map(Number);
+  const [x, y] = [channels(a), channels(b)];
+  const out = x.map((v, i) => Math.round(share * v + (1 - share) * y[i]));
+  return `rgb(${out.join(", ")})`;
 }
 
 /** Set the palette as the `--nbc-*` variables of `root` (the controls' CSS reads them). */

@@ -104,15 +104,20 @@ function render({ model, el }) {
   }
 
   const controls = buildControls({ current, choose, act });
-  const chartBox = h("div", { className: "nbc-chart", "aria-live": "polite" });
-  const root = h("div", { className: "nbc-explorer" }, [
-    controls.toolbar,
-    controls.status,
-    controls.errorBox,
-    h("div", { className: "nbc-body" }, [controls.side, chartBox]),
-  ]);
+  const chartBox = h("div", { className: "nbc-chart", role: "tabpanel", tabindex: "0", id: controls.panelId });
+  const root = h(
+    "div",
+    { className: "nbc-explorer", tabindex: "-1", role: "region", "aria-label": "Condensation explorer" },
+    [
+      controls.toolbar,
+      controls.status,
+      controls.errorBox,
+      h("div", { className: "nbc-body" }, [controls.side, chartBox]),
+    ],
+  );
   el.replaceChildren(root);
   const stopTheme = followTheme(root);
+  const stopKeys = keepKeys(root);
 
   const chart = new ChartPane(chartBox, {
     onLayerClick: (layer, additive) => {
@@ -126,7 +131,9 @@ function render({ model, el }) {
     },
     onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail, bubbles: true })),
     onError: showLocalError,
+    onAnnounce: controls.announce,
   });
+  const describe = () => chart.describe(model.get("description") ?? "");
 
   function refresh() {
     controls.update({
@@ -139,9 +146,19 @@ function render({ model, el }) {
       error: model.get("error") || localError,
     });
     const busy = Object.keys(pending).length > 0 || answering !== null || model.get("status") === "measuring";
-    root.dataset.status = model.get("status");
+    const state = model.get("status");
+    if (state !== lastStatus) {
+      if (state === "measuring") controls.announce("Measuring…");
+      else if (lastStatus === "measuring" && state === "idle") controls.announce("Done: the chart is drawn.");
+      lastStatus = state;
+    }
+    root.dataset.status = state;
+    chartBox.dataset.view = model.get("view");
     chartBox.classList.toggle("nbc-busy", busy);
+    chartBox.setAttribute("aria-busy", String(busy));
+    chart.columns = (model.get("_layer_options") ?? []).map((/** @type {any} */ o) => o.layer);
   }
+  let lastStatus = model.get("status");
 
   const isHeatmap = () => model.get("view") === "heatmap";
   const highlight = () => {
@@ -189,11 +206,13 @@ function render({ model, el }) {
   const listeners = [
     ...PROTOCOL.explorerChoices.map((name) => /** @type {[string, () => void]} */ ([`change:${name}`, refresh])),
     ["change:layers", highlight],
+    ["change:description", describe],
     ...[...PROTOCOL.explorerState, ...PROTOCOL.pageState].map(
       (name) => /** @type {[string, () => void]} */ ([`change:${name}`, draw]),
     ),
   ];
   for (const [event, callback] of listeners) model.on(event, callback);
+  describe();
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
   ask(invoke, "sync", {}, closing.signal)
@@ -214,8 +233,35 @@ function render({ model, el }) {
     commit.cancel();
     for (const [event, callback] of listeners) model.off(event, callback);
     stopTheme();
+    stopKeys();
     chart.close();
   };
+}
+
+/** Keys the explorer uses stay in it (JupyterLab and marimo would move the cell focus); Escape leaves any control
+ * for the explorer's root, and goes on to the host (which may take the focus back to the cell). */
+const OWN_KEYS = new Set([
+  "ArrowUp",
+  "ArrowDown",
+  "ArrowLeft",
+  "ArrowRight",
+  "Home",
+  "End",
+  "PageUp",
+  "PageDown",
+  " ",
+  "Enter",
+]);
+function keepKeys(root) {
+  const onKey = (/** @type {KeyboardEvent} */ event) => {
+    if (event.key === "Escape") {
+      if (document.activeElement !== root) root.focus();
+      return;
+    }
+    if (OWN_KEYS.has(event.key) && !event.altKey && !event.metaKey) event.stopPropagation();
+  };
+  root.addEventListener("keydown", onKey);
+  return () => root.removeEventListener("keydown", onKey);
 }
 
 /**

@@ -75,7 +75,7 @@ def token_template(per_row: int, height: Any, title: str) -> Any:
     cells = base.mark_rect(stroke="transparent", strokeWidth=2).encode(
         x=x, y=y,
         color=alt.Color("mean_cosine:Q", scale=token_scale(),
-                        legend=alt.Legend(title="Mean cosine to the other tokens", orient="bottom",
+                        legend=alt.Legend(title="Mean cosine to the other tokens", orient="top",
                                           direction="horizontal", titleLimit=300, gradientLength=160)),
         tooltip=TOKEN_TOOLTIP,
     )

@@ -54,6 +54,8 @@ class ChartWidget(BundledWidget):
 
     spec = traitlets.Dict(default("chartState", "spec")).tag(sync=True)
     """The Vega-Lite spec drawn. Type: dict. Default: ``{}``."""
+    description = traitlets.Unicode(default("chartState", "description")).tag(sync=True)
+    """The chart's text description for assistive technology (empty: named by its title only)."""
 
     _kind = traitlets.Enum(("chart",), default_value="chart").tag(sync=True)
     _synced = CHART_STATE

@@ -119,6 +119,8 @@ class CondensationExplorer(BundledWidget):
     _params = traitlets.Dict(default("explorerState", "_params")).tag(sync=True)
     _revision = traitlets.Int(default("explorerState", "_revision")).tag(sync=True)
     _progress = traitlets.Float(default("explorerState", "_progress")).tag(sync=True)
+    description = traitlets.Unicode(default("explorerState", "description")).tag(sync=True)
+    """The drawn chart's text description for assistive technology (empty: the chart is named by its title only)."""
 
     def __init__(self, sessions: Any, **options: Any) -> None:
         unknown = sorted(set(options) - set(OPTIONS))

@@ -187,10 +187,12 @@ def _packed(data: bytes) -> str:
 
 
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="color-scheme" content="light dark">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 <meta name="generator" content="nb_condense {version}">
-<style>body {{ font-family: system-ui, sans-serif; margin: 16px; }} {styles}</style></head>
-<body><h1 style="font-size: 1.2em">{title}</h1><div id="explorer">Loading the explorer…</div>
+<style>body {{ font-family: system-ui, sans-serif; margin: 16px; color-scheme: light dark; background: Canvas;
+color: CanvasText; }} {styles}</style></head>
+<body><h1 style="font-size: 1.2em">{title}</h1><main id="explorer">Loading the explorer…</main>
 <noscript>This page needs JavaScript (and a browser from 2023 or later) to draw the explorer.</noscript>
 <script type="application/octet-stream" id="nbc-bundle">{bundle}</script>
 <script type="application/octet-stream" id="nbc-payload">{payload}</script>

@@ -209,7 +209,7 @@ def choose_view(page, view: str) -> None:
     deadline = time.monotonic() + RENDER / 1000
     while True:
         state = explorer.evaluate("""(el) => ({
-            pressed: el.querySelector("button.nbc-view[aria-pressed='true']")?.dataset.view,
+            pressed: el.querySelector("button.nbc-view[aria-selected='true']")?.dataset.view,
             busy: el.querySelector('.nbc-chart').classList.contains('nbc-busy'),
             revision: el.querySelector('.nbc-chart').dataset.revision})""")
         if state["pressed"] == view and not state["busy"] and (state["revision"] != before or view == "heatmap"):

@@ -45,7 +45,7 @@ def test_controls_render_from_the_model(guarded, session):
     first = page.locator(".nbc-sample-list li").first.inner_text()
     assert "Embeddings condense into a narrow" in first and f"{session.measured_result().token_counts[0]} tok" in first
     assert page.locator("button.nbc-view").all_inner_texts() == ["Heatmap", "Distributions", "Trend", "Tokens"]
-    assert page.locator("button.nbc-view[aria-pressed='true']").inner_text() == "Heatmap"
+    assert page.locator("button.nbc-view[aria-selected='true']").inner_text() == "Heatmap"
     assert page.locator(".nbc-model-label").is_hidden()  # one model: no model picker
     assert page.locator(".nbc-error").is_hidden() and page.locator(".nbc-progress").is_hidden()
     # the heatmap is drawn: one rect per non-empty (layer, bin) cell

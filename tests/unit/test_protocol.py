@@ -85,7 +85,7 @@ def test_the_chart_widget_answers_bundle_and_sync_and_failures_become_errors(mon
     assert reply == {"hash": widget._bundle_hash} and buffers == [BUNDLE.read_bytes()]
     states = []
     widget.send_state = lambda names=None: states.append(names)
-    assert invoke(widget, "sync") == ({}, []) and states == [["spec"]]
+    assert invoke(widget, "sync") == ({}, []) and states == [["spec", "description"]]
 
     def broken(names=None):
         raise OSError("the comm is closed")
