@@ -345,7 +345,7 @@ def test_a_stub_says_not_implemented_and_lets_run_all_go_on(name, capsys):
 
 
 def test_unseeded_draws_differ():
-    first, second = _harness._cases(losses._draw_angular_spread, None), _harness._cases(losses._draw_angular_spread, None)
+    first, second = (_harness._cases(losses._draw_angular_spread, None) for _ in range(2))
     assert first[0].kwargs != second[0].kwargs
 
 
