@@ -36,7 +36,8 @@ def metadata(wheel: zipfile.ZipFile) -> email.message.Message:
 def test_the_wheel_has_the_bundle_license_and_types(wheel):
     names = set(wheel.namelist())
     assert {"nb_condense/static/widget.js", "nb_condense/static/widget.css", "nb_condense/static/loader.js",
-            "nb_condense/static/spec_templates.json", "nb_condense/py.typed"} <= names
+            "nb_condense/charts/spec_templates.json", "nb_condense/charts/params.json",
+            "nb_condense/widgets/protocol.json", "nb_condense/py.typed"} <= names
     (license_file,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
     assert wheel.read(license_file) == (ROOT / "LICENSE").read_bytes()
     assert wheel.read("nb_condense/static/widget.js") == (ROOT / "nb_condense" / "static" / "widget.js").read_bytes()
