@@ -5,6 +5,7 @@
 // (nb_condense.widgets._protocol.explorer_state), embedded by Python.
 import { REQUEST, RESPONSE } from "./command.js";
 import { defaults, PROTOCOL } from "./protocol.js";
+import { tableCsv } from "./table.js";
 
 /** What the page says when the chosen layers or texts differ from the default its texts describe. */
 const DEFAULT_ONLY =
@@ -113,7 +114,11 @@ export function pageModel(payload) {
       return {};
     },
     [PROTOCOL.commands.sync]: () => ({}),
-    [PROTOCOL.commands.csv]: () => ({ error: "CSV export needs the notebook's kernel: use PNG or SVG here." }),
+    // the page exports the numbers it carries: the data table Python precomputed for the view
+    [PROTOCOL.commands.csv]: () =>
+      state.table?.columns?.length
+        ? { csv: tableCsv(state.table) }
+        : { error: "This view has no data table on this page: use PNG or SVG here." },
   };
 
   const model = {
