@@ -7,13 +7,15 @@ import { h } from "./util.js";
 let made = 0; // ids of the tables
 
 /**
- * A cell's text: integers as they are, other numbers to 3 decimals, missing values as an em dash.
+ * A cell's text: numbers of a column holding fractions to 3 decimals, others as they are, missing values as an
+ * em dash.
  * @param {any} value The cell's value.
+ * @param {boolean} decimals Whether its column holds fractions.
  * @returns {string} Its text.
  */
-function cellText(value) {
+function cellText(value, decimals) {
   if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  if (typeof value === "number") return decimals ? value.toFixed(3) : String(value);
   return String(value);
 }
 
@@ -91,12 +93,16 @@ export function buildDataTable({ announce }) {
   }
 
   function drawBody() {
+    const all = rows();
+    const decimals = (shown.columns ?? []).map((_, i) =>
+      all.some((row) => typeof row[i] === "number" && !Number.isInteger(row[i])),
+    );
     body.replaceChildren(
-      ...rows().map((row) =>
+      ...all.map((row) =>
         h(
           "tr",
           {},
-          row.map((value) => h("td", { text: cellText(value) })),
+          row.map((value, i) => h("td", { text: cellText(value, decimals[i]) })),
         ),
       ),
     );
