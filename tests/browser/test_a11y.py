@@ -285,10 +285,10 @@ def test_screenshot_of_the_focus_on_a_heatmap_column(browser, page_path, width, 
 
 
 def test_the_chart_is_described_by_the_description_trait(guarded):
+    from nb_condense.charts.describe import describe_view
+
     from .conftest_models import tiny_session
     from .harness import open_harness, state_for
-
-    from nb_condense.charts.describe import describe_view
 
     page = guarded.page
     texts = nbc.sample_texts("builtin", 3, min_word_count=30, max_word_count=60)
