@@ -77,7 +77,8 @@ export function buildControls({ current, choose, act }) {
     (tab) => choose("view", tab.dataset.view), // selection follows focus
   );
 
-  const exportGroup = h("div", { className: "nbc-export", role: "group", "aria-label": "Export" }, [
+  // one Tab stop (a toolbar: the arrow keys move between the formats)
+  const exportGroup = h("div", { className: "nbc-export", role: "toolbar", "aria-label": "Export" }, [
     h("button", {
       type: "button",
       "data-export": "png",
@@ -95,11 +96,14 @@ export function buildControls({ current, choose, act }) {
     h("button", {
       type: "button",
       "data-export": "csv",
-      title: "Download the chart's data as CSV",
+      title: "Download the chart's data as CSV (the data table's rows while the table is open)",
       text: "CSV",
       onclick: () => act("csv"),
     }),
   ]);
+
+  const syncExport = roving(exportGroup, () => /** @type {HTMLElement[]} */ ([...exportGroup.children]));
+  syncExport();
 
   const statusText = h("span", { className: "nbc-status-text" });
   const progress = h("progress", {

@@ -71,6 +71,10 @@ export function renderMonitor({ model, el, invoke }) {
       panes[name].show(spec, revision, {}).then((ok) => ok && applyRows(name));
     }
   };
+  const describe = () => {
+    const texts = model.get("descriptions") ?? {};
+    for (const [name, pane] of Object.entries(panes)) pane.describe(texts[name] ?? "");
+  };
   const onData = () => {
     const data = model.get("_data");
     if (!data?.panel || !panes[data.panel]) return;
@@ -84,11 +88,13 @@ export function renderMonitor({ model, el, invoke }) {
     ["change:step", refresh],
     ["change:_panels", onPanels],
     ["change:_data", onData],
+    ["change:descriptions", describe],
   ];
   for (const [event, callback] of listeners) model.on(event, callback);
   refresh();
   onPanels();
   onData();
+  describe();
   ask(invoke, "sync").catch((error) => {
     if (error.timeout)
       console.warn(`nb_condense: ${error.message}`); // a busy kernel: the state still arrives

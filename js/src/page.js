@@ -5,6 +5,11 @@
 // (nb_condense.widgets._protocol.explorer_state), embedded by Python.
 import { REQUEST, RESPONSE } from "./command.js";
 import { defaults, PROTOCOL } from "./protocol.js";
+import { tableCsv } from "./table.js";
+
+/** What the page says when the chosen layers or texts differ from the default its texts describe. */
+const DEFAULT_ONLY =
+  "(This description and the data table are for the default choice: all layers and all texts, or text 0 at the last layer in the Tokens view. A saved page cannot recompute them for another choice; the chart shows your choice.)";
 
 /**
  * Rows from a table stored as columns ({name: [values...]}).
@@ -27,7 +32,7 @@ function rows(columns) {
 /**
  * The page's stand-in for an anywidget model: `get`/`set`/`on`/`off`/`save_changes`, and `send`, which answers the
  * commands' requests (command.js) with `msg:custom` messages, as Python would.
- * @param {{models: {name: string, state: Record<string, any>, specs: Record<string, any>, data: Record<string, Record<string, any[]>>}[], trend: any}} payload
+ * @param {{models: {name: string, state: Record<string, any>, specs: Record<string, any>, data: Record<string, Record<string, any[]>>, texts?: Record<string, any>}[], trend: any, trend_text?: any}} payload
  *   What Python embedded: per model the explorer's state, the declared specs and the data; the trend's spec.
  * @returns {any} The model.
  */
@@ -80,8 +85,26 @@ export function pageModel(payload) {
         changed.add(name);
     }
     state._params = { samples: state.samples, layers: state.layers };
-    for (const name of ["layers", "samples", ...changed])
+    describe(m);
+    for (const name of ["layers", "samples", "description", "table", ...changed])
       for (const callback of handlers[`change:${name}`] ?? []) callback();
+  }
+
+  /** The view's text alternative and data table: Python precomputed them for the default choice only. */
+  function describe(/** @type {any} */ m) {
+    const text = state.view === "trend" ? payload.trend_text : m.texts?.[state.view];
+    const chosen =
+      state.view === "heatmap" ? state.samples.length > 0 : state.layers.length > 0 || state.samples.length > 0;
+    if (!text) {
+      state.description = "";
+      state.table = {};
+    } else if (state.view !== "trend" && chosen) {
+      state.description = `${text.summary} ${DEFAULT_ONLY}`;
+      state.table = { ...text, name: `${text.name} (the default choice)`, note: DEFAULT_ONLY };
+    } else {
+      state.description = text.summary;
+      state.table = text;
+    }
   }
 
   /** @type {Record<string, (msg: any) => any>} The commands, by Python's method name, answered here. */
@@ -91,7 +114,11 @@ export function pageModel(payload) {
       return {};
     },
     [PROTOCOL.commands.sync]: () => ({}),
-    [PROTOCOL.commands.csv]: () => ({ error: "CSV export needs the notebook's kernel: use PNG or SVG here." }),
+    // the page exports the numbers it carries: the data table Python precomputed for the view
+    [PROTOCOL.commands.csv]: () =>
+      state.table?.columns?.length
+        ? { csv: tableCsv(state.table) }
+        : { error: "This view has no data table on this page: use PNG or SVG here." },
   };
 
   const model = {

@@ -10,6 +10,7 @@ import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
+import { buildDataTable } from "./table.js";
 import { commandInvoke } from "./command.js";
 import { ask, PROTOCOL } from "./protocol.js";
 import { debounce, download, exportName, h } from "./util.js";
@@ -91,8 +92,9 @@ function render({ model, el }) {
         }
         refresh();
       } else if (action === "csv") {
-        const [reply] = await ask(invoke, "csv", {}, closing.signal);
-        download(`${baseName()}.csv`, new Blob([reply.csv], { type: "text/csv" }));
+        // the open data table exports what it shows; else Python sends the drawn chart's tidy data
+        const csv = dataTable.isOpen() ? dataTable.csv() : (await ask(invoke, "csv", {}, closing.signal))[0].csv;
+        download(`${baseName()}${dataTable.isOpen() ? "-table" : ""}.csv`, new Blob([csv], { type: "text/csv" }));
       } else {
         const image = await chart.image(action);
         const name = `${baseName()}.${action}`;
@@ -104,6 +106,9 @@ function render({ model, el }) {
   }
 
   const controls = buildControls({ current, choose, act });
+  const dataTable = buildDataTable({ announce: controls.announce });
+  controls.toolbar.append(dataTable.toggle);
+  const showTable = () => dataTable.update(model.get("table") ?? {});
   const chartBox = h("div", { className: "nbc-chart", role: "tabpanel", tabindex: "0", id: controls.panelId });
   const root = h(
     "div",
@@ -113,6 +118,7 @@ function render({ model, el }) {
       controls.status,
       controls.errorBox,
       h("div", { className: "nbc-body" }, [controls.side, chartBox]),
+      dataTable.region,
     ],
   );
   el.replaceChildren(root);
@@ -207,12 +213,14 @@ function render({ model, el }) {
     ...PROTOCOL.explorerChoices.map((name) => /** @type {[string, () => void]} */ ([`change:${name}`, refresh])),
     ["change:layers", highlight],
     ["change:description", describe],
+    ["change:table", showTable],
     ...[...PROTOCOL.explorerState, ...PROTOCOL.pageState].map(
       (name) => /** @type {[string, () => void]} */ ([`change:${name}`, draw]),
     ),
   ];
   for (const [event, callback] of listeners) model.on(event, callback);
   describe();
+  showTable();
   draw();
   // ask Python for the whole state once this view exists: changes sent before it did are not lost
   ask(invoke, "sync", {}, closing.signal)

@@ -26,6 +26,7 @@ import altair as alt
 import traitlets
 
 from ..charts import enable_static_charts
+from ..charts.alt_text import spec_text
 from ._protocol import CHART_STATE, BundledWidget, default
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]
@@ -55,7 +56,8 @@ class ChartWidget(BundledWidget):
     spec = traitlets.Dict(default("chartState", "spec")).tag(sync=True)
     """The Vega-Lite spec drawn. Type: dict. Default: ``{}``."""
     description = traitlets.Unicode(default("chartState", "description")).tag(sync=True)
-    """The chart's text description for assistive technology (empty: named by its title only)."""
+    """The chart's text description for assistive technology: set from :attr:`spec` by
+    :func:`nb_condense.charts.alt_text.spec_text` whenever the spec changes. Type: str."""
 
     _kind = traitlets.Enum(("chart",), default_value="chart").tag(sync=True)
     _synced = CHART_STATE
@@ -66,6 +68,11 @@ class ChartWidget(BundledWidget):
         if not isinstance(spec, dict):
             raise TypeError(f"ChartWidget takes a Vega-Lite spec (dict) or an Altair chart, got {type(spec).__name__}.")
         super().__init__(spec=spec, **kwargs)
+        self._describe({"new": spec})
+
+    @traitlets.observe("spec")
+    def _describe(self, change: dict[str, Any]) -> None:
+        self.description = spec_text(change["new"]).summary if change["new"] else ""
 
     def __repr__(self) -> str:  # the default repr would print the whole spec, data included
         return f"ChartWidget(mark={self.spec.get('mark', '...')!r})" if self.spec else "ChartWidget()"

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 import traitlets
 
+from ..charts.describe import describe_view
 from ..charts.specs import TITLE_PARAM, data_values
 from ..explore.jobs import MeasuringJob, describe
 from ..explore.session import CondensationSession, named_sessions
@@ -120,7 +121,13 @@ class CondensationExplorer(BundledWidget):
     _revision = traitlets.Int(default("explorerState", "_revision")).tag(sync=True)
     _progress = traitlets.Float(default("explorerState", "_progress")).tag(sync=True)
     description = traitlets.Unicode(default("explorerState", "description")).tag(sync=True)
-    """The drawn chart's text description for assistive technology (empty: the chart is named by its title only)."""
+    """The drawn chart's text description for assistive technology (empty: the chart is named by its title only).
+
+    Set with every answer from :func:`~nb_condense.charts.describe.describe_view` for the current view and choice.
+    Type: str."""
+    table = traitlets.Dict(default("explorerState", "table")).tag(sync=True)
+    """The numbers behind the drawn view (the Data table): ``describe_view(...).to_dict()``, i.e. ``name``,
+    ``summary``, ``columns`` and ``rows``. Type: dict. Default: ``{}``."""
 
     def __init__(self, sessions: Any, **options: Any) -> None:
         unknown = sorted(set(options) - set(OPTIONS))
@@ -298,10 +305,19 @@ class CondensationExplorer(BundledWidget):
                     self._frame, self._spec, self._params = frame, spec, {TITLE_PARAM: view.heading(choice)}
                     self._revision += 1
                     self.error, self.status = "", "idle"
+            self._describe(choice)
         except Exception as exc:  # shown in the widget and logged; the widget stays usable
             self._fail(exc)
             return
         self._cache.drew(spec_key, data_key)
+
+    def _describe(self, choice: Choice) -> None:
+        """Set :attr:`description` and :attr:`table` for ``choice`` (made by :mod:`nb_condense.charts.describe`)."""
+        results = {name: s.measured_result() for name, s in self._sessions.items() if s.measured}
+        text = describe_view(choice.view, results, model=choice.model, layers=choice.layers, samples=choice.samples,
+                             title=explorer_view(choice.view).heading(choice))
+        with self.hold_sync():
+            self.description, self.table = text.summary, text.to_dict()
 
     def _choice(self) -> Choice:
         return Choice(self._sessions, self.model, list(self.layers), list(self.samples), self.view)

@@ -27,6 +27,7 @@ import pandas as pd
 import traitlets
 
 from .. import charts
+from ..charts.describe import describe_panel
 from ..charts.lines import LOSS_SERIES
 from ..charts.specs import data_values, heatmap_frame
 from ..core.result import CondensationResult
@@ -70,6 +71,10 @@ class TrainingMonitor(BundledWidget):
     summary = traitlets.Unicode(default("monitorState", "summary")).tag(sync=True)
     """One line: the latest losses and last-layer mean cosine. Type: str."""
 
+    descriptions = traitlets.Dict(default("monitorState", "descriptions")).tag(sync=True)
+    """Each drawn panel's text description, ``{panel: summary}``, made by
+    :func:`~nb_condense.charts.describe.describe_panel` from what the panel draws. Type: dict."""
+
     _panels = traitlets.Dict(default("monitorState", "_panels")).tag(sync=True)
     _data = traitlets.Dict(default("monitorState", "_data")).tag(sync=True)
 
@@ -102,6 +107,7 @@ class TrainingMonitor(BundledWidget):
         with self._timed():
             self.losses = pd.concat([self.losses, pd.DataFrame(rows)], ignore_index=True)
             self._show("losses", self.losses, lambda: charts.training_losses(self.losses, width=PANEL_WIDTH))
+            self._describe({"losses": self.losses})
             self.step, self.status = int(step), "training"
             self._summarise()
 
@@ -116,6 +122,7 @@ class TrainingMonitor(BundledWidget):
             self._show("heatmap", heatmap_frame(result.density(), result.layer_fractions, result.layers),
                        lambda: charts.heatmap(result, title="Latest condensation measurement", select=False,
                                               width=PANEL_WIDTH, height=260))
+            self._describe({"means": self.history, "heatmap": result})
             self.step = max(self.step, int(step))
             self.status = "training" if self.status == "waiting" else self.status
             self._summarise()
@@ -137,6 +144,11 @@ class TrainingMonitor(BundledWidget):
         self._seq += 1
         self._data = {"panel": panel, "revision": current["revision"], "seq": self._seq,
                       "name": current["spec"]["data"]["name"], "values": data_values(frame)}
+
+    def _describe(self, drawn: Mapping[str, pd.DataFrame | CondensationResult]) -> None:
+        """Set the :attr:`descriptions` of the panels just drawn (from the data they draw)."""
+        self.descriptions = {**self.descriptions, **{panel: describe_panel(panel, data).summary
+                                                     for panel, data in drawn.items()}}
 
     def _summarise(self) -> None:
         latest = self.losses.groupby("series")["value"].last() if len(self.losses) else pd.Series(dtype=float)

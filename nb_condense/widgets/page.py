@@ -1,9 +1,10 @@
 """The explorer as one offline HTML file that needs no kernel: ``save_page(sessions, "explorer.html")``.
 
-The page holds every loaded model's per-text histograms and per-token means (once, gzip-compressed), the
-explorer's bundle, and one Vega-Lite spec per model and view. The specs declare every computation the page
-does when a control changes: filter the chosen texts (a Vega param), sum their counts per layer and bin, divide
-by each layer's total (the pooled density), fill empty bins with zeros; the tokens view's default text and
+The page holds every loaded model's per-text histograms and per-token means (once, gzip-compressed), the explorer's
+bundle, and one Vega-Lite spec per model and view, with each view's text alternative and data table for its default
+choice (precomputed: the page cannot describe another choice, and says so). The specs declare every computation the
+page does when a control changes: filter the chosen texts (a Vega param), sum their counts per layer and bin,
+divide by each layer's total (the pooled density), fill empty bins with zeros; the tokens view's default text and
 layer are declared too. So Python still defines the maths, the page only evaluates it; the same controls as the
 notebook's explorer drive the params, and the controls' options are the explorer's own
 (:func:`~nb_condense.widgets._protocol.explorer_state`).
@@ -30,13 +31,15 @@ import numpy as np
 
 from ..charts import specs
 from ..charts.base import live_title
+from ..charts.describe import describe_view
 from ..charts.templates import explorer_distributions, explorer_heatmap, explorer_tokens
 from ..core.files import write_text
 from ..core.result import CondensationResult
 from ..explore.session import CondensationSession, named_sessions
 from ._bundle import STYLES, bundle
 from ._protocol import explorer_state
-from ._views import token_default, trend_spec
+from ._views import Choice, token_default, trend_heading, trend_spec
+from ._views import view as explorer_view
 
 __all__ = ["page_payload", "save_page"]
 
@@ -177,9 +180,27 @@ def page_payload(sessions: Any) -> dict[str, Any]:
     named = _measured(sessions)
     results = {name: session.measured_result() for name, session in named.items()}
     models = [{"name": name, "state": explorer_state(named, name), "specs": _model_specs(name, result),
-               "data": _model_data(result)} for name, result in results.items()]
+               "data": _model_data(result), "texts": _default_texts(named, name)} for name, result in results.items()]
     trend, _ = trend_spec(results)
-    return {"models": models, "trend": trend}
+    trend_text = describe_view("trend", results, title=trend_heading(len(results))).to_dict()
+    return {"models": models, "trend": trend, "trend_text": trend_text}
+
+
+def _default_texts(sessions: dict[str, CondensationSession], name: str) -> dict[str, Any]:
+    """Each view's text alternative and data table for its default choice, precomputed.
+
+    The default: all layers and all texts; the tokens view: text 0 at the last layer. The page has no Python to
+    describe another choice.
+    """
+    results = {key: session.measured_result() for key, session in sessions.items()}
+    texts: dict[str, Any] = {}
+    for value in ("heatmap", "distributions", "tokens"):  # the trend's text is the page's, not a model's
+        if value == "tokens" and not results[name].has_tokens:
+            texts[value] = None
+            continue
+        heading = explorer_view(value).heading(Choice(sessions, name, [], [], value))
+        texts[value] = describe_view(value, results, model=name, title=heading).to_dict()
+    return texts
 
 
 def _packed(data: bytes) -> str:

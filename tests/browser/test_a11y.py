@@ -23,7 +23,8 @@ from .harness import vega_items
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(os.environ.get("NBC_AXE") or
+           Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ROOT = ".nbc-explorer"
 STATE = "(name) => window.nbcPage.model.get(name)"
@@ -45,12 +46,16 @@ def _tools() -> None:
 
 
 @pytest.fixture(scope="module")
-def page_path(tmp_path_factory):
+def page_session():
     from .conftest_models import tiny_session
 
     texts = nbc.sample_texts("builtin", 5, min_word_count=30, max_word_count=60)
-    sessions = {"tiny-a": tiny_session(texts, name="tiny-a", seed=0, n_layer=7)}
-    explorer = nbc.CondensationExplorer(sessions, background=False)
+    return tiny_session(texts, name="tiny-a", seed=0, n_layer=7)
+
+
+@pytest.fixture(scope="module")
+def page_path(tmp_path_factory, page_session):
+    explorer = nbc.CondensationExplorer({"tiny-a": page_session}, background=False)
     return explorer.save_page(tmp_path_factory.mktemp("a11y") / "explorer.html")
 
 
@@ -244,8 +249,8 @@ def test_the_accessibility_tree_names_the_chart_and_the_controls(browser, page_p
                 "radio", name=first_words).count() >= 1
         # prefers-reduced-motion (the page is opened with it): the busy chart does not fade
         assert page.evaluate("getComputedStyle(document.querySelector('.nbc-chart')).transitionDuration") == "0s"
-        # no description yet: the chart is described by nothing rather than by an empty element
-        assert chart.get_attribute("aria-describedby") is None
+        # the page carries the view's description: the chart is described by it
+        assert chart.get_attribute("aria-describedby")
     finally:
         page.context.close()
 
@@ -280,15 +285,21 @@ def test_screenshot_of_the_focus_on_a_heatmap_column(browser, page_path, width, 
 
 
 def test_the_chart_is_described_by_the_description_trait(guarded):
+    from nb_condense.charts.describe import describe_view
+
     from .conftest_models import tiny_session
     from .harness import open_harness, state_for
 
     page = guarded.page
     texts = nbc.sample_texts("builtin", 3, min_word_count=30, max_word_count=60)
-    open_harness(page, state_for(tiny_session(texts, name="tiny", seed=0, n_layer=2)))
+    session = tiny_session(texts, name="tiny", seed=0, n_layer=2)
+    open_harness(page, state_for(session))
     page.wait_for_selector(DRAWN, timeout=RENDER)
     chart = page.locator(".nbc-chart [role='img']")
-    assert chart.get_attribute("aria-describedby") is None
+    # the explorer's own description (Python's summary of the drawn view) describes the chart
+    first = chart.get_attribute("aria-describedby")
+    expected = describe_view("heatmap", {"tiny": session.measured_result()}).summary
+    assert first and page.evaluate("(id) => document.getElementById(id).textContent", first) == expected
     text = "Heatmap of pairwise cosine similarity by layer, tiny, 3 layers, 3 texts."
     page.evaluate("(t) => window.model.push({description: t})", text)
     described = chart.get_attribute("aria-describedby")
@@ -296,6 +307,33 @@ def test_the_chart_is_described_by_the_description_trait(guarded):
     # emptying it removes the reference
     page.evaluate("window.model.push({description: ''})")
     assert chart.get_attribute("aria-describedby") is None
+
+
+def test_each_live_view_panel_is_described_by_its_python_summary(guarded):
+    from nb_condense.charts.describe import describe_panel
+    from nb_condense.widgets.monitor import TrainingMonitor
+
+    from .conftest_models import tiny_session
+    from .harness import open_harness
+
+    result = tiny_session(nbc.sample_texts("builtin", 3, min_word_count=30, max_word_count=60), name="tiny",
+                          seed=0, n_layer=2).measured_result()
+    monitor = TrainingMonitor(max_steps=20)
+    monitor.log(5, {"loss": 3.0, "dispersion_loss": -0.1})
+    monitor.log(10, {"loss": 2.5, "dispersion_loss": -0.2})
+    monitor.measured(10, result)
+    names = ("_kind", "step", "max_steps", "status", "summary", "descriptions", "_panels", "_data")
+    page = guarded.page
+    open_harness(page, json.loads(json.dumps({name: getattr(monitor, name) for name in names})))
+    expected = {"losses": describe_panel("losses", monitor.losses).summary,
+                "means": describe_panel("means", monitor.history).summary,
+                "heatmap": describe_panel("heatmap", result).summary}
+    for panel, text in expected.items():
+        target = f".nbc-panel[data-panel='{panel}'] [role=img][aria-describedby]"
+        page.wait_for_selector(target, timeout=RENDER)
+        described = page.evaluate(f"document.getElementById(document.querySelector(\"{target}\")"
+                                  ".getAttribute('aria-describedby')).textContent")
+        assert described == text, panel
 
 
 def test_the_live_view_announces_done_at_step_n_not_every_step(guarded):
@@ -350,5 +388,157 @@ def test_the_tokens_view_puts_its_legend_on_top_and_scrolls_inside_a_height_cap(
         cap = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.nbc-chart')).maxHeight)")
         assert 0 < cap <= 640
         assert page.evaluate("getComputedStyle(document.querySelector('.nbc-chart')).overflowY") == "auto"
+    finally:
+        page.context.close()
+
+
+# ----- the text alternative and the data table (issue 29, wiring) ---------------------------------------------
+TABLE = ".nbc-table-region"
+TOGGLE = ".nbc-table-toggle"
+
+
+def described_text(page) -> str | None:
+    """The drawn chart's accessible description: the text of the element its aria-describedby names."""
+    return page.evaluate("""() => { const id = document.querySelector('.nbc-chart [role=img]')
+        ?.getAttribute('aria-describedby'); return id ? document.getElementById(id).textContent : null; }""")
+
+
+def table_cells(page) -> dict:
+    return page.evaluate(f"""() => {{ const t = document.querySelector('{TABLE} table');
+        return {{caption: t.caption.textContent,
+                 headers: [...t.tHead.rows[0].cells].map(c => ({{text: c.textContent, scope: c.getAttribute('scope'),
+                                                                 sort: c.getAttribute('aria-sort')}})),
+                 rows: [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))}}; }}""")
+
+
+def test_the_charts_description_is_the_python_summary_of_each_view(browser, page_path, page_session):
+    from nb_condense.charts.describe import describe_view
+
+    results = {"tiny-a": page_session.measured_result()}
+    page = open_page(browser, page_path)
+    try:
+        for view in ("heatmap", "distributions", "trend", "tokens"):
+            page.click(f"button.nbc-view[data-view='{view}']")
+            wait_state(page, "view", view)
+            page.wait_for_function(f"document.querySelector('.nbc-chart').dataset.view === '{view}'")
+            page.wait_for_selector(".nbc-chart[data-revision] [role=img][aria-describedby]", timeout=RENDER)
+            expected = describe_view(view, results, model="tiny-a").summary
+            assert described_text(page) == page.evaluate(STATE, "description") == expected, view
+        # another choice than the default the page's texts were made for: the description says so
+        page.click("button.nbc-view[data-view='heatmap']")
+        page.locator(".nbc-sample-list input").nth(1).check()
+        wait_state(page, "samples", [1])
+        text = described_text(page)
+        assert text.startswith(describe_view("heatmap", results, model="tiny-a").summary) and "default" in text
+    finally:
+        page.context.close()
+
+
+def test_the_data_table_opens_by_keyboard_has_headers_and_sorts(browser, page_path, page_session):
+    from nb_condense.charts.describe import describe_view
+
+    expected = describe_view("heatmap", {"tiny-a": page_session.measured_result()}, model="tiny-a").to_dict()
+    page = open_page(browser, page_path)
+    try:
+        assert page.locator(TABLE).is_hidden()
+        tab_to(page, f"el.matches('{TOGGLE}')")
+        assert page.get_attribute(TOGGLE, "aria-expanded") == "false"
+        controls = page.get_attribute(TOGGLE, "aria-controls")
+        assert page.evaluate(f"document.getElementById('{controls}') === document.querySelector('{TABLE}')")
+        page.keyboard.press("Enter")
+        assert page.get_attribute(TOGGLE, "aria-expanded") == "true" and page.locator(TABLE).is_visible()
+        page.keyboard.press("Space")
+        assert page.get_attribute(TOGGLE, "aria-expanded") == "false" and page.locator(TABLE).is_hidden()
+        page.keyboard.press("Space")
+        assert page.locator(TABLE).is_visible()
+
+        cells = table_cells(page)
+        assert cells["caption"].strip()
+        assert [h["text"] for h in cells["headers"]] == expected["columns"]
+        assert all(h["scope"] == "col" and h["sort"] is None for h in cells["headers"])
+        mean = expected["columns"].index("Mean cosine")
+        shown = [float(row[mean]) for row in cells["rows"]]
+        assert shown == pytest.approx([row[mean] for row in expected["rows"]], abs=5e-4)
+        assert shown != sorted(shown)  # so that sorting must reorder the rows
+
+        # one click on a header sorts by it (ascending), a second reverses; aria-sort says which
+        page.locator(f"{TABLE} th button", has_text="Mean cosine").click()
+        cells = table_cells(page)
+        assert cells["headers"][mean]["sort"] == "ascending"
+        assert [float(row[mean]) for row in cells["rows"]] == sorted(shown)
+        layers = [int(row[0]) for row in cells["rows"]]
+        assert layers == [int(r[0]) for r in sorted(expected["rows"], key=lambda r: r[mean])]
+        page.keyboard.press("Enter")  # the header button has the focus: the keyboard sorts too
+        cells = table_cells(page)
+        assert cells["headers"][mean]["sort"] == "descending"
+        assert [float(row[mean]) for row in cells["rows"]] == sorted(shown, reverse=True)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violation_with_the_data_table_open(browser, page_path, scheme):
+    page = open_page(browser, page_path, scheme=scheme)
+    try:
+        page.click(TOGGLE)
+        page.locator(f"{TABLE} th button").first.click()
+        page.click("button.nbc-view[data-view='tokens']")  # the longest table: it scrolls in its region
+        page.wait_for_function(f"document.querySelectorAll('{TABLE} tbody tr').length > 20", timeout=RENDER)
+        assert page.evaluate(f"(() => {{ const r = document.querySelector('{TABLE}');"
+                             " return r.scrollHeight > r.clientHeight; })()")
+        violations = axe_violations(page)
+        print(f"axe {scheme}, table open: {violations}")
+        assert violations == {}
+    finally:
+        page.context.close()
+
+
+def test_the_tab_order_with_the_data_table_open_is_at_most_8_stops(browser, page_path):
+    page = open_page(browser, page_path)
+    try:
+        closed = tab_stops(page)
+        page.click(TOGGLE)
+        page.mouse.click(2, 2)  # the next Tab starts from the page's top again
+        opened = tab_stops(page)
+        print(f"tab stops closed ({len(closed)}): {closed}\ntab stops open ({len(opened)}): {opened}")
+        assert len(closed) <= 8 and len(opened) <= 8
+        # open, the table adds two stops: its scrolling region (named by its caption) and its sort buttons (one)
+        assert opened[:len(closed)] == closed and len(opened) == len(closed) + 2
+        assert opened[-2].startswith("DIV|Data behind the char") and opened[-1].startswith("BUTTON|Layer|")
+    finally:
+        page.context.close()
+
+
+def test_the_csv_export_of_the_open_table_is_the_tables_numbers(browser, page_path, page_session):
+    import io
+
+    import pandas as pd
+
+    from nb_condense.charts.describe import describe_view
+
+    expected = describe_view("heatmap", {"tiny-a": page_session.measured_result()}, model="tiny-a").table
+    page = open_page(browser, page_path)
+    try:
+        page.click(TOGGLE)
+        with page.expect_download() as download:
+            page.click("button[data-export='csv']")
+        exported = pd.read_csv(io.StringIO(Path(download.value.path()).read_text()))
+        assert list(exported.columns) == list(expected.columns)
+        pd.testing.assert_frame_equal(exported, expected, check_dtype=False, atol=1e-9)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(420, "light"), (420, "dark"), (1280, "light"), (1280, "dark")])
+def test_screenshot_with_the_data_table_open(browser, page_path, width, scheme):
+    page = open_page(browser, page_path, width=width, scheme=scheme)
+    try:
+        page.click(TOGGLE)
+        page.wait_for_timeout(100)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"a11y_table_{width}_{scheme}.png"), full_page=True)
+        sizes = page.evaluate(
+            "({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})")
+        assert sizes["scroll"] <= sizes["client"], sizes  # a wide table scrolls in its region, not the page
     finally:
         page.context.close()
