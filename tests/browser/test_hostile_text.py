@@ -109,7 +109,7 @@ def test_a_chart_saved_as_html_shows_hostile_text_literally(result, guarded, tmp
     page.wait_for_selector("#vis canvas, #vis svg.marks", timeout=RENDER)  # Altair's HTML: canvas by default
     box = page.locator("#vis canvas, #vis svg.marks").first.bounding_box()
     tooltip = ""
-    for y in range(4, 80, 3):  # down the first column, past the title, until the first cell's tooltip shows
+    for y in range(4, 240, 3):  # down the first column, past the title and the legend above the cells, to a tooltip
         page.mouse.move(box["x"] + 8, box["y"] + y)
         page.wait_for_timeout(60)
         if page.locator("#vg-tooltip-element.visible").count():
