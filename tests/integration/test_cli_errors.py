@@ -132,6 +132,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow  # one subprocess per case, 2-4 s each
 @pytest.mark.parametrize(("args", "says", "make"), CASES)
 def test_each_bad_input_is_one_error_line_naming_its_flag_and_writes_nothing(args, says, make, tmp_path_factory,
                                                                              request):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = '''
@@ -16,6 +18,7 @@ print(in_marimo(), in_notebook())
 '''
 
 
+@pytest.mark.slow  # a fresh interpreter that imports marimo, ~5 s
 def test_a_script_that_imports_marimo_is_not_a_notebook():
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
@@ -23,6 +26,7 @@ def test_a_script_that_imports_marimo_is_not_a_notebook():
     assert done.stdout.split() == ["False", "False"]  # so CondensationCallback(live=True) only logs there
 
 
+@pytest.mark.slow  # a fresh interpreter that imports marimo, ~5 s
 def test_a_marimo_app_run_as_a_script_is_not_a_notebook(tmp_path):
     app = tmp_path / "app.py"
     app.write_text('''import marimo

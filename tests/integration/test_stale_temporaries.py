@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import nb_condense as nbc
 from conftest import tiny_model
@@ -46,6 +47,7 @@ def measure(path: Path | None = None, **options):
                        max_length=32, batch_size=1, show_progress=False, checkpoint=path, **options)
 
 
+@pytest.mark.slow  # a killed process and a measurement, ~6 s
 def test_a_checkpoint_killed_before_its_rename_leaves_nothing_after_the_next_run(tmp_path, caplog):
     path = tmp_path / "run.npz"
     save = PausedSave("checkpoint", path, pause_at=2)  # the second checkpoint: the first is on disk
@@ -58,6 +60,7 @@ def test_a_checkpoint_killed_before_its_rename_leaves_nothing_after_the_next_run
     assert np.array_equal(resumed.histograms, measure().histograms)  # resumed from the checkpoint, exactly
 
 
+@pytest.mark.slow  # a killed process and a measurement, ~6 s
 def test_a_running_save_keeps_its_file_and_a_killed_one_is_removed_by_the_next_save(tmp_path, caplog):
     path = tmp_path / "result.npz"
     save = PausedSave("result", path, pause_at=1)
