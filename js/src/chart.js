@@ -2,6 +2,7 @@
 // place when only its data or its highlighted layers change (no re-embed). It never computes statistics.
 import embed from "vega-embed";
 import { fitted, rendererFor } from "./fit.js";
+import { flowRules, flowTokens } from "./flow.js";
 import params from "../../nb_condense/charts/params.json" with { type: "json" };
 import { hostPalette, onBackground, onThemeChange, themeConfig } from "./theme.js";
 
@@ -87,6 +88,7 @@ export class ChartPane {
     }
     this.datasets = replay.datasets;
     this.params = replay.params;
+    await this.reflow();
     await view.resize().runAsync();
     this.rendered("theme");
     return true;
@@ -120,6 +122,40 @@ export class ChartPane {
     } catch {
       // a chart without a width signal
     }
+    this.reflow();
+  }
+
+  /** The name of the one dataset the drawn spec reads, if it names one. */
+  datasetName() {
+    const spec = /** @type {any} */ (this.drawn?.spec);
+    return spec?.data?.name;
+  }
+
+  /**
+   * A token strip's cells laid out again for the drawn width (js/src/flow.js: whole words, wrapping like text),
+   * from `rows` (new rows of its dataset) or the rows it draws; its height follows the shown text's lines.
+   * Nothing to do for other charts.
+   */
+  async reflow(rows = null) {
+    const rules = flowRules(this.drawn?.spec);
+    const view = this.view?.view;
+    const name = this.datasetName();
+    if (!rules || !view || !name) return false;
+    const source = rows ?? view.data(name);
+    const width = Math.max(1, Math.floor(view.width()));
+    const flowed = flowTokens(source, width, rules);
+    /** @type {any} */
+    let text = 0;
+    try {
+      text = view.signal("sample"); // the page's chosen text (its rows hold every text's tokens)
+    } catch {
+      // one text's rows
+    }
+    view.data(name, flowed.rows);
+    view.height(flowed.heights.get(text) ?? flowed.heights.get(0) ?? rules.rowHeight);
+    this.container.dataset.flowWidth = String(width);
+    await view.resize().runAsync();
+    return true;
   }
 
   /** Whether the drawn single view's caption would wrap into other lines at the container's present width. */
@@ -148,7 +184,8 @@ export class ChartPane {
     const palette = hostPalette(this.container);
     const themed = onBackground(spec, palette.bg); // the colour ramps' light or dark stops (chosen in the spec)
     const [drawnSpec, maxWidth] = fitted(themed, available, 0, palette.font);
-    if (maxWidth) target.style.maxWidth = `${maxWidth}px`;
+    // a token strip takes the whole width (its cells wrap to it); other single views stop at their own width
+    if (maxWidth && !flowRules(spec)) target.style.maxWidth = `${maxWidth}px`;
     // measured in place: a container width exists before the embed (Vega-Lite reads it once)
     target.style.visibility = "hidden";
     target.style.position = "absolute";
@@ -213,6 +250,7 @@ export class ChartPane {
     this.container.dataset.renderer = rendererFor(spec);
     if (maxWidth) await result.view.resize().runAsync();
     this.fit();
+    await this.reflow();
     if (layers) await this.highlight(layers, false);
     if (kind === "embed") this.rendered("embed");
     return true;
@@ -244,8 +282,10 @@ export class ChartPane {
     const view = this.view?.view;
     if (!view) return false;
     this.datasets[name] = rows;
-    view.data(name, rows);
-    await view.resize().runAsync(); // new rows may need new axis room: lay the chart out again
+    if (!(name === this.datasetName() && (await this.reflow(rows)))) {
+      view.data(name, rows);
+      await view.resize().runAsync(); // new rows may need new axis room: lay the chart out again
+    }
     this.rendered("data");
     return true;
   }
@@ -268,7 +308,7 @@ export class ChartPane {
       changed = true;
     }
     if (!changed) return false;
-    await view.resize().runAsync();
+    if (!(await this.reflow())) await view.resize().runAsync(); // a token strip: the chosen text's height
     this.name();
     this.rendered("params");
     return true;

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ __all__ = [
     "TEMPLATES",
     "TITLE_PARAM",
     "TOKENS_PER_ROW",
+    "TOKEN_FLOW",
     "TOKEN_ROW_HEIGHT",
+    "TOKEN_WIDTH",
     "caption",
     "data_values",
     "dataset_name",
@@ -47,6 +50,7 @@ __all__ = [
     "readable_tokens",
     "spec",
     "token_cells",
+    "token_strip_height",
 ]
 
 TEMPLATES = Path(__file__).with_name("spec_templates.json")
@@ -61,8 +65,24 @@ TITLE_PARAM: str = PARAMS["title"]
 DISCRETE_LIMIT = 10
 """Up to this many layers get a discrete palette with a legend; beyond, a sequential scale over their range."""
 TOKENS_PER_ROW = 12
+"""The old token grid's cells to a row: ``token_strip(per_row=n)`` still asks for a strip ``n`` x 60 px wide."""
+SPACE_MARKERS = {"\u0120": "\u2423", "\u2581": "\u2423", "\u010a": "\u23ce"}
+"""Tokenizers' markers shown readably: byte-level BPE's space (Ġ) and newline (Ċ), SentencePiece's space (▁)
+become ␣ and ⏎."""
 TOKEN_ROW_HEIGHT = 22
-"""The token strip's cells: 12 to a row, each row 22 px high."""
+TOKEN_WIDTH = 720
+"""The token strip's lines are 22 px high; a chart drawn without a front end wraps them at 720 px."""
+TOKEN_FONT = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace"
+TOKEN_FONT_SIZE, TOKEN_PAD, TOKEN_GAP = 11, 4, 2
+TOKEN_FLOW: dict[str, Any] = {"font": TOKEN_FONT, "fontSize": TOKEN_FONT_SIZE, "pad": TOKEN_PAD, "gap": TOKEN_GAP,
+                              "rowHeight": TOKEN_ROW_HEIGHT, "markers": SPACE_MARKERS}
+"""How the token strip lays its cells out: each token a cell as wide as its word (in ``font`` at ``fontSize`` px,
+``pad`` px either side), ``gap`` px apart, in reading order, wrapping whole cells at the chart's width. The charts
+carry it (``usermeta.nbc_flow``): the front end lays the cells out again with the words' measured widths whenever
+the chart's width changes (``js/src/flow.js``); without a front end the cells keep the layout made here."""
+TOKEN_EM = 0.62
+"""A monospace character's advance, in em, as :func:`token_cells` estimates it (the common monospace fonts' is
+0.60 em; a wide East Asian character counts twice)."""
 LAYER_SELECTION: str = PARAMS["layerSelection"]
 """Name of the point selection on ``layer`` that heatmaps define (click a column to pick a layer); the front end
 reads it from the same file (``charts/params.json``)."""
@@ -191,9 +211,6 @@ def interval_caption(ci: float, results: Iterable[tuple[str, CondensationResult]
     return f"{text}; none for {why}" if why else text
 
 
-SPACE_MARKERS = {"\u0120": "\u2423", "\u2581": "\u2423", "\u010a": "\u23ce"}
-"""Tokenizers' markers shown readably: byte-level BPE's space (Ġ) and newline (Ċ), SentencePiece's space (▁)
-become ␣ and ⏎."""
 _MARKERS = str.maketrans(SPACE_MARKERS)
 
 
@@ -202,13 +219,39 @@ def readable_tokens(tokens: pd.Series) -> pd.Series:
     return tokens.astype(str).str.translate(_MARKERS)
 
 
-def token_cells(frame: pd.DataFrame, per_row: int = TOKENS_PER_ROW) -> pd.DataFrame:
-    """A token frame (``position, token, mean_cosine``) with each token's cell (``row``, ``col``) and label.
+def _label_width(label: str) -> float:
+    """The estimated width in px of ``label`` in the strip's monospace font (:data:`TOKEN_EM`)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+                  for c in label)
+    return columns * TOKEN_EM * TOKEN_FONT_SIZE
 
-    ``label`` is the token with readable space markers (:func:`readable_tokens`).
+
+def token_cells(frame: pd.DataFrame, width: int = TOKEN_WIDTH) -> pd.DataFrame:
+    """A token frame (``position, token, mean_cosine``) with each token's label and cell ``x0, x1, y0, y1`` (px).
+
+    The cells make a strip ``width`` px wide, laid out by the rules of :data:`TOKEN_FLOW`.
+
+    ``label`` is the token with readable space markers (:func:`readable_tokens`). Cells are as wide as their words
+    and follow each other in position order, a new line starting where the next cell would cross ``width`` (a
+    word wider than ``width`` gets a line of its own).
     """
-    return frame.assign(row=frame["position"] // per_row, col=frame["position"] % per_row,
-                        label=readable_tokens(frame["token"]))
+    frame = frame.sort_values("position")
+    labels = readable_tokens(frame["token"])
+    pad, gap, height = TOKEN_PAD, TOKEN_GAP, TOKEN_ROW_HEIGHT
+    x0, y0, x, line = [], [], 0.0, 0
+    widths = [float(np.ceil(_label_width(label))) + 2 * pad for label in labels]
+    for w in widths:
+        if x > 0 and x + w > width:
+            x, line = 0.0, line + 1
+        x0.append(x)
+        y0.append(line * height)
+        x += w + gap
+    return frame.assign(label=labels, x0=x0, x1=np.add(x0, widths), y0=y0, y1=np.add(y0, height - gap))
+
+
+def token_strip_height(cells: pd.DataFrame) -> int:
+    """The height in px of the strip of ``cells`` (from :func:`token_cells`)."""
+    return int(cells["y1"].max() + TOKEN_GAP) if len(cells) else TOKEN_ROW_HEIGHT
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from ..core.files import write_text
 from .base import DENSITY_CLIP, live_title
 from .heatmaps import heatmap_template
 from .lines import distributions_template, layer_band_template
-from .specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKENS_PER_ROW, X_HI, X_LO
+from .specs import HEIGHT, SUBTITLE, TEMPLATES, TITLE, TOKEN_WIDTH, X_HI, X_LO
 from .tokens import token_template
 
 __all__ = ["build_templates", "explorer_distributions", "explorer_heatmap", "explorer_tokens", "explorer_trend",
@@ -37,8 +37,11 @@ def explorer_trend() -> Any:
 
 
 def explorer_tokens(height: Any = HEIGHT) -> Any:
-    """The explorer's token strip, without data (``height``: its height, or Vega-Lite's ``{"step": ...}``)."""
-    return token_template(TOKENS_PER_ROW, height, "")
+    """The explorer's token strip, without data.
+
+    ``height`` is its height in px; the front end sets it again when it lays the cells out for its width.
+    """
+    return token_template(TOKEN_WIDTH, height, "")
 
 
 def build_templates() -> dict[str, Any]:

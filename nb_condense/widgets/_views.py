@@ -202,7 +202,7 @@ def _tokens_spec(c: Choice) -> tuple[dict[str, Any], pd.DataFrame]:
     sample, layer = _token_choice(c)
     frame = c.session.measured_result().tokens(sample, layer)
     cells = specs.token_cells(frame)
-    height = specs.TOKEN_ROW_HEIGHT * int(cells["row"].max() + 1)
+    height = specs.token_strip_height(cells)
     return specs.spec("tokens", cells, title=_tokens_heading(c), subtitle=specs.caption("tokens"),
                       height=height), frame
 

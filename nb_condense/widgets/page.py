@@ -131,15 +131,14 @@ def _model_specs(name: str, result: CondensationResult) -> dict[str, Any]:
     tokens = _declared(strip, [
         {"filter": "datum.text == sample"},
         {"calculate": "datum.means[indexof(layer_list, layer)]", "as": "mean_cosine"},
-        {"calculate": f"floor(datum.position / {specs.TOKENS_PER_ROW})", "as": "row"},
-        {"calculate": f"datum.position % {specs.TOKENS_PER_ROW}", "as": "col"},
         {"calculate": _READABLE, "as": "label"},
     ], {"samples": [], "layers": [], "layer_list": [int(k) for k in result.layers]}, "tokens")
     tokens["params"][:0] = [
         {"name": "sample", "expr": f"length(samples) ? samples[0] : {default['sample']}"},
         {"name": "layer", "expr": f"length(layers) ? layers[0] : {default['layer']}"},
     ]
-    tokens["height"] = {"step": specs.TOKEN_ROW_HEIGHT}
+    # the cells' places (x0, x1, y0, y1) and the strip's height: the page's front end lays out the chosen text's
+    # tokens for its width (js/src/flow.js, as for the explorer's strip)
     tokens = _live_title(tokens, f"'{quoted} · sample #' + sample + ' · layer ' + layer")
     return {"heatmap": heatmap, "distributions": distributions, "tokens": tokens if result.has_tokens else None}
 
