@@ -34,13 +34,19 @@ export class ChartPane {
   /**
    * @param {any} container Where the chart is drawn (an HTMLElement).
    * @param {{onLayerClick: (layer: number, additive: boolean) => void, onRendered: (detail: any) => void,
-   *   onError: (message: string) => void, onAnnounce?: (text: string) => void}} callbacks What a click on a
-   *   layer, a finished draw, a failure and a keyboard move (what to say) call.
+   *   onError: (message: string) => void, onAnnounce?: (text: string) => void,
+   *   columnNumbers?: (layer: number) => string}} callbacks What a click on a layer, a finished draw, a failure
+   *   and a keyboard move (what to say) call; `columnNumbers` gives the numbers said with a focused layer column
+   *   (the data table's row of that layer: what the column's tooltips show).
    */
-  constructor(container, { onLayerClick, onRendered, onError, onAnnounce = (_text) => {} }) {
+  constructor(
+    container,
+    { onLayerClick, onRendered, onError, onAnnounce = (_text) => {}, columnNumbers = (_layer) => "" },
+  ) {
     this.container = container;
     this.onLayerClick = onLayerClick;
     this.onAnnounce = onAnnounce;
+    this.columnNumbers = columnNumbers;
     // the text alternative's slot: a visually hidden description (Python's generated summary), referenced by the
     // drawn chart's aria-describedby once it is not empty
     this.description = document.createElement("p");
@@ -380,10 +386,13 @@ export class ChartPane {
       box.style.height = `${bounds.y2 - bounds.y1 + 4}px`;
     }
     this.container.dataset.column = String(layer);
-    if (announce)
+    if (announce) {
+      const numbers = this.columnNumbers(layer);
       this.onAnnounce(
-        `Layer ${layer}, column ${index + 1} of ${this.columns.length}. Enter picks it, Shift+Enter adds it.`,
+        `Layer ${layer}, column ${index + 1} of ${this.columns.length}${numbers ? `: ${numbers}` : ""}. ` +
+          "Enter picks it, Shift+Enter adds it.",
       );
+    }
   }
 
   rendered(kind) {

@@ -20,6 +20,36 @@ function cellText(value, decimals) {
 }
 
 /**
+ * Whether each column holds fractions (a number that is not a whole one in some row): shown to 3 decimals.
+ * @param {{columns?: string[], rows?: any[][]}} table The `table` trait.
+ * @returns {boolean[]} One flag a column.
+ */
+function fractionColumns(table) {
+  const all = table.rows ?? [];
+  return (table.columns ?? []).map((_, i) =>
+    all.some((row) => typeof row[i] === "number" && !Number.isInteger(row[i])),
+  );
+}
+
+/**
+ * One row of the table said in words: each column's name and value as the table shows it, in the table's order,
+ * for the row whose column `key` holds `value` (e.g. the heatmap's "Layer"); "" if there is none.
+ * @param {{columns?: string[], rows?: any[][]}} table The `table` trait.
+ * @param {string} key A column's name. @param {any} value The value that picks the row.
+ * @returns {string} "Mean cosine 0.312, Median cosine 0.305, ...".
+ */
+export function rowText(table, key, value) {
+  const at = (table.columns ?? []).indexOf(key);
+  const row = at < 0 ? null : (table.rows ?? []).find((r) => r[at] === value);
+  if (!row) return "";
+  const decimals = fractionColumns(table);
+  return (table.columns ?? [])
+    .map((name, i) => (i === at ? "" : `${name} ${cellText(row[i], decimals[i])}`))
+    .filter(Boolean)
+    .join(", ");
+}
+
+/**
  * The table as CSV text (the values as Python sent them; quotes doubled where needed).
  * @param {{columns?: string[], rows?: any[][]}} table The `table` trait.
  * @returns {string} The CSV.
@@ -94,9 +124,7 @@ export function buildDataTable({ announce }) {
 
   function drawBody() {
     const all = rows();
-    const decimals = (shown.columns ?? []).map((_, i) =>
-      all.some((row) => typeof row[i] === "number" && !Number.isInteger(row[i])),
-    );
+    const decimals = fractionColumns(shown);
     body.replaceChildren(
       ...all.map((row) =>
         h(

@@ -10,7 +10,7 @@ import { renderChart } from "./chart_only.js";
 import { buildControls } from "./controls.js";
 import { renderMonitor } from "./monitor.js";
 import { pageModel } from "./page.js";
-import { buildDataTable } from "./table.js";
+import { buildDataTable, rowText } from "./table.js";
 import { commandInvoke } from "./command.js";
 import { ask, PROTOCOL } from "./protocol.js";
 import { debounce, download, exportName, h } from "./util.js";
@@ -138,6 +138,8 @@ function render({ model, el }) {
     onRendered: (detail) => root.dispatchEvent(new CustomEvent("nbc:rendered", { detail, bubbles: true })),
     onError: showLocalError,
     onAnnounce: controls.announce,
+    // the numbers a focused heatmap column's tooltips show, from the data table Python made for the view
+    columnNumbers: (layer) => rowText(model.get("table") ?? {}, "Layer", layer),
   });
   const describe = () => chart.describe(model.get("description") ?? "");
 
