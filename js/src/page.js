@@ -7,9 +7,16 @@ import { REQUEST, RESPONSE } from "./command.js";
 import { defaults, PROTOCOL } from "./protocol.js";
 import { tableCsv } from "./table.js";
 
-/** What the page says when the chosen layers or texts differ from the default its texts describe. */
-const DEFAULT_ONLY =
-  "(This description and the data table are for the default choice: all layers and all texts, or text 0 at the last layer in the Tokens view. A saved page cannot recompute them for another choice; the chart shows your choice.)";
+/** What the page says when it describes another choice than the reader's (`name`: the title of the one described). */
+const notYours = (/** @type {string} */ name) =>
+  `(This description and the data table describe “${name}”, not your choice: a saved page holds them for all texts or one text, and all layers or one layer; the chart shows your choice.)`;
+
+/** The key of a choice in the page's precomputed texts (Python's `page.choice_key`). */
+const choiceKey = (/** @type {number[]} */ layers, /** @type {number[]} */ samples) =>
+  `${layers.join(",")}|${samples.join(",")}`;
+
+/** A chosen list the page holds texts for (none: all, or one), else none (all). */
+const held = (/** @type {number[]} */ chosen) => (chosen.length <= 1 ? chosen : []);
 
 /**
  * Rows from a table stored as columns ({name: [values...]}).
@@ -90,21 +97,56 @@ export function pageModel(payload) {
       for (const callback of handlers[`change:${name}`] ?? []) callback();
   }
 
-  /** The view's text alternative and data table: Python precomputed them for the default choice only. */
+  /**
+   * The view's text alternative and data table for the reader's choice, picked from what Python precomputed (all
+   * texts or one, all layers or one; page.py `_page_texts`): nothing is computed here. The Tokens table's rows are
+   * the chosen text's per-token means at the chosen layer, as the page carries them. Another choice gets the
+   * nearest held one (all texts, all layers), named in the description.
+   */
   function describe(/** @type {any} */ m) {
-    const text = state.view === "trend" ? payload.trend_text : m.texts?.[state.view];
-    const chosen =
-      state.view === "heatmap" ? state.samples.length > 0 : state.layers.length > 0 || state.samples.length > 0;
+    const text = state.view === "trend" ? { ...payload.trend_text, exact: true } : viewText(m);
     if (!text) {
       state.description = "";
       state.table = {};
-    } else if (state.view !== "trend" && chosen) {
-      state.description = `${text.summary} ${DEFAULT_ONLY}`;
-      state.table = { ...text, name: `${text.name} (the default choice)`, note: DEFAULT_ONLY };
+    } else if (!text.exact) {
+      const note = notYours(text.name);
+      state.description = `${text.summary} ${note}`;
+      state.table = { ...text, name: `${text.name} ${note}`, note };
     } else {
       state.description = text.summary;
       state.table = text;
     }
+    delete state.table.exact;
+  }
+
+  /** The precomputed text and table of the chosen view, model and choice, and whether it is the reader's choice. */
+  function viewText(/** @type {any} */ m) {
+    const texts = m.texts?.[state.view];
+    if (!texts) return null;
+    const layers = held(state.layers);
+    const samples = held(state.samples);
+    if (state.view === "heatmap") {
+      const text = texts.texts[choiceKey([], samples)];
+      return { ...text, exact: samples.length === state.samples.length };
+    }
+    if (state.view === "distributions") {
+      const { columns, rows } = texts.tables[choiceKey([], samples)];
+      const at = columns.indexOf("Layer");
+      const picked = layers.length ? rows.filter((/** @type {any[]} */ r) => r[at] === layers[0]) : rows;
+      const exact = layers.length === state.layers.length && samples.length === state.samples.length;
+      return { ...texts.texts[choiceKey(layers, samples)], columns, rows: picked, exact };
+    }
+    // tokens: one text at one layer (the defaults when none is chosen), the rows from the page's token data
+    const sample = state.samples[0] ?? texts.default.sample;
+    const layer = state.layers[0] ?? texts.default.layer;
+    const k = texts.layers.indexOf(layer);
+    const rows = datasets(m).tokens.filter((/** @type {any} */ r) => r.text === sample);
+    return {
+      ...texts.texts[choiceKey([layer], [sample])],
+      columns: texts.columns,
+      rows: rows.map((/** @type {any} */ r) => [r.position, r.token, r.means[k]]),
+      exact: true,
+    };
   }
 
   /** @type {Record<string, (msg: any) => any>} The commands, by Python's method name, answered here. */

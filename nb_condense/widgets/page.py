@@ -1,8 +1,9 @@
 """The explorer as one offline HTML file that needs no kernel: ``save_page(sessions, "explorer.html")``.
 
 The page holds every loaded model's per-text histograms and per-token means (once, gzip-compressed), the explorer's
-bundle, and one Vega-Lite spec per model and view, with each view's text alternative and data table for its default
-choice (precomputed: the page cannot describe another choice, and says so). The specs declare every computation the
+bundle, and one Vega-Lite spec per model and view, with each view's text alternative and data table for every
+choice of all texts or one and all layers or one (precomputed, :func:`_page_texts`: the page never computes a
+statistic; for another choice it shows the nearest of those and says which). The specs declare every computation the
 page does when a control changes: filter the chosen texts (a Vega param), sum their counts per layer and bin,
 divide by each layer's total (the pooled density), fill empty bins with zeros; the tokens view's default text and
 layer are declared too. So Python still defines the maths, the page only evaluates it; the same controls as the
@@ -41,7 +42,7 @@ from ._protocol import explorer_state
 from ._views import Choice, token_default, trend_heading, trend_spec
 from ._views import view as explorer_view
 
-__all__ = ["page_payload", "save_page"]
+__all__ = ["choice_key", "page_payload", "save_page"]
 
 TOKEN_DIGITS = 4
 """Per-token mean cosines are stored with 4 decimals (a colour in the Tokens view; 1e-4 is below what it shows)."""
@@ -179,26 +180,64 @@ def page_payload(sessions: Any) -> dict[str, Any]:
     named = _measured(sessions)
     results = {name: session.measured_result() for name, session in named.items()}
     models = [{"name": name, "state": explorer_state(named, name), "specs": _model_specs(name, result),
-               "data": _model_data(result), "texts": _default_texts(named, name)} for name, result in results.items()]
+               "data": _model_data(result), "texts": _page_texts(named, name)} for name, result in results.items()]
     trend, _ = trend_spec(results)
     trend_text = describe_view("trend", results, title=trend_heading(len(results))).to_dict()
     return {"models": models, "trend": trend, "trend_text": trend_text}
 
 
-def _default_texts(sessions: dict[str, CondensationSession], name: str) -> dict[str, Any]:
-    """Each view's text alternative and data table for its default choice, precomputed.
+def choice_key(layers: list[int], samples: list[int]) -> str:
+    """The key of a choice in the page's precomputed texts: ``"3|"`` is layer 3 over all texts, ``"|"`` the default."""
+    return f"{','.join(map(str, layers))}|{','.join(map(str, samples))}"
 
-    The default: all layers and all texts; the tokens view: text 0 at the last layer. The page has no Python to
-    describe another choice.
+
+def _page_texts(sessions: dict[str, CondensationSession], name: str) -> dict[str, Any]:
+    """Each view's text alternative and data table, precomputed for every choice the page can describe.
+
+    The page has no Python, and its views' statistics depend on the chosen texts (every subset of them) and
+    layers, so it carries them for all texts or one text, and all layers or one layer, in a compact form:
+
+    - ``heatmap``: ``{"texts": {key: ChartText dict}}`` for all texts and each text (its layers are all drawn);
+    - ``distributions``: ``{"tables": {samples key: {columns, rows}}, "texts": {key: {name, summary}}}``: one
+      table of every layer per text choice (a layer's row does not depend on the other layers: the page picks
+      the chosen layer's row), a name and a summary per layer and text choice;
+    - ``tokens``: ``{"texts": {key: {name, summary}}, "columns", "layers", "default"}``: a summary per text and
+      layer; the page makes the table from the per-token means it carries (to :data:`TOKEN_DIGITS` decimals).
+
+    Keys are :func:`choice_key`. Another choice (several texts, several layers but not all) is described by the
+    nearest one the page holds, all texts or all layers, and the page says which (``js/src/page.js``).
     """
     results = {key: session.measured_result() for key, session in sessions.items()}
-    texts: dict[str, Any] = {}
-    for value in ("heatmap", "distributions", "tokens"):  # the trend's text is the page's, not a model's
-        if value == "tokens" and not results[name].has_tokens:
-            texts[value] = None
-            continue
-        heading = explorer_view(value).heading(Choice(sessions, name, [], [], value))
-        texts[value] = describe_view(value, results, model=name, title=heading).to_dict()
+    result = results[name]
+
+    def text(view: str, layers: list[int], samples: list[int]) -> dict[str, Any]:
+        heading = explorer_view(view).heading(Choice(sessions, name, layers, samples, view))
+        return describe_view(view, results, model=name, layers=layers, samples=samples, title=heading).to_dict()
+
+    def short(full: dict[str, Any]) -> dict[str, Any]:
+        return {"name": full["name"], "summary": full["summary"]}
+
+    layer_choices = [[], *([int(k)] for k in result.layers)]
+    sample_choices = [[], *([s] for s in range(result.n_texts))]
+    texts: dict[str, Any] = {"heatmap": {"texts": {choice_key([], s): text("heatmap", [], s) for s in sample_choices}}}
+    tables, summaries = {}, {}
+    for samples in sample_choices:
+        full = text("distributions", [], samples)
+        tables[choice_key([], samples)] = {"columns": full["columns"], "rows": full["rows"]}
+        summaries[choice_key([], samples)] = short(full)
+        for layers in layer_choices[1:]:
+            summaries[choice_key(layers, samples)] = short(text("distributions", layers, samples))
+    texts["distributions"] = {"tables": tables, "texts": summaries}
+    if not result.has_tokens:
+        texts["tokens"] = None
+        return texts
+    default = token_default(result.layers)
+    tokens = {choice_key(layers, [s]): text("tokens", layers, [s])
+              for s in range(result.n_texts) for layers in layer_choices[1:]}
+    texts["tokens"] = {"texts": {key: short(full) for key, full in tokens.items()},
+                       "columns": next(iter(tokens.values()))["columns"],
+                       "layers": [int(k) for k in result.layers],
+                       "default": {"sample": int(default["sample"]), "layer": int(default["layer"])}}
     return texts
 
 

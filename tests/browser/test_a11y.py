@@ -419,12 +419,15 @@ def test_the_charts_description_is_the_python_summary_of_each_view(browser, page
             page.wait_for_selector(".nbc-chart[data-revision] [role=img][aria-describedby]", timeout=RENDER)
             expected = describe_view(view, results, model="tiny-a").summary
             assert described_text(page) == page.evaluate(STATE, "description") == expected, view
-        # another choice than the default the page's texts were made for: the description says so
+        # one text: the page holds its description; two texts: it describes all texts, and says so
         page.click("button.nbc-view[data-view='heatmap']")
         page.locator(".nbc-sample-list input").nth(1).check()
         wait_state(page, "samples", [1])
+        assert described_text(page) == describe_view("heatmap", results, model="tiny-a", samples=[1]).summary
+        page.locator(".nbc-sample-list input").nth(0).check()
+        wait_state(page, "samples", [0, 1])
         text = described_text(page)
-        assert text.startswith(describe_view("heatmap", results, model="tiny-a").summary) and "default" in text
+        assert text.startswith(describe_view("heatmap", results, model="tiny-a").summary) and "not your choice" in text
     finally:
         page.context.close()
 

@@ -19,7 +19,7 @@ from nb_condense.charts.alt_text import spec_text
 from nb_condense.charts.describe import describe_panel, describe_view
 from nb_condense.widgets.chart import ChartWidget
 from nb_condense.widgets.monitor import TrainingMonitor
-from nb_condense.widgets.page import page_payload
+from nb_condense.widgets.page import choice_key, page_payload
 
 MAX_LENGTH = 64
 
@@ -106,12 +106,26 @@ def test_monitor_describes_each_panel_from_what_it_draws(session):
     assert monitor.descriptions["heatmap"] == describe_panel("heatmap", result).summary
 
 
-def test_page_payload_carries_each_views_default_text(session):
+def test_page_payload_carries_each_views_texts_for_all_or_one_text_and_layer(session):
     session.measure()
     payload = page_payload({"tiny-gpt2": session})
-    results = {"tiny-gpt2": session.measured_result()}
+    result = session.measured_result()
+    results = {"tiny-gpt2": result}
     texts = payload["models"][0]["texts"]
-    for view in ("heatmap", "distributions", "tokens"):
-        expected = describe_view(view, results, model="tiny-gpt2").to_dict()
-        assert texts[view]["summary"] == expected["summary"] and texts[view]["rows"] == expected["rows"]
+
+    def expected(view, layers=(), samples=()):
+        return describe_view(view, results, model="tiny-gpt2", layers=list(layers), samples=list(samples)).to_dict()
+
+    for samples in ([], *([s] for s in range(result.n_texts))):
+        key = choice_key([], samples)
+        heatmap = texts["heatmap"]["texts"][key]
+        assert (heatmap["summary"], heatmap["rows"]) == (expected("heatmap", [], samples)["summary"],
+                                                         expected("heatmap", [], samples)["rows"])
+        assert texts["distributions"]["tables"][key]["rows"] == expected("distributions", [], samples)["rows"]
+        for layer in result.layers.tolist():
+            assert texts["distributions"]["texts"][choice_key([layer], samples)]["summary"] == \
+                   expected("distributions", [layer], samples)["summary"]
+            if samples:
+                assert texts["tokens"]["texts"][choice_key([layer], samples)]["summary"] == \
+                       expected("tokens", [layer], samples)["summary"]
     assert payload["trend_text"]["summary"] == describe_view("trend", results).summary
