@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .checks import THEME
 from .colours import rgba
-from .marimo_apps import explorer_app, live_app
+from .marimo_apps import cell, explorer_app, live_app
 from .servers import marimo_server
 from .test_a11y import AXE, TAGS
 from .test_live_view import TRAIN
@@ -102,9 +102,14 @@ def measure(browser, url: str, ready: list[str], widgets: list[str],
 def measure_all(browser, folder: Path, train: str = TRAIN) -> dict[tuple[str, str], dict[str, int]]:
     """The explorer app (explorer and chart) and the live app (the training monitor; ``train``: its cell), light
     and dark."""
-    counts = {}
-    with marimo_server(explorer_app(folder / "explorer")) as server:
-        counts |= measure(browser, server.url, [EXPLORER_DRAWN, CHART_DRAWN], ["explorer", "chart"])
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    source = cell('mo.md(f"NB_CONDENSE FROM {nbc.__file__}")', args="mo, nbc")  # which package the server runs
+
+    def provenance(page) -> None:
+        print(page.locator("text=NB_CONDENSE FROM").first.inner_text(), file=sys.stderr)
+
+    with marimo_server(explorer_app(folder / "explorer", extra_cells=(source,))) as server:
+        counts |= measure(browser, server.url, [EXPLORER_DRAWN, CHART_DRAWN], ["explorer", "chart"], provenance)
     with marimo_server(live_app(folder / "live", train)) as server:
         counts |= measure(browser, server.url, [LIVE_DONE], ["live view"])
     return counts

@@ -234,3 +234,40 @@ def test_axe_finds_no_violation_in_the_live_view_in_marimo(live_server, guarded)
     assert page.locator(".nbc-monitor .nbc-panel [role=img][aria-describedby]").count() == 3
     assert found == [], "\n".join(found)
     assert guarded.page_errors == [] and guarded.blocked == []
+
+
+@pytest.fixture(scope="module")
+def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    folder = tmp_path_factory.mktemp("marimo-a11y-edit")
+    with marimo_server(explorer_app(folder), mode="edit") as server:
+        yield server, folder
+
+
+CHIP = "el.closest('.nbc-layer-group') ? el.dataset.layer : null"
+
+
+def test_the_widgets_keys_stay_in_the_widget_in_the_marimo_editor(editor_server, guarded):
+    """In ``marimo edit`` the arrow keys move between cells: inside the explorer they move between its own
+    controls, and neither marimo's page nor its cells see them; Escape gives the focus to the explorer's root."""
+    server, folder = editor_server
+    page = guarded.page
+    open_app(page, server.url, [EXPLORER_DRAWN, CHART_DRAWN])
+    page.evaluate("""() => { window.__leaked = [];
+        document.addEventListener('keydown', (e) => window.__leaked.push(e.key)); }""")
+    chips = ["all", *page.locator(f"{EXPLORER} .nbc-chips .nbc-chip").evaluate_all(
+        "els => els.map(e => e.dataset.layer)")]
+    page.locator(f"{EXPLORER} .nbc-all").focus()
+    moves = {"ArrowRight": 1, "ArrowDown": 1, "ArrowLeft": -1, "ArrowUp": -1}
+    at = 0
+    for key in ["ArrowRight", "ArrowRight", "ArrowDown", "ArrowUp", "ArrowLeft", "ArrowDown", "End", "Home"]:
+        page.keyboard.press(key)
+        at = {"End": len(chips) - 1, "Home": 0}.get(key, at + moves.get(key, 0))
+        assert focused(page, CHIP) == chips[at], f"after {key} the focus is not on chip {chips[at]}"
+    page.locator(f"{EXPLORER} .nbc-chart").focus()
+    for key in ["ArrowRight", "ArrowDown", "ArrowLeft", "ArrowUp", "End", "Home"]:
+        page.keyboard.press(key)
+        assert focused(page, "el.matches('.nbc-chart')"), f"after {key} the focus left the heatmap"
+    page.keyboard.press("Escape")
+    assert focused(page, f"el.matches('{EXPLORER}')")
+    assert page.evaluate("window.__leaked.filter((k) => k !== 'Escape')") == []
+    assert read_state(folder)["layers"] == []  # arrows move the focus; only Space and Enter choose
