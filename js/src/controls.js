@@ -270,7 +270,10 @@ export function buildControls({ current, choose, act }) {
     const view = current("view");
     for (const tab of viewGroup.children)
       tab.setAttribute("aria-selected", String(/** @type {HTMLElement} */ (tab).dataset.view === view));
-    document.getElementById(panelId)?.setAttribute("aria-labelledby", `${id}-tab-${view}`);
+    // the panel is found from the toolbar's own root: a shadow root in marimo, where `document` cannot see it
+    /** @type {any} */ (toolbar.getRootNode())
+      .querySelector?.(`#${panelId}`)
+      ?.setAttribute("aria-labelledby", `${id}-tab-${view}`);
     const spec = views.find((v) => v.value === view) ?? {};
     const off = spec.off ?? {};
     single = new Set(spec.single ?? []);

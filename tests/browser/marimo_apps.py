@@ -24,9 +24,9 @@ def write_app(path: Path, cells: list[str]) -> Path:
     return path
 
 
-def explorer_app(folder: Path) -> Path:
+def explorer_app(folder: Path, extra_cells: tuple[str, ...] = ()) -> Path:
     """The explorer over a tiny model (state.json follows its traits), a dependent cell that reads the explorer's
-    traits when the wrapper changes, and a heatmap drawn by the chart widget."""
+    traits when the wrapper changes, and a heatmap drawn by the chart widget (then ``extra_cells``)."""
     # debounce_wait left to the explorer: 0 in marimo (its default there)
     build = BUILD.format(n_layer=3, n_texts=6, max_length=64, debounce=30).rsplit("\nexplorer", 1)[0]
     build = build.replace("nbc.CondensationExplorer(session, debounce_wait=30)", "nbc.CondensationExplorer(session)")
@@ -41,18 +41,20 @@ def explorer_app(folder: Path) -> Path:
              "result = session.measure()  # waits for the explorer\'s background measurement\n"
              "chart = mo.ui.anywidget(ChartWidget(nbc.charts.heatmap(result, select=False).to_dict()))\nchart",
              args="mo, nbc, session", returns="chart, result"),
+        *extra_cells,
     ])
 
 
-def live_app(folder: Path) -> Path:
-    """The training cell of the JupyterLab live-view test; the callback shows the monitor through marimo.
+def live_app(folder: Path, train: str = TRAIN) -> Path:
+    """The training cell of the JupyterLab live-view test (or ``train``, a variant of it); the callback shows the
+    monitor through marimo.
 
     Two things differ from Jupyter, as the README says: transformers' notebook progress table is turned off
     (``disable_tqdm=True``: in marimo its updates replace the whole cell output, the monitor included), and the
     cell ends with an assignment (a last expression would replace the cell's output when the cell ends).
     """
     write = 'pathlib.Path("monitor.json").write_text('
-    train = TRAIN.replace(write, "_written = " + write)
+    train = train.replace(write, "_written = " + write)
     train = train.replace("logging_steps=1)", "logging_steps=1, disable_tqdm=True)")
     assert train.count("_written") == 1 and train.count("disable_tqdm") == 1
     return write_app(folder / "live_app.py", [cell(train)])

@@ -113,14 +113,15 @@ def notebook7_server(folder: Path) -> contextlib.AbstractContextManager[Server]:
 
 
 @contextlib.contextmanager
-def marimo_server(app: Path) -> Iterator[Server]:
-    """``marimo run app`` on 127.0.0.1 (read-only app mode, no token, no telemetry), stopped afterwards."""
+def marimo_server(app: Path, mode: str = "run") -> Iterator[Server]:
+    """``marimo run app`` on 127.0.0.1 (read-only app mode, no token, no telemetry), stopped afterwards;
+    ``mode="edit"``: ``marimo edit app`` (the notebook editor, its cells run when the page opens)."""
     env = jupyter_env(app.parent)
     env.update(MARIMO_SKIP_UPDATE_CHECK="1", XDG_CONFIG_HOME=str(app.parent / "config"))
     config = app.parent / "config" / "marimo" / "marimo.toml"  # the theme follows prefers-color-scheme
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text('[display]\ntheme = "system"\n')
+    config.write_text('[display]\ntheme = "system"\n[runtime]\nauto_instantiate = true\n')  # edit: run on open
     port = free_port()
-    with Server(["marimo", "run", str(app), "--headless", "--host", "127.0.0.1", "--port", str(port), "--no-sandbox",
+    with Server(["marimo", mode, str(app), "--headless", "--host", "127.0.0.1", "--port", str(port), "--no-sandbox",
                  "--no-token"], cwd=app.parent, env=env, port=port, ready_path="/health", any_status=True) as server:
         yield server
