@@ -283,10 +283,6 @@ export function buildControls({ current, choose, act }) {
       box.title = off[name] ?? (single.has(name) ? `${what}: this view draws one; pick it here` : "");
       box.dataset.mode = off[name] ? "off" : single.has(name) ? "one" : "many";
     }
-    // a list whose items are disabled still scrolls (a lesson's 30 texts): the list itself then takes the keyboard,
-    // in place of the group's usual Tab stop (axe: scrollable-region-focusable)
-    if (sampleBox.disabled) sampleList.setAttribute("tabindex", "0");
-    else sampleList.removeAttribute("tabindex");
     const oneOnly = "This view draws one: pick it below";
     allLayers.disabled = single.has("layers");
     allLayers.title = single.has("layers") ? oneOnly : "All layers";

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .a11y_hosts import THEMES, WIDGETS, axe_in_host, counts, show_widgets, widgets_notebook
-from .axe import need_tools
+from .axe import axe_details, need_tools
 from .checks import wait_python
 from .chromium import GuardedPage
 from .colours import contrast
@@ -95,6 +95,35 @@ def axe_found(request, browser, servers) -> tuple[str, dict]:
 def test_axe_finds_no_wcag_violation_in_our_widgets(axe_found, theme, widget):
     host, found = axe_found
     assert found[theme][widget] == [], f"{host}, {theme}, {widget}: {counts(found[theme][widget])}"
+
+
+def test_axe_over_every_view_with_a_lessons_30_texts_on_the_page(browser, tmp_path):
+    """The quick check of what the hosts found: 30 texts make the sample list scroll; in every view something in
+    it must take the keyboard (axe: scrollable-region-focusable), on the offline page drawn by the same bundle."""
+    import nb_condense as nbc
+
+    from .conftest_models import tiny_session
+    from .test_a11y import open_page
+
+    texts = nbc.sample_texts("builtin", 30, min_word_count=20, max_word_count=400, seed=0)
+    path = nbc.CondensationExplorer(tiny_session(texts, name="tiny", n_layer=3), background=False).save_page(
+        tmp_path / "explorer.html")
+    page = open_page(browser, path)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 2000})  # axe checks the contrast of text on screen only
+        found = {}
+        for view in ("heatmap", "distributions", "trend", "tokens"):
+            page.click(f"button.nbc-view[data-view='{view}']")
+            page.wait_for_function(f"document.querySelector('.nbc-chart').dataset.view === '{view}'")
+            page.wait_for_timeout(300)
+            scrolls = page.evaluate("(() => { const g = document.querySelector('.nbc-sample-list');"
+                                    " return g.getBoundingClientRect().height < g.scrollHeight"
+                                    " || g.parentElement.scrollHeight > g.parentElement.clientHeight; })()")
+            assert scrolls, "30 texts should make the sample list scroll"
+            found[view] = axe_details(page, EXPLORER)
+        assert all(v == [] for v in found.values()), found
+    finally:
+        page.context.close()
 
 
 # ----- JupyterLab by keyboard -----------------------------------------------------------------------------------
