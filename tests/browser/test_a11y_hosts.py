@@ -150,36 +150,37 @@ def test_every_task_by_keyboard_alone_in_jupyterlab(lab_explorer, guarded):
     cell = page.evaluate(ACTIVE_CELL)
     assert cell == 0
 
-    def stays(step: str) -> None:  # after each step: the focus is still in the explorer, the Lab's cell unmoved
-        for key in ("ArrowDown", "ArrowRight"):
-            page.keyboard.press(key)
-            assert page.evaluate(IN_EXPLORER), f"{key} after {step} took the focus out of the explorer"
-            assert page.evaluate(ACTIVE_CELL) == cell, f"{key} after {step} moved the Lab's active cell"
-        page.keyboard.press("ArrowUp")  # undo the moves within the group (selection needs Space or Enter)
-        page.keyboard.press("ArrowLeft")
+    def stays(step: str) -> None:  # the task pressed arrow keys: the focus is in the explorer, the Lab's cell unmoved
+        assert page.evaluate(IN_EXPLORER), f"{step}: the focus left the explorer"
+        assert page.evaluate(ACTIVE_CELL) == cell, f"{step}: the Lab's active cell moved"
 
     def python(predicate, what):
         state = wait_python(lambda: read_state(folder), predicate, what)
-        assert page.evaluate(ACTIVE_CELL) == cell, f"the Lab's active cell moved during {what}"
+        stays(what)
         return state
 
     explorer_tasks_by_keyboard(page, python, EXPLORER, after_each=stays)
     assert read_state(folder)["error"] == ""
-    assert [e for e in guarded.page_errors] == [] and guarded.blocked == []
+    assert guarded.page_errors == [] and guarded.blocked == []
 
 
-def test_escape_returns_the_focus_to_the_cell_in_jupyterlab(lab_explorer):
-    page, _ = lab_explorer
+def test_arrow_keys_stay_in_the_explorer_and_escape_returns_the_focus_to_the_cell_in_jupyterlab(lab_explorer):
+    page, folder = lab_explorer
     page.focus(EXPLORER)
-    tab_to(page, "el.closest('.nbc-layer-group')")
+    for group in (".nbc-layer-group", ".nbc-sample-group", ".nbc-chart"):  # where moving changes no choice
+        tab_to(page, f"el.closest('{group}')")
+        for key in ("ArrowDown", "ArrowRight", "ArrowDown", "ArrowRight"):
+            page.keyboard.press(key)
+            assert page.evaluate(f"document.activeElement.closest('{group}') !== null"), f"{key} left {group}"
+            assert page.evaluate(ACTIVE_CELL) == 0, f"{key} in {group} moved the Lab's active cell"
+    assert read_state(folder)["layers"] == [] and read_state(folder)["samples"] == []  # arrows only move
     page.keyboard.press("Escape")
     assert page.evaluate(f"document.activeElement === document.querySelector('{EXPLORER}')")
     page.keyboard.press("Escape")
     where = page.evaluate("""() => { const a = document.activeElement;
-        return {inExplorer: a.closest('.nbc-explorer') !== null, inCell: a.closest('.jp-Cell') !== null ||
-                a.matches('.jp-Notebook'), cell: a.closest('.jp-Cell') ? [...document.querySelectorAll(
-                '.jp-Notebook .jp-Cell')].indexOf(a.closest('.jp-Cell')) : null, tag: a.tagName, cls: a.className}; }""")
-    assert not where["inExplorer"] and where["inCell"], where
+        return {inExplorer: a.closest('.nbc-explorer') !== null,
+                inNotebook: a.closest('.jp-Notebook') !== null, cls: a.className}; }""")
+    assert not where["inExplorer"] and where["inNotebook"], where
     assert page.evaluate(ACTIVE_CELL) == 0
     # the Lab's own keys work again: ArrowDown moves its active cell to the next one (no keyboard trap)
     page.keyboard.press("ArrowDown")
