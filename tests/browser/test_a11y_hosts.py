@@ -131,17 +131,22 @@ ACTIVE_CELL = "[...document.querySelectorAll('.jp-Notebook .jp-Cell')].findIndex
 IN_EXPLORER = f"document.activeElement.closest('{EXPLORER}') !== null"
 
 
+def open_lab_explorer(page, url: str, folder: Path, host: JupyterHost, notebook: str) -> None:
+    """Open ``notebook`` (an explorer in its first cell, state written to ``folder``) in ``host``, run the cell and
+    wait until the chart is drawn and Python idle."""
+    host.open(page, url, notebook)
+    host.run_cell(page, 0)
+    page.wait_for_selector(f"{EXPLORER} .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
+    wait_python(lambda: read_state(folder), lambda s: s["status"] == "idle" and s["_revision"] >= 1,
+                "the first chart")
+
+
 @pytest.fixture
 def lab_explorer(servers, guarded) -> tuple[object, Path]:
     """The explorer notebook open in JupyterLab, its first cell run and drawn, Python idle."""
     server, folder = servers("jupyterlab")
-    page = guarded.page
-    KEYS_LAB.open(page, server.url, "keys/explorer.ipynb")
-    KEYS_LAB.run_cell(page, 0)
-    page.wait_for_selector(f"{EXPLORER} .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)", timeout=PAGE_LOAD)
-    wait_python(lambda: read_state(folder / "keys"), lambda s: s["status"] == "idle" and s["_revision"] >= 1,
-                "the first chart")
-    return page, folder / "keys"
+    open_lab_explorer(guarded.page, server.url, folder / "keys", KEYS_LAB, "keys/explorer.ipynb")
+    return guarded.page, folder / "keys"
 
 
 def test_every_task_by_keyboard_alone_in_jupyterlab(lab_explorer, guarded):
@@ -197,16 +202,33 @@ def test_the_tab_order_through_the_explorer_in_jupyterlab_is_at_most_8_stops(lab
     assert len(opened) == len(closed) + 2  # the table's scrolling region and its sort buttons (one stop)
 
 
+NARROW = 420  # the notebook's width in the narrow screenshots, CSS px
+
+
 @pytest.mark.parametrize("theme", list(THEMES))
-def test_screenshots_of_the_focus_on_a_heatmap_column_in_jupyterlab(lab_explorer, theme):
+def test_screenshots_of_the_focus_on_a_heatmap_column_in_jupyterlab(servers, guarded, theme):
+    """The Lab (file browser collapsed) at 1280 px, then narrowed until its notebook is about 420 px wide; the
+    heatmap's column focused by keyboard. Its outline reaches 3:1 against the widget's background and the notebook
+    does not scroll sideways."""
     from .checks import THEME
 
-    page, _ = lab_explorer
+    server, root = servers("jupyterlab")
+    folder = root / f"shots-{theme}"  # a notebook, a workspace and a kernel of its own: nothing left by others
+    folder.mkdir(exist_ok=True)
+    explorer_notebook(folder, "explorer.ipynb")
+    host = JupyterHost(LAB.name, f"lab/workspaces/shots-{theme}/tree")
+    page = guarded.page
     page.set_viewport_size({"width": 1280, "height": 900})
+    open_lab_explorer(page, server.url, folder, host, f"shots-{theme}/explorer.ipynb")
     if page.evaluate("document.body.dataset.jpThemeLight") != ("true" if theme == "light" else "false"):
-        KEYS_LAB.switch_theme(page, THEMES[theme])
+        host.switch_theme(page, THEMES[theme])
         page.wait_for_timeout(3500)  # the widgets' theme watcher
-    for width in (1280, 420):
+    sidebar = page.locator(".jp-SideBar.lm-TabBar .lm-TabBar-tab.lm-mod-current")
+    for tab in sidebar.all():  # collapse the file browser (and any side panel): the notebook gets the width
+        tab.click()
+    page.wait_for_timeout(500)
+    chrome = 1280 - page.evaluate("document.querySelector('.jp-Notebook').getBoundingClientRect().width")
+    for width in (1280, round(NARROW + chrome)):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(1200)  # the Lab relays out, the chart fits
         page.focus(EXPLORER)
@@ -215,10 +237,12 @@ def test_screenshots_of_the_focus_on_a_heatmap_column_in_jupyterlab(lab_explorer
         page.locator(f"{EXPLORER} .nbc-chart").scroll_into_view_if_needed()
         page.wait_for_selector(f"{EXPLORER} .nbc-column-focus:not([hidden])", timeout=5_000)
         page.wait_for_timeout(300)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"lab_focus_column_{width}_{theme}.png"))
         notebook = page.evaluate("document.querySelector('.jp-Notebook').getBoundingClientRect().width")
-        print(f"{theme} {width}: notebook {notebook:.0f} px wide")
+        name = "wide" if width == 1280 else "narrow"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"lab_focus_column_{name}_{theme}.png"))
+        print(f"{theme} {name}: window {width} px, notebook {notebook:.0f} px wide")
+        assert name == "wide" or abs(notebook - NARROW) < 30, notebook
         assert page.evaluate("document.activeElement.closest('.nbc-chart') !== null")
         # the outline around the focused column: at least 3:1 against the widget's background
         outline = page.evaluate(f"getComputedStyle(document.querySelector('{EXPLORER} .nbc-column-focus'))"
@@ -229,4 +253,4 @@ def test_screenshots_of_the_focus_on_a_heatmap_column_in_jupyterlab(lab_explorer
                               " document.querySelector('.jp-Notebook'); return [n.scrollWidth, n.clientWidth]; })()")
         assert sizes[0] <= sizes[1] + 1, f"the notebook scrolls sideways at {width} px: {sizes}"
     if theme == "dark":
-        KEYS_LAB.switch_theme(page, THEMES["light"])  # leave the Lab as the other tests expect it
+        host.switch_theme(page, THEMES["light"])  # the theme is the Lab's setting: leave it as the others expect
