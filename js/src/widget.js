@@ -248,8 +248,10 @@ function render({ model, el }) {
   };
 }
 
-/** Keys the explorer uses stay in it (JupyterLab and marimo would move the cell focus); Escape leaves any control
- * for the explorer's root, and goes on to the host (which may take the focus back to the cell). */
+/** Keys the explorer uses stay in it (JupyterLab and marimo would move the cell focus). Escape leaves any control
+ * for the explorer's root; a second Escape hands the focus back to the host: the nearest focusable element around
+ * the widget (in JupyterLab the notebook, whose arrow keys then move between cells again), else none. Escape goes
+ * on to the host either way. */
 const OWN_KEYS = new Set([
   "ArrowUp",
   "ArrowDown",
@@ -265,7 +267,13 @@ const OWN_KEYS = new Set([
 function keepKeys(root) {
   const onKey = (/** @type {KeyboardEvent} */ event) => {
     if (event.key === "Escape") {
-      if (document.activeElement !== root) root.focus();
+      const active = /** @type {Document | ShadowRoot} */ (root.getRootNode()).activeElement; // marimo: a shadow root
+      if (active !== root) root.focus();
+      else {
+        const around = root.parentElement?.closest("[tabindex]");
+        if (around instanceof HTMLElement) around.focus();
+        else root.blur();
+      }
       return;
     }
     if (OWN_KEYS.has(event.key) && !event.altKey && !event.metaKey) event.stopPropagation();

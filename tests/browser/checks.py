@@ -209,7 +209,8 @@ def choose_view(page, view: str) -> None:
     deadline = time.monotonic() + RENDER / 1000
     while True:
         state = explorer.evaluate("""(el) => ({
-            pressed: el.querySelector("button.nbc-view[aria-selected='true']")?.dataset.view,
+            pressed: el.querySelector(
+                "button.nbc-view:is([aria-selected='true'], [aria-pressed='true'])")?.dataset.view,  // 0.4, 0.3
             busy: el.querySelector('.nbc-chart').classList.contains('nbc-busy'),
             revision: el.querySelector('.nbc-chart').dataset.revision})""")
         if state["pressed"] == view and not state["busy"] and (state["revision"] != before or view == "heatmap"):

@@ -1,5 +1,6 @@
-"""The explorer's tasks by keyboard alone, written once for every host with a kernel (Voila, marimo): switch view,
-pick two layers by chip and one by heatmap column, pick a sample; Python's state is read back after each step.
+"""The explorer's tasks by keyboard alone, written once for every host with a kernel (Voila, JupyterLab,
+marimo): switch view, pick two layers by chip and one by heatmap column, pick a sample; Python's state is read back
+after each step.
 
 The focused element is found through shadow roots (:data:`ACTIVE`): marimo draws a widget in one, where
 ``document.activeElement`` is only the shadow host.
@@ -48,11 +49,16 @@ def tab_stops(page, root: str, limit: int = 40) -> list[str]:
     return stops
 
 
-def do_tasks(page, wait: WaitPython, layers: list[int], limit: int = 40) -> None:
-    """The tasks, from the page's start; ``layers``: the explorer's layer chips, in order."""
+def do_tasks(page, wait: WaitPython, layers: list[int], limit: int = 40,
+             after_each: Callable[[str], None] | None = None) -> None:
+    """The tasks, from the page's start; ``layers``: the explorer's layer chips, in order; ``after_each(step)``
+    runs after each step (a host's own checks). :func:`.keyboard.explorer_tasks_by_keyboard` goes on from here to
+    the data table and the CSV."""
+    check = after_each or (lambda step: None)
     tab_to(page, "el.closest('.nbc-explorer') && el.getAttribute('role') === 'tab'", limit=limit)
     page.keyboard.press("ArrowRight")
     wait(lambda s: s["view"] == "distributions", "view == distributions")
+    check("view")
     page.keyboard.press("Home")
     wait(lambda s: s["view"] == "heatmap", "view == heatmap")
 
@@ -64,12 +70,15 @@ def do_tasks(page, wait: WaitPython, layers: list[int], limit: int = 40) -> None
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Space")
     wait(lambda s: s["layers"] == [layers[0], layers[2]], "two layers by chip")
+    check("chips")
 
+    page.wait_for_selector(".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)")
     tab_to(page, "el.closest('.nbc-chart')")
     page.keyboard.press("End")
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("Enter")
     wait(lambda s: s["layers"] == [layers[-2]], "a layer by heatmap column")
+    check("column")
 
     page.keyboard.press("Escape")
     tab_to(page, "el.closest('.nbc-sample-group')")
@@ -77,3 +86,4 @@ def do_tasks(page, wait: WaitPython, layers: list[int], limit: int = 40) -> None
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Space")
     wait(lambda s: s["samples"] == [1], "a sample by keyboard")
+    check("sample")

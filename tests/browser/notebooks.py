@@ -21,10 +21,10 @@ texts = nbc.sample_texts("builtin", {n_texts}, min_word_count=20, max_word_count
 session = nbc.CondensationSession(random_model(config, seed=0), load_tokenizer("embedded"), texts=texts,
                                   max_length={max_length}, name="tiny-gpt2", show_progress=False)
 explorer = nbc.CondensationExplorer(session, debounce_wait={debounce})
-TRAITS = ["model", "layers", "samples", "view", "status", "error", "_revision"]
+TRAITS = ["model", "layers", "samples", "view", "status", "error", "_revision", "table"]
 
 def dump(_=None):
-    state = {{name: getattr(explorer, name) for name in TRAITS}}
+    state = {{name: getattr(explorer, name, None) for name in TRAITS}}  # 0.3 had no table
     tmp = pathlib.Path("state.json.tmp")
     tmp.write_text(json.dumps(state))
     tmp.replace("state.json")  # atomic: the test never reads half a file

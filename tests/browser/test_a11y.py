@@ -9,24 +9,20 @@ Chromium is absent the tests skip with the reason (under ``CI=true`` they fail i
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 import nb_condense as nbc
 from nb_condense.charts import LAYER_SELECTION
-from tests.unit.js_tools import missing as _missing  # skip, or fail under CI=true
 
-from .chromium import CHROMIUM
+from .axe import axe_violations, need_tools
 from .conftest import ARTIFACTS
 from .harness import vega_items
+from .keyboard import tab_to
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
-AXE = Path(os.environ.get("NBC_AXE") or
-           Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js")
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ROOT = ".nbc-explorer"
 STATE = "(name) => window.nbcPage.model.get(name)"
 DRAWN = ".nbc-chart[data-revision] .nbc-vega > canvas"
@@ -34,10 +30,7 @@ DRAWN = ".nbc-chart[data-revision] .nbc-vega > canvas"
 
 @pytest.fixture(autouse=True)
 def _tools() -> None:
-    if not Path(CHROMIUM).exists():
-        _missing(f"No Chromium at {CHROMIUM}: `apt-get install chromium` or set NBC_CHROMIUM")
-    if not AXE.exists():
-        _missing(f"{AXE} is absent: run `cd js && npm ci` (axe-core is a devDependency of the tests)")
+    need_tools()
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +57,6 @@ def open_page(browser, path: Path, *, scheme: str = "light", width: int = 1280, 
     page.wait_for_selector(DRAWN, timeout=RENDER)
     page.wait_for_timeout(200)
     return page
-
-
-def axe_violations(page) -> dict[str, int]:
-    """axe-core's violations at the WCAG 2.1 A/AA tags: rule id -> number of elements."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-    return {v["id"]: len(v["nodes"]) for v in result["violations"]}
 
 
 def tab_stops(page, limit: int = 80) -> list[str]:
@@ -105,15 +91,6 @@ def focused(page) -> dict:
 def wait_state(page, name: str, value) -> None:
     page.wait_for_function(f"(v) => JSON.stringify(window.nbcPage.model.get({json.dumps(name)})) === v",
                            arg=json.dumps(value, separators=(",", ":")), timeout=RENDER)
-
-
-def tab_to(page, predicate: str, limit: int = 20) -> None:
-    """Press Tab until the focused element matches the JS `predicate(el)`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return Boolean({predicate}); }})()"):
-            return
-    raise AssertionError(f"no Tab stop matches {predicate}")
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -1,10 +1,11 @@
-"""The explorer's tasks by keyboard alone in Voila (a real kernel): Python's traits are read back after each step."""
+"""The explorer's tasks by keyboard alone in Voila (a real kernel): Python's traits are read back after each step
+(the task list is :func:`.keyboard.explorer_tasks_by_keyboard`, shared with JupyterLab)."""
 
 from __future__ import annotations
 
 import pytest
 
-from .keyboard_tasks import do_tasks
+from .keyboard import explorer_tasks_by_keyboard
 from .test_a11y import _tools  # noqa: F401  (the fixture skips without Chromium or axe-core)
 from .test_voila import voila, wait_state  # noqa: F401  (the Voila server fixture)
 from .timeouts import PAGE_LOAD
@@ -18,9 +19,7 @@ def test_every_task_by_keyboard_alone_in_voila(voila, guarded):  # noqa: F811
     page.goto(server.url, timeout=PAGE_LOAD)
     page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > canvas", timeout=PAGE_LOAD)
     wait_state(folder, lambda s: s["status"] == "idle" and s["_revision"] >= 1, "the first chart")
-    layers = [int(x) for x in page.eval_on_selector_all(".nbc-chips .nbc-chip", "els => els.map(e => e.dataset.layer)")]
-
-    do_tasks(page, lambda predicate, what: wait_state(folder, predicate, what), layers)
+    explorer_tasks_by_keyboard(page, lambda predicate, what: wait_state(folder, predicate, what))
     final = wait_state(folder, lambda s: s["status"] == "idle", "idle")
     assert final["error"] == ""
     assert guarded.page_errors == []
