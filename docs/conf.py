@@ -33,6 +33,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx_copybutton",
     "html_anchors",
+    "api_reference",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -71,3 +72,11 @@ napoleon_numpy_docstring = True
 
 # no intersphinx inventories are fetched (the build is offline)
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+
+# -n checks every reference to our own code; references to other projects' objects (numpy, pandas, torch,
+# transformers, the standard library) are not resolved offline (no intersphinx inventory is fetched) and are left
+# as plain text.
+nitpick_ignore_regex = [
+    ("py:.*", r"(?!nb_condense\b)[A-Za-z_][\w]*\..*"),  # dotted names outside the package
+    ("py:.*", r"(?:Any|Callable|Sequence|Mapping|Iterable|Iterator|Literal|Protocol|TypedDict|Self)"),
+]
