@@ -34,6 +34,7 @@ extensions = [
     "sphinx_copybutton",
     "html_anchors",
     "api_reference",
+    "tutorials",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -51,7 +52,8 @@ exclude_patterns = [
 
 # myst / myst-nb: never execute, render the saved outputs
 nb_execution_mode = "off"
-myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+# no dollarmath: a page with math would load MathJax from a CDN
+myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # the walkthrough's self-contained explorer pages (docs/_extra/explorers/*.html) are served at /explorers/
@@ -59,6 +61,8 @@ html_extra_path = ["_extra"]
 html_static_path = ["_static"]
 html_theme = "pydata_sphinx_theme"
 html_title = "nb_condense"
+html_favicon = "_static/favicon.svg"
+html_context = {"default_mode": "auto"}  # light or dark from the reader's system; no "invalid theme mode" error
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
