@@ -125,7 +125,7 @@ def rewrite_notebook(app: Sphinx, docname: str, source: list[str]) -> None:
     if docname == "tutorials/index":
         source[0] += tutorials_toc()
         return
-    if not docname.startswith("teaching/expected/") or not app.env.doc2path(docname).suffix == ".ipynb":
+    if not docname.startswith("teaching/expected/") or app.env.doc2path(docname).suffix != ".ipynb":
         return
     source[0], charts = offline_notebook(source[0], docname.rsplit("/", 1)[-1])
     if charts:
