@@ -42,9 +42,9 @@ pytestmark = pytest.mark.slow
 
 def tutorial_notebook() -> dict:
     """An executed notebook as papermill saves one: a title cell, a chart widget output and a progress bar."""
-    import nbformat
-
     import json
+
+    import nbformat
 
     from nb_condense import charts
     from nb_condense.widgets.chart import ChartWidget
