@@ -97,7 +97,7 @@ def glossary_markdown() -> str:
              "Generated from `nb_condense.tutorial.glossary.GLOSSARY` (`python -m nb_condense.tutorial.glossary "
              "> docs/teaching/glossary.md`).", ""]
     for term in sorted(GLOSSARY, key=str.lower):
-        lines += [f"### {term}", "", GLOSSARY[term], ""]
+        lines += [f"## {term}", "", GLOSSARY[term], ""]
     return "\n".join(lines)
 
 
