@@ -249,7 +249,8 @@ def provenance(finding: Finding) -> str:
                 "`docs/walkthrough/make_results.py` on a laptop CPU, on "
                 f"{s['texts']}; tokens per text: {s['block_size']} (MiniLM: {s['minilm_length']}). The toy GPT-2 "
                 f"models have {s['n_layer']} layers and were trained from scratch for {s['steps']} steps with the "
-                "tutorial's `Lab` (seed 0): they test the direction of each claim at a tiny scale, not its size.")
+                "tutorial's `Lab` (seed 0): they test the direction of each claim at a tiny scale, not its size. Where a verdict disagrees "
+                "with the paper, read it as what these toy models do, not as evidence about the paper's models.")
     return ("**Measured by us with nb_condense, not the paper's own measurement**, on the released models named "
             f"below, on {s['texts']}.")
 
@@ -289,7 +290,7 @@ What the package's verdicts say (`nbc.difference` of the last-half means, paired
 width="100%" height="760" loading="lazy" style="border: 1px solid var(--pst-color-border, #ccc);"></iframe>
 
 The explorer above runs in your browser with no kernel and no network: pick a model, a view (heatmap,
-distributions, trend, tokens), layers and texts. [Open it on its own page](../explorers/{page.name}.html).
+distributions, trend, tokens), layers and texts. <a href="../explorers/{page.name}.html">Open it on its own page</a>.
 Text alternative: the mean cosine of each layer, per model (what the trend view draws):
 
 {text_alternative(list(shown))}
