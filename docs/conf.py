@@ -33,6 +33,8 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx_copybutton",
     "html_anchors",
+    "api_reference",
+    "tutorials",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
@@ -50,7 +52,8 @@ exclude_patterns = [
 
 # myst / myst-nb: never execute, render the saved outputs
 nb_execution_mode = "off"
-myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+# no dollarmath: a page with math would load MathJax from a CDN
+myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # the walkthrough's self-contained explorer pages (docs/_extra/explorers/*.html) are served at /explorers/
@@ -58,6 +61,8 @@ html_extra_path = ["_extra"]
 html_static_path = ["_static"]
 html_theme = "pydata_sphinx_theme"
 html_title = "nb_condense"
+html_favicon = "_static/favicon.svg"
+html_context = {"default_mode": "auto"}  # light or dark from the reader's system; no "invalid theme mode" error
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -71,3 +76,11 @@ napoleon_numpy_docstring = True
 
 # no intersphinx inventories are fetched (the build is offline)
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+
+# -n checks every reference to our own code; references to other projects' objects (numpy, pandas, torch,
+# transformers, the standard library) are not resolved offline (no intersphinx inventory is fetched) and are left
+# as plain text.
+nitpick_ignore_regex = [
+    ("py:.*", r"(?!nb_condense\b)[A-Za-z_][\w]*\..*"),  # dotted names outside the package
+    ("py:.*", r"(?:Any|Callable|Sequence|Mapping|Iterable|Iterator|Literal|Protocol|TypedDict|Self)"),
+]

@@ -1,4 +1,4 @@
-"""Write the repository URL from pyproject.toml into the README, CITATION.cff and the notebooks.
+"""Write the repository URL from pyproject.toml into the README, CITATION.cff, the notebooks and the citing page.
 
 The URL is written once, as ``Source`` in pyproject's ``[project.urls]``. A fork changes that table and runs::
 
@@ -59,9 +59,14 @@ def rewrite(text: str, url: str) -> str:
     return text
 
 
+DOCS_PAGES = ["docs/reference/citing.md"]
+"""Pages of the documentation site that carry the URL (the software's BibTeX entry)."""
+
+
 def files(root: Path = ROOT) -> list[Path]:
-    """The files that carry the repository URL."""
-    return [root / "README.md", root / "CITATION.cff", *sorted((root / "notebooks").glob("*.ipynb"))]
+    """The files that carry the repository URL (the site's pages among them when the tree has them)."""
+    pages = [root / page for page in DOCS_PAGES if (root / page).exists()]
+    return [root / "README.md", root / "CITATION.cff", *sorted((root / "notebooks").glob("*.ipynb")), *pages]
 
 
 def sync(root: Path = ROOT, *, check: bool = False) -> list[Path]:

@@ -155,6 +155,8 @@ def _point(results: Sequence[CondensationResult], statistic: str) -> float:
 def compare(sessions: Any, ci: float | None = None, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Finding 1's table: one row per model with n_parameters, n_layers, rho, tau, last-N and last-half means.
 
+    Sessions must share ``bins`` and ``include_diagonal`` (their numbers are not comparable otherwise).
+
     Parameters
     ----------
     sessions
@@ -166,8 +168,6 @@ def compare(sessions: Any, ci: float | None = None, *, n_boot: int = 1000, seed:
         bootstrap interval over texts (over seeds, then texts within each, for a list of seeds).
     n_boot, seed
         Resamples and their seed.
-
-    Sessions must share ``bins`` and ``include_diagonal`` (their numbers are not comparable otherwise).
     """
     if isinstance(sessions, Mapping):
         models = [_runs(item, "compare()", str(name), resampled=ci is not None) for name, item in sessions.items()]

@@ -52,7 +52,7 @@ class TrainingMonitor(BundledWidget):
     Notes
     -----
     Feed it with :meth:`log` (the Trainer's logs) and :meth:`measured` (each condensation measurement); the
-    callback does both. :attr:`losses` and :attr:`history` hold everything it drew, as tidy frames.
+    callback does both. Its ``losses`` and ``history`` attributes hold everything it drew, as tidy frames.
     """
 
     # Every monitor carries the bundle: a running cell holds the kernel, which then answers no request from the
