@@ -51,10 +51,12 @@ class Finding:
     models: list[Model]
 
     def role(self, role: str) -> list[Model]:
+        """The models of ``role``, in order."""
         return [m for m in self.models if m.role == role]
 
     @property
     def ours(self) -> bool:
+        """Whether the data are our own toy runs (else hub models)."""
         return self.source == "ours"
 
 
@@ -93,6 +95,7 @@ def sign_verdict(claim: str, model: Model, seeded: bool) -> str:
 
 
 def number(value: float, signed: bool = True) -> str:
+    """``+0.39`` (signed, 2 decimals) or ``0.594`` (3 decimals); never ``-0.00``."""
     return f"{value + 0.0:+.2f}" if signed else f"{value + 0.0:.3f}"
 
 
@@ -102,12 +105,11 @@ def table(models: Sequence[Model]) -> str:
     from nb_condense import tutorial
 
     frame = nbc.compare({m.label: m.result for m in models}, ci=0.95)
-    lines = ["| model | parameters | layers | rho, the paper's definition | rho, pooled | last-half mean |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| model | rho, the paper's definition | rho, pooled | last-half mean |", "|---|---|---|---|"]
     for model, row in zip(models, frame.to_dict("records")):
         paper = tutorial.paper_definition(model.result, "spearman_rho")
         lines.append(
-            f"| {model.label} | {int(row['n_parameters']):,} | {int(row['n_layers'])} | {number(paper.estimate)} "
+            f"| {model.label} | {number(paper.estimate)} "
             f"({number(paper.interval[0])} to {number(paper.interval[1])}) | {number(row['spearman_rho'])} "
             f"({number(row['spearman_rho_low'])} to {number(row['spearman_rho_high'])}) | "
             f"{number(row['last_half_mean'], False)} ({number(row['last_half_mean_low'], False)} to "
@@ -249,16 +251,19 @@ def provenance(finding: Finding) -> str:
                 "`docs/walkthrough/make_results.py` on a laptop CPU, on "
                 f"{s['texts']}; tokens per text: {s['block_size']} (MiniLM: {s['minilm_length']}). The toy GPT-2 "
                 f"models have {s['n_layer']} layers and were trained from scratch for {s['steps']} steps with the "
-                "tutorial's `Lab` (seed 0): they test the direction of each claim at a tiny scale, not its size. Where a verdict disagrees "
-                "with the paper, read it as what these toy models do, not as evidence about the paper's models.")
+                "tutorial's `Lab` (seed 0): they test the direction of each claim at a tiny scale, not its size. "
+                "Where a verdict disagrees with the paper, read it as what these toy models do, not as evidence "
+                "about the paper's models.")
     return ("**Measured by us with nb_condense, not the paper's own measurement**, on the released models named "
             f"below, on {s['texts']}.")
 
 
 def page_markdown(page: Page, finding: Finding) -> str:
+    """One finding's page: the paper's claim, our reproduction with its verdicts, the explorer, how to rebuild."""
     models = finding.models
     shown = {id(m.result): m for m in models}.values()  # a model shared by two roles once
-    listed = "\n".join(f"- **{m.label}**: {m.note}." for m in models)
+    listed = "\n".join(f"- **{m.label}** ({m.result.metadata.get('n_parameters', 0):,} parameters, "
+                       f"{m.result.n_layers} layers): {m.note}." for m in models)
     verdicts = "\n".join(f"- {sentence}" for sentence in page.verdicts(finding))
     return f"""# {page.title}
 
@@ -307,6 +312,7 @@ python docs/walkthrough/build_pages.py
 
 
 def index_markdown(findings: dict[str, Finding]) -> str:
+    """The walkthrough's first page: what the paper says, what the pages show, and their toctree."""
     rows = "\n".join(f"- [{p.title}]({p.name}.md): {'our small models' if findings[p.name].ours else 'hub models'}, "
                      f"{len(findings[p.name].models)} measurements." for p in PAGES)
     return f"""# Walkthrough: the paper's findings, with live explorers
@@ -334,6 +340,7 @@ models: see the end of each page.
 
 
 def explorer(page: Page, finding: Finding, path: Path) -> Path:
+    """The finding's offline explorer page (``save_page``): every model of the finding, once."""
     from nb_condense import save_page
 
     whose = "our small models" if finding.ours else "hub models"
@@ -358,6 +365,7 @@ def build(out: Path = DOCS, data: Path = DATA) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line: build into ``--out`` from ``--data``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DOCS, help=f"the docs folder to write into (default {DOCS})")
     parser.add_argument("--data", type=Path, default=DATA, help=f"the saved results (default {DATA})")

@@ -1,4 +1,4 @@
-"""Make the saved results behind the walkthrough pages: ``docs/walkthrough/data/`` (``.npz`` files and a manifest).
+r"""Make the saved results behind the walkthrough pages: ``docs/walkthrough/data/`` (``.npz`` files and a manifest).
 
 Two ways to run it, one script:
 
@@ -23,9 +23,9 @@ trained once (e.g. Finding 4's teacher is Finding 2's widest model). It takes a 
 local folders) instead, on ``--dataset`` (default ``wikipedia``, ``--n-texts 100``, ``--max-length 512``: the
 paper's setting), and replaces that finding's data; findings not named keep theirs::
 
-    python docs/walkthrough/make_results.py --device cuda \\
-        --models f1=gpt2,gpt2-medium,gpt2-large,gpt2-xl \\
-        --models f3=EleutherAI/pythia-410m \\
+    python docs/walkthrough/make_results.py --device cuda \
+        --models f1=gpt2,gpt2-medium,gpt2-large,gpt2-xl \
+        --models f3=EleutherAI/pythia-410m \
         --models f4=deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B:Qwen/Qwen2.5-Math-1.5B
 
 SPEC per finding:
@@ -118,6 +118,7 @@ class OurLab:
         self._measured: dict[int, tuple[Any, dict[str, Any], Any]] = {}
 
     def model(self, n_inner: int, n_embd: int | None = None) -> Any:
+        """A fresh Lab model (the lab's seed) of MLP width ``n_inner`` and width ``n_embd``."""
         return self.lab.make_model(n_inner=n_inner, n_embd=n_embd)
 
     def trained(self, n_inner: int, n_embd: int | None = None, **options: Any) -> Any:
@@ -128,6 +129,7 @@ class OurLab:
         return self._trained[key]
 
     def measure(self, model: Any, label: str, role: str, note: str = "") -> Measured:
+        """``model`` measured on the held-out texts (once per model) with its perplexity in the note."""
         if id(model) not in self._measured:  # a model shared by two findings is measured (and saved) once
             row, session = self.lab.evaluate(model, label)
             self._measured[id(model)] = model, row, session.measured_result()  # the model kept: its id stays its
@@ -292,6 +294,7 @@ def write(done: dict[str, dict[str, Any]], data: Path) -> Path:
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--models`` parsed into ``hub_models`` (a usage error, exit 2, when malformed)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", action="append", default=[], metavar="FINDING=ID[,ID...]",
@@ -316,6 +319,7 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Measure, then write; exit 2 with one line when a model or corpus cannot be loaded."""
     args = arguments(argv)
     from nb_condense import CorpusUnavailableError
     from nb_condense.measurement.models import ModelUnavailableError

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -40,7 +41,12 @@ SKIP_DIRS = ("_static", "_sources", "_images", "_modules")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once into a temporary folder with the documented command (warnings are errors)."""
+    """The site, built once into a temporary folder with the documented command (warnings are errors).
+
+    ``NBC_SITE=<folder>`` tests a site built already with that command instead (while editing the tests).
+    """
+    if built := os.environ.get("NBC_SITE"):
+        return Path(built)
     out = tmp_path_factory.mktemp("site") / "html"
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-b", "html", "docs", str(out)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
@@ -235,6 +241,7 @@ def test_screenshots_of_the_home_page_and_a_walkthrough_page(site, server, brows
         for path, name in (("index.html", "home"), (walkthrough_pages(site)[0], "walkthrough")):
             recorder.page.goto(server + path, wait_until="load")
             open_explorers(recorder.page)
+            recorder.page.evaluate("window.scrollTo(0, 0)")  # the header sits at the top of the full-page shot
             recorder.page.wait_for_timeout(300)
             shot = ARTIFACTS / f"site_{name}_{width}.png"
             recorder.page.screenshot(path=str(shot), full_page=True)
