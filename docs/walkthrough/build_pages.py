@@ -170,7 +170,7 @@ def _f4(f: Finding) -> list[str]:
     out = []
     scratch, distilled = f.role("scratch"), f.role("distilled")
     if teacher := f.role("teacher"):
-        out.append(verdict(f"Premise: the teacher {teacher[0].label} condenses less than {scratch[0].label}",
+        out.append(verdict(f"Premise: {teacher[0].label} condenses less than {scratch[0].label}",
                            teacher[0], scratch[0], "negative", f.ours))
     out += [verdict(f"{d.label} is as condensed as {s.label} or more (no transfer of resistance)", d, s, "positive",
                     f.ours) for d, s in zip(distilled, scratch)]
@@ -315,7 +315,7 @@ def index_markdown(findings: dict[str, Finding]) -> str:
     """The walkthrough's first page: what the paper says, what the pages show, and their toctree."""
     rows = "\n".join(f"- [{p.title}]({p.name}.md): {'our small models' if findings[p.name].ours else 'hub models'}, "
                      f"{len(findings[p.name].models)} measurements." for p in PAGES)
-    return f"""# Walkthrough: the paper's findings, with live explorers
+    return f"""# Walkthrough of the paper
 
 Liu et al., "Dispersion loss counteracts embedding condensation and improves generalization in small language
 models", ICML 2026, {ARXIV}. Token embeddings of small transformer language models *condense*: with depth, they

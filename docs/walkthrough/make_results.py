@@ -17,7 +17,8 @@ Two ways to run it, one script:
 - the dispersion loss: one Lab model trained with and without it (same initialisation, same batches).
 
 Every model is measured on the same held-out builtin texts (a disjoint seed). Models shared between findings are
-trained once (e.g. Finding 4's teacher is Finding 2's widest model). It takes a few minutes on 2 CPU cores.
+trained once (e.g. Finding 4's teacher is Finding 2's widest model). It needs about 10 CPU-minutes (seven short
+training runs): a few minutes on 2 idle cores, longer on a shared machine.
 
 **With a GPU and the hub: the paper's own models.** ``--models FINDING=SPEC`` (repeatable) measures hub models (or
 local folders) instead, on ``--dataset`` (default ``wikipedia``, ``--n-texts 100``, ``--max-length 512``: the
