@@ -292,7 +292,7 @@ What the package's verdicts say (`nbc.difference` of the last-half means, paired
 ## Explore it
 
 <iframe src="../explorers/{page.name}.html" title="Explorer: {page.short}, our models ({len(shown)} models)"
-width="100%" height="760" loading="lazy" style="border: 1px solid var(--pst-color-border, #ccc);"></iframe>
+width="100%" height="1100" loading="lazy" style="border: 1px solid var(--pst-color-border, #ccc);"></iframe>
 
 The explorer above runs in your browser with no kernel and no network: pick a model, a view (heatmap,
 distributions, trend, tokens), layers and texts. <a href="../explorers/{page.name}.html">Open it on its own page</a>.
