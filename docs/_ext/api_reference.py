@@ -117,6 +117,9 @@ def expand_options(app: Sphinx, what: str, name: str, obj: Any, options: Any, si
     if signature is None or what not in {"function", "method", "class"}:
         return None
     new = expanded_signature(obj)
+    if new is None and what == "class" and inspect.isfunction(getattr(obj, "__init__", None)):
+        # what a user calls: __init__, not a base's __new__(*args, **kwargs) (traitlets' HasTraits, anywidget)
+        new = _signature(obj.__init__)
     if new is None:
         return None
     params = list(new.parameters.values())
@@ -149,7 +152,7 @@ def _attribute_doc(package: str, name: str, obj: Any) -> list[str]:
 
 def _data_entry(module_name: str, name: str, obj: Any) -> list[str]:
     """A ``py:data`` entry: the value for a scalar, the type otherwise, and the attribute docstring."""
-    lines = [f".. py:data:: {module_name}.{name}"]
+    lines = [f".. py:data:: {name}", f"   :module: {module_name}"]
     if isinstance(obj, SCALARS):
         lines += [f"   :value: {obj!r}"]
     else:
@@ -171,8 +174,10 @@ class ApiDirective(SphinxDirective):
         for name in module.__all__:
             obj = getattr(module, name)
             full = f"{module_name}.{name}"
-            if inspect.ismodule(obj):
+            if inspect.ismodule(obj) and obj.__name__ in PUBLIC_MODULES:
                 lines += [f"``{name}``: the :mod:`{obj.__name__}` module (its own page).", ""]
+            elif inspect.ismodule(obj):
+                lines += [f".. automodule:: {obj.__name__}", ""]
             elif inspect.isclass(obj):
                 lines += [f".. autoclass:: {full}", "   :members:", "   :show-inheritance:", ""]
             elif callable(obj):

@@ -45,16 +45,38 @@ def executed_notebooks(expected: Path = EXPECTED) -> list[str]:
     return [f"teaching/expected/{path.stem}" for path in sorted(expected.glob("*.ipynb"))]
 
 
-def notebook_links(name: str) -> str:
-    """Markdown: the Colab and Binder links of tutorial ``name`` (its copy in the repository's notebooks/)."""
+def open_links(name: str) -> tuple[str, str]:
+    """The Colab and Binder URLs of tutorial ``name`` (its copy in the repository's notebooks/)."""
     sys.path.insert(0, str(ROOT))
     try:
         from tools.repository_url import owner_and_name, repository_url
     finally:
         sys.path.remove(str(ROOT))
-    repo = owner_and_name(repository_url())
-    colab = f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}.ipynb"
-    binder = f"https://mybinder.org/v2/gh/{repo}/main?labpath=notebooks%2F{name}.ipynb"
+    repo = owner_and_name(repository_url(ROOT / "pyproject.toml"))
+    return (f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{name}.ipynb",
+            f"https://mybinder.org/v2/gh/{repo}/main?labpath=notebooks%2F{name}.ipynb")
+
+
+def notebooks_table() -> str:
+    """Markdown: every tutorial notebook with its `class` compute time, its saved run here (if any), Colab, Binder."""
+    from nb_condense.tutorial import LESSONS
+
+    present = set(executed_notebooks())
+    rows = ["| notebook | `class` on 2 CPU cores | saved run | open |", "|---|---|---|---|"]
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        name = path.stem
+        colab, binder = open_links(name)
+        lesson = LESSONS.get(name)
+        minutes = f"{lesson.estimates['class'].compute_min:g} min" if lesson else ""
+        doc = f"teaching/expected/{name}"
+        saved = f"[outputs](/{doc}.ipynb)" if doc in present else "—"
+        rows.append(f"| `{name}.ipynb` | {minutes} | {saved} | [Colab]({colab}) · [Binder]({binder}) |")
+    return "\n".join(rows)
+
+
+def notebook_links(name: str) -> str:
+    """Markdown: the Colab and Binder links of tutorial ``name``, and what the page shows."""
+    colab, binder = open_links(name)
     return (f"**Run it yourself:** [Open in Colab]({colab}) · [Launch Binder]({binder}). The outputs below are a "
             f"saved run of this notebook (`{name}.ipynb`, `class` preset), shown as they were: nothing is re-run "
             "to build this page.")
@@ -133,15 +155,16 @@ def rewrite_notebook(app: Sphinx, docname: str, source: list[str]) -> None:
 
 
 def tutorials_toc() -> str:
-    """The toctree of the executed notebooks present, or how to make them."""
+    """The table of every notebook; the toctree of the executed notebooks present, or how to make them."""
+    table = "\n\n" + notebooks_table() + "\n"
     docs = executed_notebooks()
     if not docs:
-        return ("\n\n```{note}\nThis build has no executed tutorials: `docs/teaching/expected/` is empty. Make them "
-                "with `python docs/teaching/make_expected_outputs.py` and build again.\n```\n")
+        return table + ("\n\n```{note}\nThis build has no executed tutorials: `docs/teaching/expected/` is "
+                        "empty. Make them with `python docs/teaching/make_expected_outputs.py` and build again.\n```\n")
     entries = [f"/{doc}" for doc in docs]
     if (EXPECTED / "README.md").exists():
         entries.append("/teaching/expected/README")
-    return "\n\n```{toctree}\n:maxdepth: 1\n\n" + "\n".join(entries) + "\n```\n"
+    return table + "\n\n```{toctree}\n:maxdepth: 1\n\n" + "\n".join(entries) + "\n```\n"
 
 
 def vendor_files(node_modules: Path) -> list[tuple[Path, str]]:
