@@ -59,6 +59,7 @@ myst_heading_anchors = 3
 # the walkthrough's self-contained explorer pages (docs/_extra/explorers/*.html) are served at /explorers/
 html_extra_path = ["_extra"]
 html_static_path = ["_static"]
+html_css_files = ["site.css"]  # our fixes to the theme (docs/_static/site.css)
 html_theme = "pydata_sphinx_theme"
 html_title = "nb_condense"
 html_favicon = "_static/favicon.svg"
