@@ -19,12 +19,8 @@ AXE = Path(os.environ.get("NBC_AXE") or
            Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-RUN = """async ([tags, selector]) => {
-    const context = selector === null ? document : document.querySelector(selector);
-    if (!context) throw new Error(`axe: nothing matches ${selector}`);
-    const result = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
-    return result.violations.map((v) => ({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' '))}));
-}"""
+RUN = """(el, [tags, iframes]) => axe.run(el ?? document,
+    {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations'], iframes}).then((r) => r.violations)"""
 
 
 def need_tools() -> None:
@@ -35,12 +31,22 @@ def need_tools() -> None:
         missing(f"{AXE} is absent: run `cd js && npm ci` (axe-core is a devDependency of the tests)")
 
 
+def axe_run(page: Any, selector: str | None = None, iframes: bool = False) -> list[dict]:
+    """axe-core's raw violations at the WCAG 2.1 A/AA tags: over the whole page, or over the first element that
+    matches ``selector`` (through shadow roots: marimo draws widgets in one) and what it holds; ``iframes`` takes in
+    the page's frames too. axe is evaluated into each frame, not added as a ``<script>``: no page policy stops it."""
+    for frame in page.frames if iframes else [page.main_frame]:
+        if not frame.evaluate("typeof window.axe === 'object'"):
+            frame.evaluate(AXE.read_text())
+    if selector is None:
+        return page.evaluate(f"(args) => ({RUN})(null, args)", [TAGS, iframes])
+    return page.locator(selector).first.evaluate(RUN, [TAGS, iframes])
+
+
 def axe_details(page: Any, selector: str | None = None) -> list[dict]:
-    """axe-core's violations at the WCAG 2.1 A/AA tags, over the page or (``selector``) the first element that
-    matches it and what it holds: ``[{id, impact, nodes: [target, ...]}]``."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    return page.evaluate(RUN, [TAGS, selector])
+    """:func:`axe_run`, shortened to ``[{id, impact, nodes: [target, ...]}]``."""
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [" ".join(map(str, n["target"])) for n in v["nodes"]]}
+            for v in axe_run(page, selector)]
 
 
 def axe_violations(page: Any, selector: str | None = None) -> dict[str, int]:

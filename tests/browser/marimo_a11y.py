@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .axe import axe_run
 from .checks import THEME
 from .colours import rgba
 from .marimo_apps import cell, explorer_app, live_app
 from .servers import marimo_server
-from .test_a11y import AXE, TAGS
 from .test_live_view import TRAIN
 from .timeouts import KERNEL_IDLE_S, PAGE_LOAD, RENDER
 
@@ -36,18 +36,10 @@ EXPLORER_DRAWN = ".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas
 CHART_DRAWN = ".nbc-chart-only[data-rendered] .nbc-vega > :is(canvas, svg)"
 LIVE_DONE = ".nbc-monitor[data-status='done']"
 
-RUN = "(el, tags) => axe.run(el ?? document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})"
-
-
 def axe_result(page, selector: str | None = None) -> list[dict]:
     """axe-core's violations at the WCAG 2.0/2.1 A and AA tags, scoped to the first element of ``selector``
-    (through shadow roots), or over the whole document."""
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text())  # evaluated, not a <script> tag: no page policy stands in the way
-    if selector is None:
-        return page.evaluate(f"(tags) => ({RUN})(null, tags).then((r) => r.violations)", TAGS)
-    return page.locator(selector).first.evaluate(f"(el, tags) => ({RUN})(el, tags).then((r) => r.violations)",
-                                                 TAGS)
+    (through shadow roots), or over the whole document (:func:`.axe.axe_run`)."""
+    return axe_run(page, selector)
 
 
 def axe_counts(page, selector: str | None = None) -> dict[str, int]:

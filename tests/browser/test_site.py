@@ -25,9 +25,9 @@ import pytest
 import nb_condense as nbc
 from tests.unit.js_tools import missing
 
+from .axe import axe_run, need_tools
 from .chromium import CHROMIUM
 from .conftest import ARTIFACTS
-from .test_a11y import AXE, TAGS
 from .test_page import DATASET
 from .timeouts import RENDER
 
@@ -203,17 +203,12 @@ def test_each_walkthrough_explorer_draws_the_saved_results_and_a_layer_click_red
 
 def axe_violations(page: object) -> dict[str, list[str]]:
     """axe-core's WCAG 2.1 A/AA violations on the page and in its iframes: rule id -> the elements' selectors."""
-    for frame in page.frames:
-        frame.add_script_tag(path=str(AXE))
-    result = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: true})",
-                           TAGS)
-    return {v["id"]: [" ".join(map(str, n["target"])) for n in v["nodes"]] for v in result["violations"]}
+    return {v["id"]: [" ".join(map(str, n["target"])) for n in v["nodes"]] for v in axe_run(page, iframes=True)}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_wcag_violation_on_four_kinds_of_page(site, server, browser, scheme):
-    if not AXE.exists():
-        missing(f"{AXE} is absent: run `cd js && npm ci` (axe-core is a devDependency of the tests)")
+    need_tools()
     chosen = ["index.html", first_page(site, "howto"), first_page(site, "tutorials"), walkthrough_pages(site)[0]]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme,
                                   reduced_motion="reduce")
