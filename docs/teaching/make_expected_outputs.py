@@ -50,6 +50,16 @@ STAND_INS = {
         "384) instead of SmolLM2-135M; the training run of parts 2 and 3 is the class preset's own"),
 }
 """Notebooks whose class preset downloads: the parameters that run them offline, and how the page names them."""
+KEY_CHARTS = {
+    "00_quickstart": [("5cf0ff9b", "00_heatmaps"), ("0041cccd", "00_short_vs_long")],
+    "02_controlled_mlp_width": [("228fae40", "02_layer_trend"), ("e5a632e3", "02_heatmaps")],
+    "03_condensation_at_initialisation": [("f23a9756", "03_untrained_heatmap"), ("870b15fe", "03_training_history")],
+    "04_distillation": [("a0d5aa34", "04_teacher_students")],
+    "05_dispersion_loss": [("5f2c1d0e", "05_toy_variants"), ("4b0ce1fa", "05_layer_trend")],
+}
+"""Per notebook: the code cells (by id) whose first chart goes on the slides, and the PNG's name."""
+SLIDE_IMAGES = ROOT / "docs" / "teaching" / "slides" / "img"
+MAX_PNG_BYTES = 150_000
 _LAB = dict(N_LAYER=4, N_EMBD=32, N_HEAD=2, BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4, SEED=0)
 TINY = {
     "00_quickstart": dict(N_TEXTS=4, MAX_LENGTH=64, SHORT_LENGTH=16),
@@ -172,6 +182,33 @@ def export(name: str, out: Path) -> None:
     (out / f"{name}.html").write_text(body, encoding="utf-8")
 
 
+def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path]:
+    """Write the key charts of the executed ``out/<name>.ipynb`` as PNGs (from their static SVG copies).
+
+    Each PNG is the largest of 1.5x, 1.25x and 1x that stays under ``MAX_PNG_BYTES``. Returns the files written.
+    """
+    import nbformat
+    import vl_convert
+
+    notebook = nbformat.read(out / f"{name}.ipynb", as_version=4)
+    cells = {c.get("id"): c for c in notebook.cells}
+    written = []
+    for cell_id, stem in KEY_CHARTS.get(name, []):
+        svg = next((o["data"]["image/svg+xml"] for o in cells[cell_id].get("outputs", [])
+                    if "image/svg+xml" in o.get("data", {})), None) if cell_id in cells else None
+        if svg is None:
+            raise ValueError(f"{out / name}.ipynb: cell {cell_id!r} has no chart (image/svg+xml output) to put on "
+                             f"the slides; update KEY_CHARTS in make_expected_outputs.py.")
+        for scale in (1.5, 1.25, 1.0):
+            png = vl_convert.svg_to_png(svg, scale=scale)
+            if len(png) <= MAX_PNG_BYTES:
+                break
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{stem}.png").write_bytes(png)
+        written.append(folder / f"{stem}.png")
+    return written
+
+
 class StaleCodeError(ValueError):
     """The notebook's code changed since its executed copy was made: only a new run can refresh it."""
 
@@ -262,6 +299,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("notebooks", nargs="*", help="name prefixes (02, 04, 05); default: all three")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "teaching" / "expected")
     parser.add_argument("--tiny", action="store_true", help="tiny parameters: checks the script, not the numbers")
+    parser.add_argument("--slide-images", type=Path, nargs="?", const=SLIDE_IMAGES, metavar="FOLDER",
+                        help="only write the key charts of the executed copies in --out as PNGs (default folder: "
+                             "docs/teaching/slides/img); nothing is run")
     parser.add_argument("--refresh-prose", action="store_true",
                         help="copy the notebooks' markdown cells into the executed copies in --out and re-export "
                              "the HTML, without running anything (refused if a code cell changed)")
@@ -272,6 +312,10 @@ def main(argv: list[str] | None = None) -> None:
     names = [n for n in NOTEBOOKS if not args.notebooks or any(n.startswith(p) for p in args.notebooks)]
     if not names:
         parser.error(f"no notebook matches {args.notebooks}: choose among {NOTEBOOKS}")
+    if args.slide_images:
+        for name in [n for n in names if (args.out / f"{n}.ipynb").exists()]:
+            print(f"{name}: " + ", ".join(str(p) for p in slide_images(name, args.out, args.slide_images)))
+        return
     if args.refresh_prose:
         names = [n for n in names if (args.out / f"{n}.ipynb").exists()] if not args.notebooks else names
         for name in names:
