@@ -158,16 +158,26 @@ def header(run: dict) -> str:
              f"run for real in {run['minutes']:.1f} min of wall time on {m['cpu']}, {m['cores']} cores, "
              f"{m['memory_gib']} GiB, torch {m['torch']} (CPU); 1-minute load average {load['mean']:.1f} on "
              f"average (from {load['min']:.1f} to {load['max']:.1f}), so the machine was "
-             + ("shared: times are longer than on an idle one." if load["mean"] > 1.5 * m["cores"] / 2 + 0.5
-                else "close to idle.")]
+             + ("shared with other jobs: times are longer than on an idle one." if load["mean"] > m["cores"]
+                else "not overloaded.")]
     if run.get("stand_in"):
         lines += ["", f"**Stand-in:** this run uses {run['stand_in']}. Its numbers are not the class preset's "
                       "model: expect different values in class."]
     return "\n".join(lines)
 
 
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""nbconvert's lab page without the scripts it fetches from a CDN (require.js, MathJax, mermaid): the lessons have
+no maths or diagrams to typeset, and the page then opens offline without a failed request."""
+
+
 def export(name: str, out: Path) -> None:
-    """Put the run's header first in the executed notebook, trim it, and write its HTML."""
+    """Put the run's header first in the executed notebook, trim it, and write its HTML (offline)."""
+    import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -178,7 +188,9 @@ def export(name: str, out: Path) -> None:
     notebook.cells = [cell] + [c for c in notebook.cells if c.get("id") != HEADER_ID]
     notebook.metadata.pop("widgets", None)  # the widgets' saved state: the HTML shows their static copies
     nbformat.write(notebook, path)
-    body, _ = HTMLExporter().from_notebook_node(notebook)
+    exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"nbc_offline.html.j2": OFFLINE_TEMPLATE})],
+                            template_file="nbc_offline.html.j2")
+    body, _ = exporter.from_notebook_node(notebook)
     (out / f"{name}.html").write_text(body, encoding="utf-8")
 
 
@@ -275,14 +287,62 @@ def _after(cells: list, cell: dict) -> list:
     return cells[index + 1:index + 2]
 
 
+NOT_RUN = {
+    "01_larger_models_condense_less": "not run: every model it compares (GPT-2 small and medium, Pythia-70m and "
+                                      "-410m) and its corpora come from the Hugging Face hub (3.6 GB), and it has "
+                                      "no offline set; a stand-in would not be a larger member of one family. Run "
+                                      "it once before class on a machine with the hub (the guide gives its ranges).",
+}
+"""Notebooks with no expected output here, and why."""
+
+
 def summary(records: dict[str, dict], tiny: bool) -> str:
-    """The README of the output folder: each notebook's verdicts and checks."""
-    lines = ["# Expected outputs", "", "Real runs of the `class` preset" + (" with TINY parameters (numbers "
-             "meaningless)" if tiny else "") + ", made by `docs/teaching/make_expected_outputs.py`.", ""]
-    for name, data in records.items():
-        lines += [f"## {name}", "", f"{data['minutes']:.1f} min of wall time; exercise checks: "
-                  + (", ".join(f"`{k}` {v}" for k, v in data["checks"].items()) or "none") + ".", "",
-                  f"Open [{name}.html]({name}.html); explorer pages: "
+    """The README of the output folder: the runs (date, machine, load, time), stand-ins, verdicts and checks."""
+    lines = ["# Expected outputs", "", "What the tutorials print and draw, made by "
+             "`docs/teaching/make_expected_outputs.py`: real runs of the `class` preset" +
+             (" with TINY parameters (numbers meaningless)" if tiny else "") + ", every cell executed (papermill), "
+             "the exercises left as a student finds them (stubs not written: each check says \"not implemented\"). "
+             "Open a notebook's `.html` in any browser (offline: no script is fetched); its explorer pages are "
+             "self-contained. Each `.json` holds the run's numbers, verdicts and the machine; each `.ipynb` is the "
+             "executed notebook (charts as static SVG copies).", "",
+             "| notebook | run (UTC) | wall time | kernel CPU time | torch threads | load average (1 min) | stand-in |",
+             "|---|---|---|---|---|---|---|"]
+    for name in ALL_NOTEBOOKS:
+        if name in records:
+            run = records[name].get("run", {})
+            load, m = run.get("load_average_1min", {}), run.get("machine", {})
+            cpu, stand_in = run.get("kernel_cpu_minutes"), "yes, see below" if run.get("stand_in") else "no"
+            lines.append(f"| [{name}]({name}.html) | {run.get('started_utc', '?')} | {records[name]['minutes']:.1f} "
+                         f"min | {'?' if cpu is None else f'{cpu:.1f} min'} | {m.get('torch_threads', '?')} | "
+                         f"{load.get('mean', float('nan')):.1f} (from {load.get('min', float('nan')):.1f} to "
+                         f"{load.get('max', float('nan')):.1f}) | {stand_in} |")
+        elif name in NOT_RUN:
+            lines.append(f"| {name} | not run | | | | | see below |")
+    machines = {json.dumps(r["run"]["machine"], sort_keys=True) for r in records.values() if "run" in r}
+    for text in sorted(machines):
+        m = json.loads(text)
+        lines += ["", f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB of memory, {m['system']}, "
+                      f"Python {m['python']}, torch {m['torch']} (CPU only)."]
+    lines += ["", "The load average is the number of jobs wanting a core (2 means both cores busy). Above 2 the "
+                  "machine was shared and the wall time is longer than on an idle 2-core CPU. The kernel's CPU time "
+                  "is then the robust number: with one torch thread it bounds the wall time on an idle 2-core CPU "
+                  "from above (a second thread can only shorten the tensor maths); with two threads on a busy "
+                  "machine it also counts the threads waiting for each other, so it overstates. "
+                  "`docs/teaching/README.md` compares these times with the class budget.", ""]
+    for name in ALL_NOTEBOOKS:
+        if name in NOT_RUN and name not in records:
+            lines += [f"## {name}", "", NOT_RUN[name][0].upper() + NOT_RUN[name][1:], ""]
+        if name not in records:
+            continue
+        data = records[name]
+        run = data.get("run", {})
+        lines += [f"## {name}", ""]
+        if run.get("stand_in"):
+            lines += [f"**Stand-in.** This run uses {run['stand_in']}. Its numbers are not those of the class "
+                      "preset's model, and a verdict against the paper's number for that model compares two "
+                      "different models.", ""]
+        lines += ["Exercise checks: " + (", ".join(f"`{k}` {v}" for k, v in data["checks"].items()) or "none") + ".",
+                  "", f"Open [{name}.html]({name}.html); explorer pages: "
                   + (", ".join(f"[{e}]({name}/{e}.html)" for e in data["explorers"]) or "none") + ".", ""]
         lines += [f"- **{v['word']}**: {v['sentence']}" for v in data["verdicts"]] + [""]
     return "\n".join(lines)
