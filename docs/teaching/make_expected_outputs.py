@@ -155,8 +155,10 @@ HEADER_ID = "expected-output-run"
 def header(run: dict) -> str:
     """The markdown that opens each executed notebook: date, machine, load, preset, stand-ins."""
     m, load = run["machine"], run["load_average_1min"]
-    lines = [f"**Expected output** made by `docs/teaching/make_expected_outputs.py` on {run['started_utc']} "
-             f"(UTC): the `class` preset{' with TINY parameters (numbers meaningless)' if run['tiny'] else ''}, "
+    when = run["started_utc"][:16].replace("T", " ")
+    tiny = " with TINY parameters (numbers meaningless)" if run["tiny"] else ""
+    lines = [f"**Expected output** made by `docs/teaching/make_expected_outputs.py` on {when} UTC: the `class` "
+             f"preset{tiny}, "
              f"run for real in {run['minutes']:.1f} min of wall time on {m['cpu']}, {m['cores']} cores, "
              f"{m['memory_gib']} GiB, torch {m['torch']} (CPU); 1-minute load average {load['mean']:.1f} on "
              f"average (from {load['min']:.1f} to {load['max']:.1f}), so the machine was "
@@ -314,7 +316,8 @@ def summary(records: dict[str, dict], tiny: bool) -> str:
             run = records[name].get("run", {})
             load, m = run.get("load_average_1min", {}), run.get("machine", {})
             cpu, stand_in = run.get("kernel_cpu_minutes"), "yes, see below" if run.get("stand_in") else "no"
-            lines.append(f"| [{name}]({name}.html) | {run.get('started_utc', '?')} | {records[name]['minutes']:.1f} "
+            when = run.get("started_utc", "?")[:16].replace("T", " ")
+            lines.append(f"| [{name}]({name}.html) | {when} | {records[name]['minutes']:.1f} "
                          f"min | {'?' if cpu is None else f'{cpu:.1f} min'} | {m.get('torch_threads', '?')} | "
                          f"{load.get('mean', float('nan')):.1f} (from {load.get('min', float('nan')):.1f} to "
                          f"{load.get('max', float('nan')):.1f}) | {stand_in} |")
