@@ -1,16 +1,20 @@
-"""Run the tutorials that need no download and write what a teacher can open before class.
+"""Run the tutorials for real and write what a teacher can open before class: docs/teaching/expected/.
 
-Executes 02 (MLP width), 04 (distillation, `class` preset: no public pair on a CPU) and 05 (dispersion loss) with
-their `class` preset, for real (trained models, not stand-ins), and writes for each notebook:
+Executes 00, 02, 03, 04 and 05 with their ``class`` preset (01 needs the hub: see ``NOT_RUN``). 02, 04 (on a CPU
+its class preset skips the public pair) and 05 download nothing and run as they are. 00 and 03 run offline with
+stand-ins, named on each page and in the README (``STAND_INS``). For each notebook it writes:
 
-- ``<out>/<notebook>.html``: the executed notebook, every output included (charts as their static copies);
+- ``<out>/<notebook>.ipynb`` and ``.html``: the executed notebook, a first cell saying when, on what machine, under
+  what load and with which stand-ins it ran; the HTML fetches nothing (charts as their static copies);
 - ``<out>/<notebook>/<explorer>.html``: each explorer of the notebook as a self-contained offline page;
-- ``<out>/<notebook>.json``: the run's recorded numbers, verdicts and exercise checks;
-- ``<out>/README.md``: every verdict printed, per notebook, with its interval: the expected outputs in one page.
+- ``<out>/<notebook>.json``: the run's numbers, verdicts, exercise checks, machine, load, wall and CPU time;
+- ``<out>/README.md``: the runs and every verdict with its interval, in one page.
 
-    python docs/teaching/make_expected_outputs.py                 # class presets, about 20 min on 2 cores
+    python docs/teaching/make_expected_outputs.py --threads 1      # every notebook (about 30 CPU-minutes)
     python docs/teaching/make_expected_outputs.py 05 --out /tmp/x  # one notebook
     python docs/teaching/make_expected_outputs.py --tiny           # tiny parameters (the test tier: minutes)
+    python docs/teaching/make_expected_outputs.py --refresh-prose  # new markdown into the executed copies
+    python docs/teaching/make_expected_outputs.py --slide-images   # the key charts as PNGs for the slides
 
 It needs papermill and nbconvert, which the ``[test]`` extra installs: ``pip install "nb-condense[test]"``.
 """
@@ -361,9 +365,13 @@ def missing_tools() -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     """Command line: run the chosen notebooks and write the folder."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", help="name prefixes (02, 04, 05); default: all three")
+    parser.add_argument("notebooks", nargs="*", help="name prefixes (00, 02, 03, 04, 05); default: all of them")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "teaching" / "expected")
     parser.add_argument("--tiny", action="store_true", help="tiny parameters: checks the script, not the numbers")
+    parser.add_argument("--threads", type=int,
+                        help="torch/OpenMP threads of the kernel (default: torch's choice). On a shared machine use "
+                             "1: two threads that wait for each other can run ten times slower under load, and one "
+                             "thread's CPU time bounds the wall time on an idle 2-core CPU from above")
     parser.add_argument("--slide-images", type=Path, nargs="?", const=SLIDE_IMAGES, metavar="FOLDER",
                         help="only write the key charts of the executed copies in --out as PNGs (default folder: "
                              "docs/teaching/slides/img); nothing is run")
@@ -390,6 +398,8 @@ def main(argv: list[str] | None = None) -> None:
                 parser.exit(1, f"{exc}\n")
             print(f"{name}: {changed} markdown cell(s) refreshed, HTML re-exported", flush=True)
         return
+    if args.threads:  # the kernel inherits the environment: torch reads these at import
+        os.environ.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
     args.out.mkdir(parents=True, exist_ok=True)
     failed = []
     for name in names:
