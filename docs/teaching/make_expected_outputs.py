@@ -66,6 +66,10 @@ KEY_CHARTS = {
 """Per notebook: the code cells (by id) whose first chart goes on the slides, and the PNG's name."""
 SLIDE_IMAGES = ROOT / "docs" / "teaching" / "slides" / "img"
 MAX_PNG_BYTES = 150_000
+MAX_SVG_CHARS = 150_000
+"""A chart's static SVG copy above this size (a heatmap: one rectangle per cell) is stored as a PNG of the same size."""
+MAX_VALUE_CHARS = 20_000
+"""A recorded value above this size in JSON (the texts themselves, resampling draws) is left out of the record."""
 _LAB = dict(N_LAYER=4, N_EMBD=32, N_HEAD=2, BLOCK_SIZE=32, VOCAB_SIZE=512, MEASURE_TEXTS=4, SEED=0)
 TINY = {
     "00_quickstart": dict(N_TEXTS=4, MAX_LENGTH=64, SHORT_LENGTH=16),
@@ -141,7 +145,7 @@ def run(name: str, out: Path, tiny: bool) -> dict:
     minutes = (time.perf_counter() - start) / 60
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel, reaped when papermill shut it down
     cpu_minutes = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / 60
-    data = json.loads(record.read_text())
+    data = trim_record(json.loads(record.read_text()))
     data["run"] = {"minutes": round(minutes, 2), "kernel_cpu_minutes": round(cpu_minutes, 2),
                    "started_utc": started.isoformat(timespec="seconds"),
                    "preset": "class", "tiny": tiny, "parameters": parameters, "stand_in": stand_in_text or None,
@@ -150,6 +154,34 @@ def run(name: str, out: Path, tiny: bool) -> dict:
     record.write_text(json.dumps(data, indent=1))
     export(name, out)
     return data
+
+
+def trim_record(data: dict) -> dict:
+    """``data`` without its values above ``MAX_VALUE_CHARS`` (their names go to ``values_left_out``)."""
+    sizes = {name: len(json.dumps(value)) for name, value in data["values"].items()}
+    left_out = sorted(name for name, size in sizes.items() if size > MAX_VALUE_CHARS)
+    data["values"] = {name: value for name, value in data["values"].items() if name not in left_out}
+    data["values_left_out"] = sorted(set(data.get("values_left_out", [])) | set(left_out))
+    return data
+
+
+def lighten(notebook: dict) -> int:
+    """Store each static SVG copy above ``MAX_SVG_CHARS`` as a PNG of the same size, in place; return how many."""
+    import base64
+
+    import vl_convert
+
+    count = 0
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            svg = output.get("data", {}).get("image/svg+xml")
+            if svg is None or len(svg) <= MAX_SVG_CHARS:
+                continue
+            png = vl_convert.svg_to_png(svg, scale=1.0)
+            del output["data"]["image/svg+xml"]
+            output["data"]["image/png"] = base64.b64encode(png).decode("ascii")
+            count += 1
+    return count
 
 
 HEADER_ID = "expected-output-run"
@@ -195,6 +227,7 @@ def export(name: str, out: Path) -> None:
     cell["id"] = HEADER_ID
     notebook.cells = [cell] + [c for c in notebook.cells if c.get("id") != HEADER_ID]
     notebook.metadata.pop("widgets", None)  # the widgets' saved state: the HTML shows their static copies
+    lighten(notebook)
     nbformat.write(notebook, path)
     exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"nbc_offline.html.j2": OFFLINE_TEMPLATE})],
                             template_file="nbc_offline.html.j2")
@@ -205,8 +238,11 @@ def export(name: str, out: Path) -> None:
 def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path]:
     """Write the key charts of the executed ``out/<name>.ipynb`` as PNGs (from their static SVG copies).
 
-    Each PNG is the largest of 1.5x, 1.25x and 1x that stays under ``MAX_PNG_BYTES``. Returns the files written.
+    Each PNG is the largest of 1.5x, 1.25x and 1x that stays under ``MAX_PNG_BYTES`` (a chart that ``lighten``
+    stored as a PNG is copied as it is). Returns the files written.
     """
+    import base64
+
     import nbformat
     import vl_convert
 
@@ -214,15 +250,18 @@ def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path
     cells = {c.get("id"): c for c in notebook.cells}
     written = []
     for cell_id, stem in KEY_CHARTS.get(name, []):
-        svg = next((o["data"]["image/svg+xml"] for o in cells[cell_id].get("outputs", [])
-                    if "image/svg+xml" in o.get("data", {})), None) if cell_id in cells else None
-        if svg is None:
-            raise ValueError(f"{out / name}.ipynb: cell {cell_id!r} has no chart (image/svg+xml output) to put on "
+        data = next((o["data"] for o in cells[cell_id].get("outputs", []) if {"image/svg+xml", "image/png"} &
+                     set(o.get("data", {}))), None) if cell_id in cells else None
+        if data is None:
+            raise ValueError(f"{out / name}.ipynb: cell {cell_id!r} has no chart (a static SVG or PNG copy) to put on "
                              f"the slides; update KEY_CHARTS in make_expected_outputs.py.")
-        for scale in (1.5, 1.25, 1.0):
-            png = vl_convert.svg_to_png(svg, scale=scale)
-            if len(png) <= MAX_PNG_BYTES:
-                break
+        if "image/svg+xml" in data:
+            for scale in (1.5, 1.25, 1.0):
+                png = vl_convert.svg_to_png(data["image/svg+xml"], scale=scale)
+                if len(png) <= MAX_PNG_BYTES:
+                    break
+        else:  # a large chart already stored as a PNG by lighten()
+            png = base64.b64decode(data["image/png"])
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{stem}.png").write_bytes(png)
         written.append(folder / f"{stem}.png")
@@ -311,8 +350,9 @@ def summary(records: dict[str, dict], tiny: bool) -> str:
              (" with TINY parameters (numbers meaningless)" if tiny else "") + ", every cell executed (papermill), "
              "the exercises left as a student finds them (stubs not written: each check says \"not implemented\"). "
              "Open a notebook's `.html` in any browser (offline: no script is fetched); its explorer pages are "
-             "self-contained. Each `.json` holds the run's numbers, verdicts and the machine; each `.ipynb` is the "
-             "executed notebook (charts as static SVG copies).", "",
+             "self-contained. Each `.json` holds the run's numbers (values over 20 KB, such as the texts, are left out "
+             "and named in `values_left_out`), verdicts and the machine; each `.ipynb` is the executed notebook, its "
+             "charts as static SVG copies (PNG for those over 150 KB: the heatmaps).", "",
              "| notebook | run (UTC) | wall time | kernel CPU time | torch threads | load average (1 min) | stand-in |",
              "|---|---|---|---|---|---|---|"]
     for name in ALL_NOTEBOOKS:
