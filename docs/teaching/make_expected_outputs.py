@@ -367,7 +367,8 @@ def summary(records: dict[str, dict], tiny: bool) -> str:
                          f"{load.get('max', float('nan')):.1f}) | {stand_in} |")
         elif name in NOT_RUN:
             lines.append(f"| {name} | not run | | | | | see below |")
-    machines = {json.dumps(r["run"]["machine"], sort_keys=True) for r in records.values() if "run" in r}
+    machines = {json.dumps({k: v for k, v in r["run"]["machine"].items() if k != "torch_threads"}, sort_keys=True)
+                for r in records.values() if "run" in r}  # the threads are per run, in the table
     for text in sorted(machines):
         m = json.loads(text)
         lines += ["", f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB of memory, {m['system']}, "
