@@ -437,7 +437,10 @@ def main(argv: list[str] | None = None) -> None:
                 changed = refresh_prose(name, args.out)
             except (StaleCodeError, FileNotFoundError) as exc:
                 parser.exit(1, f"{exc}\n")
+            record = args.out / f"{name}.json"
+            record.write_text(json.dumps(trim_record(json.loads(record.read_text())), indent=1))
             print(f"{name}: {changed} markdown cell(s) refreshed, HTML re-exported", flush=True)
+        write_summary(args.out, args.tiny)
         return
     if args.threads:  # the kernel inherits the environment: torch reads these at import
         os.environ.update(OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
