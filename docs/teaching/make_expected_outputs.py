@@ -60,7 +60,7 @@ STAND_INS = {
 """Notebooks whose class preset downloads: the parameters that run them offline, and how the page names them."""
 KEY_CHARTS = {
     "00_quickstart": [("5cf0ff9b", "00_heatmaps"), ("0041cccd", "00_short_vs_long")],
-    "02_controlled_mlp_width": [("228fae40", "02_layer_trend"), ("e5a632e3", "02_heatmaps")],
+    "02_controlled_mlp_width": [("228fae40", "02_layer_trend")],
     "03_condensation_at_initialisation": [("f23a9756", "03_untrained_heatmap"), ("870b15fe", "03_training_history")],
     "04_distillation": [("a0d5aa34", "04_teacher_students")],
     "05_dispersion_loss": [("5f2c1d0e", "05_toy_variants"), ("4b0ce1fa", "05_layer_trend")],
@@ -240,7 +240,7 @@ def export(name: str, out: Path) -> None:
 def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path]:
     """Write the key charts of the executed ``out/<name>.ipynb`` as PNGs (from their static SVG copies).
 
-    Each PNG is the largest of 1.5x, 1.25x and 1x that stays under ``MAX_PNG_BYTES`` (a chart that ``lighten``
+    Each PNG is the largest of 1.5x, 1.25x, 1x, 0.75x and 0.5x under ``MAX_PNG_BYTES`` (a chart that ``lighten``
     stored as a PNG is copied as it is). Returns the files written.
     """
     import base64
@@ -258,7 +258,7 @@ def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path
             raise ValueError(f"{out / name}.ipynb: cell {cell_id!r} has no chart (a static SVG or PNG copy) to put on "
                              f"the slides; update KEY_CHARTS in make_expected_outputs.py.")
         if "image/svg+xml" in data:
-            for scale in (1.5, 1.25, 1.0):
+            for scale in (1.5, 1.25, 1.0, 0.75, 0.5):
                 png = vl_convert.svg_to_png(data["image/svg+xml"], scale=scale)
                 if len(png) <= MAX_PNG_BYTES:
                     break
