@@ -23,10 +23,18 @@ def test_expected_outputs_script_writes_html_pages_and_a_summary(tmp_path):
     subprocess.run([sys.executable, str(SCRIPT), "--tiny", "--out", str(tmp_path)], check=True, env=env,
                    timeout=1800)
     summary = (tmp_path / "README.md").read_text()
-    for name in ("02_controlled_mlp_width", "04_distillation", "05_dispersion_loss"):
+    for name in ("00_quickstart", "02_controlled_mlp_width", "03_condensation_at_initialisation", "04_distillation",
+                 "05_dispersion_loss"):
         record = json.loads((tmp_path / f"{name}.json").read_text())
         html = (tmp_path / f"{name}.html").read_text()
         assert record["verdicts"] and set(record["checks"].values()) == {"not implemented"}  # stubs, as a student
+        run = record["run"]  # when, where, how loaded, how long
+        assert run["machine"]["cores"] == os.cpu_count() and run["kernel_cpu_minutes"] > 0
+        assert run["load_average_1min"]["samples"] >= 2 and run["started_utc"][:10] in html
+        assert (run["stand_in"] is not None) == (name in ("00_quickstart", "03_condensation_at_initialisation"))
+        if run["stand_in"]:  # a stand-in is named on the page and in the summary
+            assert "Stand-in:" in html and run["stand_in"] in summary
+        assert not re.findall(r'<script[^>]+src="https?://', html)  # opens offline: nothing fetched
         for verdict in record["verdicts"]:  # every verdict reaches the teacher's HTML and the summary
             assert verdict["claim"] in html and verdict["sentence"] in summary
         pages = sorted((tmp_path / name).glob("*.html"))
