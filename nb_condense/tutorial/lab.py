@@ -42,16 +42,24 @@ class Lab:
                           seed=self.seed if seed is None else seed)
         return model.to(self.device)
 
-    def train(self, model: Any, steps: int | None = None, seed: int | None = None, **options: Any) -> Any:
+    def train(self, model: Any, steps: int | None = None, seed: int | None = None, name: str | None = None,
+              **options: Any) -> Any:
         """``steps`` steps of the paper's optimiser recipe at a laptop learning rate on the lab's texts.
 
         Any ``pretrain`` option passes through (``dispersion_coeff=``, ``callbacks=``, ``neftune_noise_alpha=``).
+        The run ends in one printed line, the CE loss beside the total (:func:`.progress.one_line_progress`, placed
+        after ``callbacks`` so a live view still reads every loss), instead of the Trainer's loss table; ``name``
+        names the run in that line (default: "CE only" or "CE + dispersion (coefficient)", and the seed).
         """
         from ..training import pretrain
+        from .progress import one_line_progress
 
+        seed = self.seed if seed is None else seed
+        coeff = options.get("dispersion_coeff") or None
+        name = name or (f"CE + dispersion ({coeff:g})" if coeff else "CE only") + f", seed {seed}"
+        options["callbacks"] = [*options.get("callbacks", ()), one_line_progress(name, coeff)]
         trained, _ = pretrain(model, self.tokenizer, list(self.texts), steps=self.steps if steps is None else steps,
-                              block_size=self.block_size, seed=self.seed if seed is None else seed,
-                              use_cpu=self.device == "cpu", **options)
+                              block_size=self.block_size, seed=seed, use_cpu=self.device == "cpu", **options)
         return trained
 
     def evaluate(self, model: Any, name: str) -> tuple[dict[str, Any], Any]:

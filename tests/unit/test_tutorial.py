@@ -903,3 +903,31 @@ def test_lab_binds_the_notebooks_helpers():
     row, session = lab.evaluate(trained, "tiny")
     assert session.name == "tiny" and row["perplexity"] == pytest.approx(
         training.perplexity(trained, tokenizer, held_out, 16))
+
+
+def test_lab_train_prints_one_line_per_run_and_a_callback_before_it_still_sees_the_loss(capsys):
+    """The lessons train through Lab.train, which printed the Trainer's 20-row loss table per run (05 [13]): it now
+    ends each run in one line (CE beside the total), and a live view passed in ``callbacks`` still reads each loss."""
+    from transformers import TrainerCallback
+
+    from nb_condense import sample_texts, training
+
+    class Seen(TrainerCallback):
+        def __init__(self) -> None:
+            self.losses: list[float] = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if logs and "loss" in logs:
+                self.losses.append(float(logs["loss"]))
+
+    texts = sample_texts("builtin", 6, min_word_count=60, max_word_count=120, seed=0)
+    tokenizer = training.train_tokenizer(texts, vocab_size=300)
+    lab = tutorial.Lab(texts, texts[:2], tokenizer, n_layer=2, n_embd=16, n_head=2, block_size=16, steps=4, seed=3)
+    seen = Seen()
+    capsys.readouterr()
+    lab.train(lab.make_model(), dispersion_coeff=0.5, callbacks=[seen], disable_tqdm=True)
+    printed = capsys.readouterr().out.splitlines()  # with disable_tqdm the Trainer prints each log's dict
+    assert not [line for line in printed if "'loss'" in line], printed  # no total loss left for a loss table
+    lines = [line for line in printed if "final loss" in line]
+    assert len(lines) == 1 and lines[0].startswith("CE + dispersion (0.5), seed 3: 4 steps; final loss"), printed
+    assert len(seen.losses) == 4 and f"final loss {seen.losses[-1]:.3f} = CE " in lines[0]
