@@ -38,16 +38,19 @@ def screenshot(page, name: str, selector: str | None = None) -> Path:
     return path
 
 
-def wait_python(read: Callable[[], dict], predicate: Callable[[dict], bool], what: str) -> dict:
-    """Poll ``read()`` (Python's state, written by the kernel) until ``predicate`` holds."""
-    deadline = time.monotonic() + ROUND_TRIP / 1000
+def wait_python(read: Callable[[], dict], predicate: Callable[[dict], bool], what: str,
+                timeout_s: float = ROUND_TRIP / 1000, sleep: Callable[[float], object] = time.sleep) -> dict:
+    """Poll ``read()`` (Python's state, written by the kernel) until ``predicate`` holds. ``sleep(seconds)`` waits
+    between reads: in marimo pass Playwright's (``page.wait_for_timeout``), because marimo sends a widget's changes
+    as HTTP requests that the guarded page's route handler passes on only while Playwright runs."""
+    deadline = time.monotonic() + timeout_s
     while True:
         state = read()
         if state and predicate(state):
             return state
         if time.monotonic() > deadline:
             raise AssertionError(f"Python never reported {what}; last state: {state}")
-        time.sleep(0.1)
+        sleep(0.1)
 
 
 def check_explorer(page, guarded, folder: Path, host: str) -> None:

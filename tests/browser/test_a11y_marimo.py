@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from .checks import wait_python
 from .conftest import ARTIFACTS
 from .keyboard_tasks import do_tasks, focused, tab_stops, tab_to
 from .marimo_a11y import (
@@ -160,17 +160,8 @@ def test_the_explorer_tasks_by_keyboard_alone_in_marimo(explorer_server, guarded
 
 def wait_read(page, read: Callable[[], dict], predicate: Callable[[dict], bool], what: str,
               timeout_s: float = ROUND_TRIP / 1000) -> dict:
-    """Poll ``read()`` (Python's state, written by the kernel) until ``predicate`` holds, waiting in Playwright
-    (``checks.wait_python`` sleeps): marimo sends a widget's changes as HTTP requests, which the guarded page's
-    route handler passes on only while Playwright runs."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = read()
-        if state and predicate(state):
-            return state
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Python never reported {what}; last state: {state}")
-        page.wait_for_timeout(100)
+    """:func:`.checks.wait_python`, waiting in Playwright between reads (see there why marimo needs it)."""
+    return wait_python(read, predicate, what, timeout_s, sleep=lambda seconds: page.wait_for_timeout(seconds * 1000))
 
 
 def check_csv(text: str, table: dict) -> None:
