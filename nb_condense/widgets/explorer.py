@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 
 OPTIONS = ("model", "layers", "samples", "view", "debounce_wait", "background")
-"""The keyword arguments the explorer takes."""
+"""The keyword arguments the explorer takes (its signature, :func:`_signature`, spells them out)."""
 SPEC_FIELDS = ("layers", "samples")
 """The choices a view's spec may depend on (besides the model and the view)."""
 
@@ -407,3 +408,24 @@ class CondensationExplorer(BundledWidget):
     def _cmd_csv(self, msg: Any, buffers: list[bytes]) -> Answer:
         """The data of the drawn chart as CSV text."""
         return {"csv": self.data().to_csv(index=False)}, []
+
+
+def _signature() -> inspect.Signature:
+    """The explorer's signature: each of :data:`OPTIONS`, keyword-only, with its real default.
+
+    ``CondensationExplorer(sessions, *, model=None, layers=[], ...)``, the default a bare explorer takes (the
+    protocol's), for ``help()``, editors and the API reference.
+    """
+    kinds = {"model": (str | None, None), "layers": (list[int], default("explorerChoices", "layers")),
+             "samples": (list[int], default("explorerChoices", "samples")),
+             "view": (str, default("explorerChoices", "view")),
+             "debounce_wait": (int, default("explorerState", "debounce_wait")), "background": (bool, True)}
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         inspect.Parameter("sessions", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any)]
+        + [inspect.Parameter(name, keyword, annotation=kinds[name][0], default=kinds[name][1]) for name in OPTIONS],
+        return_annotation=None)
+
+
+CondensationExplorer.__init__.__signature__ = _signature()  # type: ignore[attr-defined]

@@ -105,3 +105,26 @@ def test_mypy_sees_the_settings_of_measure(tmp_path):
     assert 'List item 0 has incompatible type "str"; expected "int"' in lines[9], report  # layers=["1"]
     assert 'Unexpected keyword argument "max_lenght" for "CondensationCallback"' in lines[10], report
     assert 'Argument "bins" to "measure_embedding_condensation" has incompatible type "str"' in lines[12], report
+
+
+def test_the_explorers_signature_spells_out_each_option_with_the_widgets_own_defaults(tmp_path, tokenizer,
+                                                                                        mixed_texts):
+    """CondensationExplorer(sessions, **options) showed ``**options`` in help() and the API reference: its
+    signature now names each option, keyword-only, with the default a bare explorer really takes."""
+    import inspect
+
+    import nb_condense as nbc
+    from conftest import tiny_model
+
+    signature = inspect.signature(nbc.CondensationExplorer)
+    params = signature.parameters
+    assert list(params)[0] == "sessions" and not any(p.kind is p.VAR_KEYWORD for p in params.values())
+    options = {name: p for name, p in params.items() if name != "sessions"}
+    assert options and all(p.kind is p.KEYWORD_ONLY for p in options.values())
+    result = nbc.measure(tiny_model("gpt2"), tokenizer, texts=mixed_texts[:3], max_length=16, show_progress=False)
+    explorer = nbc.CondensationExplorer({"tiny": result})
+    for name in ("layers", "samples", "view", "debounce_wait"):
+        assert options[name].default == getattr(explorer, name), name
+    assert options["model"].default is None and explorer.model == "tiny"  # None: the first session's
+    with pytest.raises(TypeError, match="did you mean 'layers'"):
+        nbc.CondensationExplorer({"tiny": result}, layer=[0])
