@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import nb_condense as nbc
+from tests.integration.test_site import need_sphinx
 from tests.unit.js_tools import missing
 
 from .axe import axe_run, need_tools
@@ -47,6 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     if built := os.environ.get("NBC_SITE"):
         return Path(built)
+    need_sphinx()
     out = tmp_path_factory.mktemp("site") / "html"
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-b", "html", "docs", str(out)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
