@@ -55,7 +55,7 @@ class Lab:
         from .progress import one_line_progress
 
         seed = self.seed if seed is None else seed
-        coeff = options.get("dispersion_coeff") or None
+        coeff = float(options.get("dispersion_coeff") or 0.0)
         name = name or (f"CE + dispersion ({coeff:g})" if coeff else "CE only") + f", seed {seed}"
         options["callbacks"] = [*options.get("callbacks", ()), one_line_progress(name, coeff)]
         trained, _ = pretrain(model, self.tokenizer, list(self.texts), steps=self.steps if steps is None else steps,

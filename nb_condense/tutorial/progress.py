@@ -19,6 +19,8 @@ def summary_line(name: str, step: int, logs: dict[str, float], coeff: float | No
     if total is None:
         return f"{name}: {step} steps (no loss logged)."
     line = f"{name}: {step} steps; final loss {total:.3f}"
+    if ce is not None and dispersion is not None and coeff == 0:  # logged for watching, not trained on
+        return f"{line} = CE {ce:.3f} (dispersion {dispersion:.3f}, measured, not in the loss)."
     if ce is not None and dispersion:
         weight = f"{coeff:g} x " if coeff is not None else ""
         return f"{line} = CE {ce:.3f} + {weight}dispersion {dispersion:.3f}."
@@ -37,7 +39,8 @@ def one_line_progress(name: str = "training", coeff: float | None = None) -> Any
     name
         The run's name in the line (``"CE + dispersion (0.1), seed 0"``).
     coeff
-        The dispersion coefficient, to show the total as CE + coeff x dispersion.
+        The dispersion coefficient, to show the total as CE + coeff x dispersion; ``0``: a dispersion loss logged
+        but not trained on is shown as measured only.
     """
     global _CLASS
     if _CLASS is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import types
@@ -931,3 +932,7 @@ def test_lab_train_prints_one_line_per_run_and_a_callback_before_it_still_sees_t
     lines = [line for line in printed if "final loss" in line]
     assert len(lines) == 1 and lines[0].startswith("CE + dispersion (0.5), seed 3: 4 steps; final loss"), printed
     assert len(seen.losses) == 4 and f"final loss {seen.losses[-1]:.3f} = CE " in lines[0]
+    lab.train(lab.make_model(), disable_tqdm=True)  # CE only: the dispersion is logged to watch, not trained on
+    line = next(line for line in capsys.readouterr().out.splitlines() if "final loss" in line)
+    total, ce = (float(re.search(rf"{key} (-?[0-9.]+)", line)[1]) for key in ("final loss", "= CE"))
+    assert line.startswith("CE only, seed 3: 4 steps") and total == ce and "not in the loss" in line, line
