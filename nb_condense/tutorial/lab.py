@@ -49,14 +49,15 @@ class Lab:
         Any ``pretrain`` option passes through (``dispersion_coeff=``, ``callbacks=``, ``neftune_noise_alpha=``).
         The run ends in one printed line, the CE loss beside the total (:func:`.progress.one_line_progress`, placed
         after ``callbacks`` so a live view still reads every loss), instead of the Trainer's loss table; ``name``
-        names the run in that line (default: "CE only" or "CE + dispersion (coefficient)", and the seed).
+        names the run in that line (default: what is added to the CE loss, e.g. "CE only", "CE + dispersion (0.1)",
+        "CE + NEFTune (alpha 5)", "CE + active forgetting", and the seed).
         """
         from ..training import pretrain
         from .progress import one_line_progress
 
         seed = self.seed if seed is None else seed
         coeff = float(options.get("dispersion_coeff") or 0.0)
-        name = name or (f"CE + dispersion ({coeff:g})" if coeff else "CE only") + f", seed {seed}"
+        name = name or f"{_run_name(coeff, options)}, seed {seed}"
         options["callbacks"] = [*options.get("callbacks", ()), one_line_progress(name, coeff)]
         trained, _ = pretrain(model, self.tokenizer, list(self.texts), steps=self.steps if steps is None else steps,
                               block_size=self.block_size, seed=seed, use_cpu=self.device == "cpu", **options)
@@ -72,3 +73,15 @@ class Lab:
         row = session.measure().trend_row(name)
         row["perplexity"] = perplexity(model, self.tokenizer, list(self.held_out), self.block_size)
         return row, session
+
+
+def _run_name(coeff: float, options: dict[str, Any]) -> str:
+    """What a run adds to the CE loss, for its progress line: the dispersion term, NEFTune, active forgetting."""
+    from ..training import ActiveForgettingCallback
+
+    added = [f"dispersion ({coeff:g})"] if coeff else []
+    if alpha := options.get("neftune_noise_alpha"):
+        added.append(f"NEFTune (alpha {alpha:g})")
+    if any(isinstance(c, ActiveForgettingCallback) for c in options.get("callbacks", ())):
+        added.append("active forgetting")
+    return " + ".join(["CE", *added]) if added else "CE only"

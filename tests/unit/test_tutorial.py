@@ -936,3 +936,6 @@ def test_lab_train_prints_one_line_per_run_and_a_callback_before_it_still_sees_t
     line = next(line for line in capsys.readouterr().out.splitlines() if "final loss" in line)
     total, ce = (float(re.search(rf"{key} (-?[0-9.]+)", line)[1]) for key in ("final loss", "= CE"))
     assert line.startswith("CE only, seed 3: 4 steps") and total == ce and "not in the loss" in line, line
+    lab.train(lab.make_model(), neftune_noise_alpha=5.0, disable_tqdm=True)  # a baseline is not "CE only"
+    line = next(line for line in capsys.readouterr().out.splitlines() if "final loss" in line)
+    assert line.startswith("CE + NEFTune (alpha 5), seed 3: 4 steps"), line
