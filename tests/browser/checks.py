@@ -53,15 +53,21 @@ def wait_python(read: Callable[[], dict], predicate: Callable[[dict], bool], wha
         sleep(0.1)
 
 
+def page_sleep(page) -> Callable[[float], object]:
+    """A ``sleep(seconds)`` for :func:`wait_python` that waits in Playwright, so the page's requests go on."""
+    return lambda seconds: page.wait_for_timeout(seconds * 1000)
+
+
 def check_explorer(page, guarded, folder: Path, host: str) -> None:
     """The explorer of ``notebooks.BUILD`` draws, a layer click reaches Python, a sample click too."""
     drawn = ".nbc-explorer .nbc-chart[data-revision] .nbc-vega > :is(canvas, svg)"
     page.wait_for_selector(drawn, timeout=PAGE_LOAD)
     page.click(".nbc-explorer .nbc-chip[data-layer='1']")
     page.wait_for_selector(".nbc-explorer .nbc-chip[data-layer='1'][aria-pressed='true']", timeout=RENDER)
-    wait_python(lambda: read_state(folder), lambda s: s.get("layers") == [1], "layers == [1]")
+    wait_python(lambda: read_state(folder), lambda s: s.get("layers") == [1], "layers == [1]", sleep=page_sleep(page))
     page.click(".nbc-explorer .nbc-sample-list li[data-sample='2'] input")
-    wait_python(lambda: read_state(folder), lambda s: s.get("samples") == [2], "samples == [2]")
+    wait_python(lambda: read_state(folder), lambda s: s.get("samples") == [2], "samples == [2]",
+                sleep=page_sleep(page))
     page.wait_for_timeout(300)
     screenshot(page, f"{host}_explorer", ".nbc-explorer")
     size = page.viewport_size

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .checks import wait_python
+from .checks import page_sleep, wait_python
 from .conftest import ARTIFACTS
 from .keyboard_tasks import do_tasks, focused, tab_stops, tab_to
 from .marimo_a11y import (
@@ -161,7 +161,7 @@ def test_the_explorer_tasks_by_keyboard_alone_in_marimo(explorer_server, guarded
 def wait_read(page, read: Callable[[], dict], predicate: Callable[[dict], bool], what: str,
               timeout_s: float = ROUND_TRIP / 1000) -> dict:
     """:func:`.checks.wait_python`, waiting in Playwright between reads (see there why marimo needs it)."""
-    return wait_python(read, predicate, what, timeout_s, sleep=lambda seconds: page.wait_for_timeout(seconds * 1000))
+    return wait_python(read, predicate, what, timeout_s, sleep=page_sleep(page))
 
 
 def check_csv(text: str, table: dict) -> None:

@@ -16,6 +16,7 @@ from .checks import (
     check_live_view,
     check_theme,
     hover_last_rect,
+    page_sleep,
     screenshot,
     wait_python,
 )
@@ -52,7 +53,8 @@ def test_explorer_and_a_chart_in_marimo(explorer_server, guarded):
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=heatmap", timeout=ROUND_TRIP)
     assert read_state(folder)["view"] == "heatmap"
     page.click(".nbc-explorer button.nbc-view[data-view='distributions']")
-    wait_python(lambda: read_state(folder), lambda s: s.get("view") == "distributions", "view == distributions")
+    wait_python(lambda: read_state(folder), lambda s: s.get("view") == "distributions", "view == distributions",
+                sleep=page_sleep(page))
     page.wait_for_selector(".nbc-explorer .nbc-chart .mark-line.role-mark path", timeout=RENDER)
     page.wait_for_selector("text=PYTHON SAYS layers=[1] samples=[2] view=distributions", timeout=ROUND_TRIP)
 
