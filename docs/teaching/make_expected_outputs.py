@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import threading
 import time
@@ -234,7 +235,23 @@ def export(name: str, out: Path) -> None:
     exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"nbc_offline.html.j2": OFFLINE_TEMPLATE})],
                             template_file="nbc_offline.html.j2")
     body, _ = exporter.from_notebook_node(notebook)
-    (out / f"{name}.html").write_text(body, encoding="utf-8")
+    (out / f"{name}.html").write_text(rebase_links(body, out), encoding="utf-8")
+
+
+RELATIVE_HREF = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|#|/)([^"#]+)')
+
+
+def rebase_links(html: str, out: Path, notebooks: Path = ROOT / "notebooks") -> str:
+    """Relative links written for ``notebooks/``, rebased to the folder the HTML is written to.
+
+    ``../docs/teaching/glossary.md#seed`` pointed nowhere from ``expected/``; rebased, it resolves where a teacher
+    opens the page.
+    """
+    def rebase(match: re.Match[str]) -> str:
+        target = os.path.normpath(notebooks / match[1])
+        return f'href="{Path(os.path.relpath(target, out.resolve())).as_posix()}'
+
+    return RELATIVE_HREF.sub(rebase, html)
 
 
 def slide_images(name: str, out: Path, folder: Path = SLIDE_IMAGES) -> list[Path]:

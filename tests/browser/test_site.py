@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WALKTHROUGH_DATA = ROOT / "docs" / "walkthrough" / "data"
 DRAWN = ".nbc-chart[data-revision] .nbc-vega > canvas"
 VIEW = "document.querySelector('.nbc-chart').vegaView"
-SKIP_DIRS = ("_static", "_sources", "_images", "_modules")
+SKIP_DIRS = ("_static", "_sources", "_images", "_modules", "_downloads")  # downloads are files, not pages
 
 
 @pytest.fixture(scope="module")

@@ -135,8 +135,9 @@ class Refs(html.parser.HTMLParser):
 
 
 def site_pages(site: Path) -> list[Path]:
-    """Every HTML page of the site (not the theme's template fragments that Sphinx copies into _static)."""
-    return sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
+    """Every HTML page of the site: not the theme's template fragments that Sphinx copies into _static, nor the
+    files offered as downloads (_downloads: the teacher's HTML, as committed, whose links are the repository's)."""
+    return sorted(p for p in site.rglob("*.html") if not {"_static", "_downloads"} & set(p.relative_to(site).parts))
 
 
 def parse(page: Path) -> Refs:

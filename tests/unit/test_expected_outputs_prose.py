@@ -93,3 +93,18 @@ def test_refresh_prose_from_the_command_line_names_the_missing_run(script, tmp_p
         script.main(["05", "--refresh-prose", "--out", str(tmp_path)])
     assert exit_info.value.code == 1
     assert f"{tmp_path / (NAME + '.ipynb')} is missing" in capsys.readouterr().err
+
+
+def test_the_teachers_html_links_resolve_from_the_folder_it_is_written_to(script):
+    """The executed notebooks' links were written for notebooks/ (``../docs/...``): from docs/teaching/expected
+    they pointed nowhere. Rebased, every relative link of a real committed page names a file that exists."""
+    import re as regex
+
+    module = script
+    out = ROOT / "docs" / "teaching" / "expected"
+    html = '<a href="../docs/teaching/glossary.md#seed">seed</a> <a href="https://x.org/a">x</a> <a href="#top">t</a>'
+    rebased = module.rebase_links(html, out)
+    assert 'href="../glossary.md#seed"' in rebased and 'href="https://x.org/a"' in rebased and 'href="#top"' in rebased
+    for page in sorted(out.glob("*.html")):
+        for link in regex.findall(r'href="(?![a-z][a-z0-9+.-]*:|#|/)([^"#]+)', page.read_text(encoding="utf-8")):
+            assert (out / link).exists(), (page.name, link)
