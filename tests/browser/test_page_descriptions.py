@@ -14,6 +14,7 @@ from nb_condense.charts.describe import describe_view
 from nb_condense.widgets._views import Choice
 from nb_condense.widgets._views import view as explorer_view
 
+from .chromium import GuardedPage
 from .timeouts import RENDER
 
 pytestmark = pytest.mark.browser
@@ -84,9 +85,7 @@ def choose(page, view, layers, samples):
 ])
 def test_the_page_describes_the_chosen_layers_and_samples(browser, session, page_path, view, layers, samples):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.route("**/*", lambda route: route.fallback() if route.request.url.startswith(("file:", "data:", "blob:"))
-               else route.abort())
+    page = GuardedPage(context.new_page()).page  # offline: every request off this machine is aborted
     try:
         page.goto(page_path.as_uri())
         page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > canvas", timeout=RENDER)
@@ -106,9 +105,7 @@ def test_the_page_describes_the_chosen_layers_and_samples(browser, session, page
 
 def test_a_choice_the_page_cannot_describe_names_the_choice_it_describes(browser, session, page_path):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.route("**/*", lambda route: route.fallback() if route.request.url.startswith(("file:", "data:", "blob:"))
-               else route.abort())
+    page = GuardedPage(context.new_page()).page  # offline: every request off this machine is aborted
     try:
         page.goto(page_path.as_uri())
         page.wait_for_selector(".nbc-chart[data-revision] .nbc-vega > canvas", timeout=RENDER)

@@ -13,6 +13,7 @@ from nb_condense import CondensationExplorer
 from nb_condense.charts.specs import readable_tokens
 from nb_condense.widgets._protocol import EXPLORER_CHOICES, EXPLORER_STATE
 
+from .chromium import GuardedPage
 from .conftest import ARTIFACTS
 from .harness import open_harness
 from .timeouts import RENDER
@@ -161,9 +162,7 @@ def test_the_offline_page_wraps_the_chosen_texts_words(browser, session, tmp_pat
     path = CondensationExplorer(session, background=False).save_page(tmp_path / "explorer.html")
     result = session.measured_result()
     context = browser.new_context(viewport={"width": 420, "height": 900})
-    page = context.new_page()
-    page.route("**/*", lambda route: route.fallback() if route.request.url.startswith(("file:", "data:", "blob:"))
-               else route.abort())
+    page = GuardedPage(context.new_page()).page  # offline: every request off this machine is aborted
     try:
         page.goto(path.as_uri())
         page.click("button.nbc-view[data-view='tokens']")
