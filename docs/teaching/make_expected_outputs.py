@@ -22,6 +22,7 @@ It needs papermill and nbconvert, which the ``[test]`` extra installs: ``pip ins
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -32,6 +33,7 @@ import threading
 import time
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from nb_condense.tutorial.lessons import lesson_plan
 
@@ -68,6 +70,7 @@ KEY_CHARTS = {
 }
 """Per notebook: the code cells (by id) whose first chart goes on the slides, and the PNG's name."""
 SLIDE_IMAGES = ROOT / "docs" / "teaching" / "slides" / "img"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MAX_PNG_BYTES = 150_000
 MAX_SVG_CHARS = 150_000
 """A chart's static SVG copy above this size (a heatmap: one rectangle per cell) is stored as a PNG of the same size."""
@@ -234,8 +237,39 @@ def export(name: str, out: Path) -> None:
     nbformat.write(notebook, path)
     exporter = HTMLExporter(extra_loaders=[jinja2.DictLoader({"nbc_offline.html.j2": OFFLINE_TEMPLATE})],
                             template_file="nbc_offline.html.j2")
-    body, _ = exporter.from_notebook_node(notebook)
-    (out / f"{name}.html").write_text(rebase_links(body, out), encoding="utf-8")
+    body, _ = exporter.from_notebook_node(described_images(notebook))
+    (out / f"{name}.html").write_text(offline_images(rebase_links(body, out)), encoding="utf-8")
+
+
+def described_images(notebook: Any) -> Any:
+    """A copy of ``notebook`` in which each chart's static copy is an image whose alt text is the chart's text
+    output (``Chart: <name>. <summary>``); nbconvert would write "No description has been provided"."""
+    import copy
+    import html
+
+    described = copy.deepcopy(notebook)
+    for cell in described.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW not in data or "text/plain" not in data:
+                continue
+            for mime in ("image/png", "image/svg+xml"):
+                if mime in data:
+                    payload = data[mime] if mime == "image/png" else base64.b64encode(
+                        data[mime].encode("utf-8")).decode("ascii")
+                    data["text/html"] = (f'<img alt="{html.escape(data["text/plain"])}" '
+                                         f'src="data:{mime};base64,{payload}">')
+                    break
+    return described
+
+
+WEB_IMAGE = re.compile(r'<img alt="([^"]*)" src="https?://[^"]*"\s*/?>')
+
+
+def offline_images(html: str) -> str:
+    """Each image fetched from the web (the Colab and Binder badges) replaced by its alt text: the page fetches
+    nothing, and the badge's link keeps its name."""
+    return WEB_IMAGE.sub(lambda match: match[1], html)
 
 
 RELATIVE_HREF = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|#|/)([^"#]+)')

@@ -42,10 +42,13 @@ def spec_title(spec: Mapping[str, Any]) -> str:
 
 def spec_data(spec: Mapping[str, Any]) -> pd.DataFrame:
     """The rows a spec draws: its first inline dataset (values given as a list or as a JSON string)."""
-    candidates: list[Any] = list(spec.get("datasets", {}).values())
+    datasets = spec.get("datasets", {})
+    candidates: list[Any] = list(datasets.values())
     data = spec.get("data")
     if isinstance(data, Mapping) and "values" in data:
         candidates.insert(0, data["values"])
+    elif isinstance(data, Mapping) and data.get("name") in datasets:  # a named dataset (Altair's concat) first
+        candidates.insert(0, datasets[data["name"]])
     for values in candidates:
         rows = json.loads(values) if isinstance(values, str) else values
         if isinstance(rows, list) and rows:
@@ -119,9 +122,16 @@ def spec_text(spec: Mapping[str, Any]) -> ChartText:
     """The text alternative of a Vega-Lite spec: its title, its ``description`` (else a summary of its data).
 
     The table is the spec's first inline dataset. A spec whose data this module does not recognise and which
-    has no ``description`` is described by its title and its number of rows.
+    has no ``description`` is described by its title and its number of rows. Charts side by side (a concat, e.g.
+    :func:`~nb_condense.charts.grid`) are named by their titles and described one by one ("2 charts. 1. ...").
     """
     name = spec_title(spec)
+    parts = _concat_parts(spec)
+    if parts and not spec.get("description"):
+        texts = [spec_text(part) for part in parts]
+        summary = f"{len(texts)} charts. " + " ".join(f"{number}. {text.name}: {text.summary}"
+                                                      for number, text in enumerate(texts, start=1))
+        return ChartText(name or "; ".join(text.name for text in texts), summary, texts[0].table)
     frame = spec_data(spec)
     summary = str(spec.get("description") or "")
     if not summary and not frame.empty:
@@ -132,6 +142,16 @@ def spec_text(spec: Mapping[str, Any]) -> ChartText:
     if not summary:
         summary = f"Chart {name!r} of {len(frame)} data rows." if name else f"Chart of {len(frame)} data rows."
     return ChartText(name or "Chart", summary, frame)
+
+
+def _concat_parts(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The charts of a concatenated spec (``charts.grid``), each with the top-level datasets it may name."""
+    for key in ("concat", "hconcat", "vconcat"):
+        if isinstance(spec.get(key), list):
+            datasets = spec.get("datasets", {})
+            return [{**part, "datasets": {**datasets, **part.get("datasets", {})}} for part in spec[key]
+                    if isinstance(part, Mapping)]
+    return []
 
 
 # ----- static copies -----------------------------------------------------------------------------------------

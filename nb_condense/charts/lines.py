@@ -128,19 +128,25 @@ def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None 
 
 
 def _layer_trend_encoding(legend: str = "Model") -> dict[str, Any]:
+    """x and colour; the one legend shows each line as drawn: its colour and its dash (a short stroke)."""
+    key = alt.Legend(symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400)
     return dict(x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
-                color=alt.Color("model:N", title=legend, sort=None, scale=alt.Scale(range=OKABE_ITO)))
+                color=alt.Color("model:N", title=legend, sort=None, scale=alt.Scale(range=OKABE_ITO), legend=key))
 
 
 def _model_tooltip(legend: str) -> Any:
     return "model:N" if legend == "Model" else alt.Tooltip("model:N", title=legend.lower())
 
 
+def _model_dash(legend: str) -> Any:
+    return alt.StrokeDash("model:N", title=legend, sort=None, scale=alt.Scale(range=DASHES))
+
+
 def _layer_trend_line(legend: str = "Model") -> Any:
     return alt.Chart().mark_line(point=True).encode(
         y=alt.Y("mean:Q", title="Mean cosine similarity"),
-        strokeDash=alt.StrokeDash("model:N", title=legend, sort=None, scale=alt.Scale(range=DASHES)),
-        shape=alt.Shape("model:N", title=legend, sort=None),
+        strokeDash=_model_dash(legend),
+        shape=alt.Shape("model:N", title=legend, sort=None, legend=None),  # Vega-Lite would add a 2nd legend
         tooltip=[_model_tooltip(legend), "layer:Q", alt.Tooltip("mean:Q", format=".4f")],
         **_layer_trend_encoding(legend))
 
@@ -159,9 +165,15 @@ def layer_band_template(title: str, subtitle: str, legend: str = "Model") -> Any
         y=alt.Y("low:Q", title="Mean cosine similarity"), y2="high:Q",
         tooltip=[_model_tooltip(legend), "layer:Q",
                  alt.Tooltip("low:Q", title="interval from", format=".4f"),
-                 alt.Tooltip("high:Q", title="interval to", format=".4f")], **_layer_trend_encoding(legend))
+                 alt.Tooltip("high:Q", title="interval to", format=".4f")],
+        **{**_layer_trend_encoding(legend), "color": alt.Color("model:N", sort=None, legend=None,
+                                                               scale=alt.Scale(range=OKABE_ITO))})
     empty = alt.InlineData(values="[]", format={"type": "json"})  # a layer needs data at the top
-    chart = alt.layer(band, _layer_trend_line(legend), data=empty).properties(width=420, height=260)
+    # The band's colours: its own scale, with the lines' domain (the same rows, in the same order) and range, and
+    # no legend; one shared scale would merge the band's legend with the lines' and split off their dashes.
+    chart = alt.layer(band, _layer_trend_line(legend), data=empty).resolve_scale(color="independent",
+                                                                                    strokeDash="independent")
+    chart = chart.properties(width=420, height=260)
     return chart.properties(title=alt.TitleParams(text=title, subtitle=subtitle, anchor="start",
                                                   subtitleFontStyle="italic"))
 

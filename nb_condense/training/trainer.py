@@ -42,6 +42,15 @@ __all__ = ["CondensationCallback", "DispersionTrainer"]
 logger = logging.getLogger(__name__)
 
 
+class _NotebookBarOnly(NotebookProgressCallback):
+    """The Trainer's notebook progress bar without its loss table (the run prints its own loss line)."""
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        super().on_train_begin(args, state, control, **kwargs)
+        if self.training_tracker is not None:
+            self.training_tracker.inner_table = None  # a table appears only if a loss is still logged
+
+
 class DispersionTrainer(Trainer):
     """A ``transformers.Trainer`` whose training loss adds a dispersion penalty on the hidden states.
 
@@ -96,12 +105,19 @@ class DispersionTrainer(Trainer):
         return super().train(*args, **kwargs)
 
     def _quiet_when_watched(self) -> None:
-        """Drop the Trainer's own progress bars and loss tables when a live view shows the same."""
-        watched = [c for c in self.callback_handler.callbacks
-                   if isinstance(c, CondensationCallback) and c.monitor is not None]
-        if watched:
+        """Drop the Trainer's own progress bars and loss tables when a live view shows the same.
+
+        A callback with a true ``prints_its_own_loss`` attribute (the lessons' one-line progress) keeps the
+        notebook's bar but not its "Step / Training Loss" table, which would stay empty under the bar.
+        """
+        callbacks = self.callback_handler.callbacks
+        if any(isinstance(c, CondensationCallback) and c.monitor is not None for c in callbacks):
             for progress in (ProgressCallback, NotebookProgressCallback, PrinterCallback):
                 self.remove_callback(progress)
+        elif (any(getattr(c, "prints_its_own_loss", False) for c in callbacks)
+              and any(type(c) is NotebookProgressCallback for c in callbacks)):
+            self.remove_callback(NotebookProgressCallback)
+            self.add_callback(_NotebookBarOnly)
 
     def _reset_parts(self) -> None:
         # running sums since the last log, kept as tensors: no device sync on the training hot path

@@ -112,7 +112,7 @@ LESSONS: dict[str, LessonPlan] = {
             "class": dict(_LAB, WIDTHS=[32, 128, 512, 2048], STEPS=150, N_TEXTS=300, MEASURE_TEXTS=20, N_SEEDS=2),
             "long": dict(_LAB, WIDTHS=[32, 128, 512, 2048], STEPS=400, N_TEXTS=400, MEASURE_TEXTS=30, N_SEEDS=3),
         },
-        estimates={"class": Estimate(9, 0, 0), "long": Estimate(35, 0, 0)},
+        estimates={"class": Estimate(10, 0, 0), "long": Estimate(40, 0, 0)},
         class_peak_gb=1.4,
     ),
     "03_condensation_at_initialisation": LessonPlan(

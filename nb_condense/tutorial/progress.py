@@ -2,7 +2,7 @@
 
 In a notebook the ``transformers.Trainer`` prints a "Step / Training Loss" table whose "Training Loss" is the
 *total* loss (CE + coefficient x dispersion), so at a large coefficient it reads as if language modelling got
-better. :func:`one_line_progress` keeps the Trainer's progress bar, empties its table, and prints one line at the
+better. :func:`one_line_progress` keeps the Trainer's progress bar, drops its table, and prints one line at the
 end of the run: the final total loss, split into its CE and dispersion parts.
 """
 
@@ -47,6 +47,8 @@ def one_line_progress(name: str = "training", coeff: float | None = None) -> Any
         from transformers import TrainerCallback
 
         class OneLineProgress(TrainerCallback):
+            prints_its_own_loss = True  # DispersionTrainer then keeps the notebook's bar without its table
+
             def __init__(self, name: str, coeff: float | None) -> None:
                 self.name, self.coeff = name, coeff
                 self.last: dict[str, float] = {}

@@ -26,7 +26,8 @@ import altair as alt
 import traitlets
 
 from ..charts import enable_static_charts
-from ..charts.alt_text import spec_text
+from ..charts.alt_text import spec_text, with_png_text, with_svg_text
+from ..charts.describe import ChartText
 from ._protocol import CHART_STATE, BundledWidget, default
 
 __all__ = ["FALLBACKS", "RENDERER", "ChartWidget", "chart_mimebundle", "enable_offline_charts"]
@@ -78,34 +79,47 @@ class ChartWidget(BundledWidget):
         return f"ChartWidget(mark={self.spec.get('mark', '...')!r})" if self.spec else "ChartWidget()"
 
 
-def _static_copy(spec: dict[str, Any], fallback: str) -> dict[str, str]:
-    """The chart as ``image/svg+xml`` or ``image/png`` (base64), rendered offline by vl-convert."""
+def _static_copy(spec: dict[str, Any], fallback: str, text: ChartText) -> dict[str, str]:
+    """The chart as ``image/svg+xml`` or ``image/png`` (base64), rendered offline by vl-convert.
+
+    The copy carries the chart's name and description: ``<title>``/``<desc>`` in an SVG, text chunks in a PNG.
+    """
     from altair.utils.mimebundle import spec_to_mimebundle
 
     copy: Any = spec_to_mimebundle(spec, format=fallback, mode="vega-lite",  # type: ignore[call-overload]
                                    vegalite_version=alt.VEGALITE_VERSION)
     data = copy[0] if isinstance(copy, tuple) else copy  # png comes with (width, height) metadata
     if fallback == "png":
-        return {"image/png": base64.b64encode(data["image/png"]).decode("ascii")}
-    return {"image/svg+xml": data["image/svg+xml"]}
+        return {"image/png": base64.b64encode(with_png_text(data["image/png"], text)).decode("ascii")}
+    return {"image/svg+xml": with_svg_text(data["image/svg+xml"], text)}
+
+
+def plain_text(text: ChartText) -> str:
+    """The chart's text output, for viewers that show no widget and no image: ``"Chart: <name>. <summary>"``.
+
+    An untitled chart (named "Chart" by :func:`~nb_condense.charts.alt_text.spec_text`) is ``"Chart: <summary>"``.
+    """
+    return f"Chart: {text.summary}" if text.name in ("", "Chart") else f"Chart: {text.name}. {text.summary}"
 
 
 def chart_mimebundle(spec: dict[str, Any], fallback: str | None = "svg", **_metadata: Any) -> dict[str, Any]:
     """An Altair renderer: the chart as a :class:`ChartWidget` view plus a static copy (``fallback``).
 
     Front ends that run widgets (JupyterLab, Notebook 7, VS Code, Colab, Voila) draw the widget;
-    GitHub, nbviewer and ``nbconvert --to html`` (without saved widget state) show the static copy.
+    GitHub, nbviewer and ``nbconvert --to html`` (without saved widget state) show the static copy, which carries
+    the chart's name and description; a viewer that shows text only gets them as ``text/plain``.
     """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}.")
     widget = ChartWidget(spec)
     widget.carry_bundle()  # displayed now: the first widget a kernel displays carries the bundle
+    text = spec_text(spec)
     output: dict[str, Any] = {
-        "text/plain": "Chart (interactive in Jupyter; a static copy is stored for other viewers)",
+        "text/plain": plain_text(text),
         WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id},
     }
     if fallback is not None:
-        output.update(_static_copy(spec, fallback))
+        output.update(_static_copy(spec, fallback, text))
     return output
 
 

@@ -133,3 +133,23 @@ def test_training_charts_get_their_panel_summary(tmp_path):
     root = ET.parse(path).getroot()
     assert root.find(f"{SVG}desc").text == describe_panel("means", history).summary
     assert root.find(f"{SVG}title").text == "Mean cosine per layer vs step"
+
+
+def test_a_grid_is_described_by_every_chart_in_it(tmp_path):
+    """00 [10] shows the paper's heatmap beside the pooled one (``charts.grid``): its text alternative was
+    "Chart" and the first heatmap's summary only. It now names each chart and describes each from its own data."""
+    first, second = synthetic_result(0), synthetic_result(1)
+    left = charts.heatmap(first, select=False, title="The paper's heatmap")
+    right = charts.heatmap(second, select=False, title="Pooled pairs")
+    text = spec_text(charts.grid(left, right, shared_colour=True).to_dict())
+    assert text.name == "The paper's heatmap; Pooled pairs"
+    for number, (result, title) in enumerate([(first, "The paper's heatmap"), (second, "Pooled pairs")], start=1):
+        cells = charts.heatmap.figure(result, select=False).data  # each part's mean from its own cells
+        centre = (cells["cosine_low"] + cells["cosine_high"]) / 2
+        mass = cells["density"] * (cells["cosine_high"] - cells["cosine_low"])
+        means = (centre * mass).groupby(cells["layer"]).sum() / mass.groupby(cells["layer"]).sum()
+        part = f"goes from {means.iloc[0]:.2f} at layer 0 to {means.iloc[-1]:.2f} at layer {means.index[-1]}"
+        assert f"{number}. {title}: " in text.summary and part in text.summary.split(f"{number}. {title}: ")[1]
+    assert text.summary.startswith("2 charts. ")
+    svg = charts.save_chart(charts.grid(left, right), tmp_path / "g.svg")
+    assert ET.parse(svg).getroot().find(f"{SVG}desc").text == text.summary

@@ -230,3 +230,36 @@ def test_the_layer_trend_legend_names_what_the_lines_differ_by():
     shown = texts(charts.layer_trend({"64 tokens": result, "512 tokens": result}, legend="Text length"))
     assert "Text length" in shown and "Model" not in shown and "64 tokens" in shown
     assert "Model" in texts(charts.layer_trend({"a": result, "b": result}))
+
+
+def vega_legends(chart) -> list[dict]:
+    """Every legend of the chart as Vega compiles it (an independent compiler): its title and the scales it shows."""
+    found: list[dict] = []
+
+    def walk(node: dict) -> None:
+        found.extend(node.get("legends", []))
+        for mark in node.get("marks", []):
+            walk(mark)
+
+    walk(vlc.vegalite_to_vega(chart.to_dict()))
+    return found
+
+
+@pytest.mark.parametrize("ci", [None, 0.95])
+def test_the_layer_trend_has_one_legend_with_colour_and_dash(ci):
+    """The layer-trend chart drew two legends titled "Model" (three with a band): one of colours, one of
+    shapes. One legend now shows each line's colour and dash together, as the lines are drawn."""
+    pair = {"a": synthetic_result(0), "b": synthetic_result(1)}
+    legends = vega_legends(charts.layer_trend(pair, ci=ci))
+    assert len(legends) == 1, [legend.get("title") for legend in legends]
+    assert legends[0]["title"] == "Model" and legends[0].get("stroke") and legends[0].get("strokeDash")
+    assert "a" in texts(charts.layer_trend(pair, ci=ci)) and "b" in texts(charts.layer_trend(pair, ci=ci))
+
+
+def test_each_band_keeps_the_colour_of_its_line():
+    """The band's colours have their own scale (no legend): each must still match its model's line."""
+    pair = {"a": synthetic_result(0), "b": synthetic_result(1), "c": synthetic_result(2)}
+    marks = svg_elements(charts.layer_trend(pair, ci=0.95))
+    fills = [m["fill"] for m in marks if m.get("aria-roledescription") == "area mark"]
+    strokes = [m["stroke"] for m in marks if m.get("aria-roledescription") == "line mark"]
+    assert len(set(fills)) == 3 and fills == strokes

@@ -108,3 +108,49 @@ def test_the_teachers_html_links_resolve_from_the_folder_it_is_written_to(script
     for page in sorted(out.glob("*.html")):
         for link in regex.findall(r'href="(?![a-z][a-z0-9+.-]*:|#|/)([^"#]+)', page.read_text(encoding="utf-8")):
             assert (out / link).exists(), (page.name, link)
+
+
+def test_the_teachers_html_fetches_no_image_from_the_web(script):
+    """The pages loaded the Colab and Binder badges from the web (a broken image offline): an image with a web
+    address becomes its alt text, still inside its link; an image inlined as data stays."""
+    html = ('<a href="https://colab.research.google.com/x"><img alt="Open In Colab" '
+            'src="https://colab.research.google.com/assets/colab-badge.svg"/></a> '
+            '<img alt="a chart" src="data:image/png;base64,AAAA"/>')
+    offline = script.offline_images(html)
+    assert '<a href="https://colab.research.google.com/x">Open In Colab</a>' in offline
+    assert '<img alt="a chart" src="data:image/png;base64,AAAA"/>' in offline
+    for page in sorted((ROOT / "docs" / "teaching" / "expected").glob("*.html")):
+        assert not regex_web_images(page.read_text(encoding="utf-8")), page.name
+
+
+def regex_web_images(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'<img[^>]*\ssrc="https?://[^"]*"', html)
+
+
+def test_the_teachers_html_describes_every_chart(script):
+    """The charts' static copies in the teacher's HTML had no text alternative ("No description has been provided
+    for this image"): each is now an image whose alt text is the chart's own description (its text output)."""
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    view = {"version_major": 2, "version_minor": 0, "model_id": "m1"}
+    chart = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": view, "image/png": base64.b64encode(b"png").decode(),
+        "text/plain": 'Chart: layers. The mean rises "fast" & <far>.'})
+    other = nbformat.v4.new_output("display_data", data={"image/png": "AAAA", "text/plain": "<Figure size 4x3>"})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("chart", outputs=[chart, other])])
+    described = script.described_images(notebook)
+    html = described.cells[0].outputs[0].data["text/html"]
+    image = BeautifulSoup(html, "html.parser").img
+    assert image["alt"] == 'Chart: layers. The mean rises "fast" & <far>.'
+    assert image["src"] == "data:image/png;base64," + chart.data["image/png"]
+    assert "text/html" not in described.cells[0].outputs[1].data  # not a chart of ours: left as it is
+    assert "text/html" not in notebook.cells[0].outputs[0].data  # the notebook itself is unchanged
+    for page in sorted((ROOT / "docs" / "teaching" / "expected").glob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        images = [img for img in soup.select(".jp-OutputArea img") if img.get("src", "").startswith("data:")]
+        assert images, page.name
+        assert all(img.get("alt", "").startswith("Chart: ") for img in images), page.name

@@ -847,6 +847,30 @@ def test_one_line_progress_empties_the_loss_table_and_prints_ce_beside_the_total
     assert "CE 5.900" in printed and f"final loss {5.9 - 5.0:.3f}" in printed and "10 x dispersion -0.500" in printed
 
 
+def test_a_lab_run_in_a_notebook_shows_its_bar_and_no_empty_loss_table(monkeypatch):
+    """In a notebook the Trainer's progress callback drew its bar over an empty "Step / Training Loss" table under
+    each run (the expected outputs of 02, 04 and 05 showed 33 of them): a Lab run keeps the bar, and no table."""
+    import transformers.trainer as hf_trainer
+    from transformers.utils import notebook
+
+    from nb_condense import sample_texts, training
+
+    shown: list[str] = []
+
+    class Handle:
+        def update(self, html) -> None:  # noqa: ANN001
+            shown.append(html.data)
+
+    monkeypatch.setattr(notebook.disp, "display", lambda html, display_id=False: shown.append(html.data) or Handle())
+    monkeypatch.setattr(hf_trainer, "DEFAULT_PROGRESS_CALLBACK", notebook.NotebookProgressCallback)  # as in Jupyter
+    texts = sample_texts("builtin", 6, min_word_count=60, max_word_count=120, seed=0)
+    tokenizer = training.train_tokenizer(texts, vocab_size=300)
+    lab = tutorial.Lab(texts, texts[:2], tokenizer, n_layer=2, n_embd=16, n_head=2, block_size=16, steps=4, seed=3)
+    lab.train(lab.make_model(), dispersion_coeff=0.5)
+    assert shown and "<progress" in shown[-1] and "4/4" in shown[-1], shown[-1:]
+    assert not [html for html in shown if "<table" in html], shown[-1]
+
+
 def test_the_expected_outputs_script_says_in_one_line_what_to_install(monkeypatch, capsys, tmp_path):
     """make_expected_outputs.py needs papermill, which only the [test] extra installs: without it, one line."""
     import importlib.util
