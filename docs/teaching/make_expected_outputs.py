@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import resource
+import tempfile
 import threading
 import time
 from importlib.util import find_spec
@@ -144,10 +145,11 @@ def run(name: str, out: Path, tiny: bool) -> dict:
     parameters = {"PRESET": "class", **stand_in, **(TINY[name] if tiny else {})}
     started = datetime.datetime.now(datetime.timezone.utc)
     start, children = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    with LoadSampler() as load:
+    # the notebook's own files (00 saves a result and a page) go to a folder of their own, removed after the run
+    with LoadSampler() as load, tempfile.TemporaryDirectory(prefix="nbc-expected-") as workdir:
         papermill.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out / f"{name}.ipynb"),
                                    parameters=parameters, kernel_name="python3", progress_bar=False,
-                                   cwd=str(out), execution_timeout=3600)
+                                   cwd=workdir, execution_timeout=3600)
     minutes = (time.perf_counter() - start) / 60
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel, reaped when papermill shut it down
     cpu_minutes = (after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime) / 60
@@ -242,8 +244,11 @@ def export(name: str, out: Path) -> None:
 
 
 def described_images(notebook: Any) -> Any:
-    """A copy of ``notebook`` in which each chart's static copy is an image whose alt text is the chart's text
-    output (``Chart: <name>. <summary>``); nbconvert would write "No description has been provided"."""
+    """A copy of ``notebook`` whose charts' static copies are images with the charts' text as alt text.
+
+    The alt text is the chart's text output (``Chart: <name>. <summary>``); nbconvert would write "No description
+    has been provided".
+    """
     import copy
     import html
 
@@ -267,8 +272,10 @@ WEB_IMAGE = re.compile(r'<img alt="([^"]*)" src="https?://[^"]*"\s*/?>')
 
 
 def offline_images(html: str) -> str:
-    """Each image fetched from the web (the Colab and Binder badges) replaced by its alt text: the page fetches
-    nothing, and the badge's link keeps its name."""
+    """Each image fetched from the web (the Colab and Binder badges) replaced by its alt text.
+
+    The page then fetches nothing, and the badge's link keeps its name.
+    """
     return WEB_IMAGE.sub(lambda match: match[1], html)
 
 

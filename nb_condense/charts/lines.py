@@ -128,7 +128,7 @@ def layer_trend_figure(data: Any, *, title: str | None = None, ci: float | None 
 
 
 def _layer_trend_encoding(legend: str = "Model") -> dict[str, Any]:
-    """x and colour; the one legend shows each line as drawn: its colour and its dash (a short stroke)."""
+    """The x and colour channels; the one legend shows each line as drawn: its colour and dash (a short stroke)."""
     key = alt.Legend(symbolType="stroke", symbolStrokeWidth=2.5, symbolSize=400)
     return dict(x=alt.X("layer_fraction:Q", title=LAYER_TITLE, scale=alt.Scale(domain=[0, 1])),
                 color=alt.Color("model:N", title=legend, sort=None, scale=alt.Scale(range=OKABE_ITO), legend=key))

@@ -46,7 +46,7 @@ class _NotebookBarOnly(NotebookProgressCallback):
     """The Trainer's notebook progress bar without its loss table (the run prints its own loss line)."""
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        super().on_train_begin(args, state, control, **kwargs)
+        super().on_train_begin(args, state, control, **kwargs)  # type: ignore[no-untyped-call]
         if self.training_tracker is not None:
             self.training_tracker.inner_table = None  # a table appears only if a loss is still logged
 
@@ -120,7 +120,8 @@ class DispersionTrainer(Trainer):
             self.add_callback(_NotebookBarOnly)
 
     def _reset_parts(self) -> None:
-        # running sums since the last log, kept as tensors: no device sync on the training hot path
+        # running sums since the last log, kept as tensors: no device sync on the training hot path; a subclass
+        # may add parts of its own (each logged under its key, as a mean per optimizer step)
         self._parts: dict[str, Any] = {"ce_loss": 0.0, "dispersion_loss": 0.0, "steps": 0.0}
 
     def _accumulation_steps(self) -> int:
@@ -163,12 +164,13 @@ class DispersionTrainer(Trainer):
         return (total, outputs) if return_outputs else total
 
     def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
-        """Add the mean ``ce_loss`` and ``dispersion_loss`` since the last training log."""
+        """Add the mean ``ce_loss`` and ``dispersion_loss`` (and a subclass's parts) since the last training log."""
         if "loss" in logs and self._parts["steps"] > 0:
+            keys = [k for k in self._parts if k != "steps"]
             values = torch.stack([torch.as_tensor(self._parts[k], dtype=torch.float32, device=self.args.device)
-                                  for k in ("ce_loss", "dispersion_loss")]) / self._parts["steps"]
+                                  for k in keys]) / self._parts["steps"]
             values = self.accelerator.reduce(values, reduction="mean") if self.accelerator.num_processes > 1 else values
-            logs = {**logs, "ce_loss": round(float(values[0]), 6), "dispersion_loss": round(float(values[1]), 6)}
+            logs = {**logs, **{k: round(float(v), 6) for k, v in zip(keys, values, strict=True)}}
             self._reset_parts()
         super().log(logs, *args, **kwargs)
 

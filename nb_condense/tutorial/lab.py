@@ -63,6 +63,27 @@ class Lab:
                               block_size=self.block_size, seed=seed, use_cpu=self.device == "cpu", **options)
         return trained
 
+    def distill(self, teacher: Any, student: Any, *, temperature: float = 2.0, alpha: float = 0.5,
+                steps: int | None = None, seed: int | None = None, name: str | None = None, **options: Any) -> Any:
+        """``student`` distilled from ``teacher`` on the lab's texts (``training.distill``), like :meth:`train`.
+
+        The run ends in one printed line whose total is ``alpha x CE + (1 - alpha) x distillation`` with each part
+        shown; ``name`` names it (default: ``"distilled (T 2, alpha 0.5), seed 0"``, and the dispersion
+        coefficient if one is given). Any ``distill`` option passes through (``dispersion_coeff=``, ``callbacks=``).
+        """
+        from ..training import distill
+        from .progress import one_line_progress
+
+        seed = self.seed if seed is None else seed
+        coeff = float(options.get("dispersion_coeff") or 0.0)
+        added = f", dispersion {coeff:g}" if coeff else ""
+        name = name or f"distilled (T {temperature:g}, alpha {alpha:g}{added}), seed {seed}"
+        options["callbacks"] = [*options.get("callbacks", ()), one_line_progress(name, coeff, alpha)]
+        distilled, _ = distill(teacher, student, self.tokenizer, list(self.texts), temperature=temperature,
+                               alpha=alpha, steps=self.steps if steps is None else steps, block_size=self.block_size,
+                               seed=seed, use_cpu=self.device == "cpu", **options)
+        return distilled
+
     def evaluate(self, model: Any, name: str) -> tuple[dict[str, Any], Any]:
         """Condensation on the held-out texts (a session that keeps the model) and held-out perplexity."""
         from ..explore.session import CondensationSession

@@ -112,6 +112,26 @@ def test_distill_moves_the_student_towards_the_teacher(texts, tokenizer):
         training.distill(teacher, student, tokenizer, texts, alpha=2.0)
 
 
+def test_distill_logs_its_parts_and_they_add_up_to_the_loss(texts, tokenizer):
+    """A distillation run logged only the total: its history now has the distillation term beside the CE, and
+    alpha x (CE + coeff x dispersion) + (1 - alpha) x distillation is the logged loss at every log."""
+    teacher = training.tiny_gpt2(n_layer=2, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=64, seed=2)
+    student = training.tiny_gpt2(n_layer=2, n_embd=16, n_head=2, vocab_size=len(tokenizer), n_positions=64, seed=1)
+    seen: list[dict] = []
+
+    class Seen(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            seen.append(dict(logs or {}))
+
+    _, history = training.distill(teacher, student, tokenizer, texts, steps=6, block_size=32, alpha=0.3,
+                                  temperature=2.0, dispersion_coeff=0.5, callbacks=[Seen()], logging_steps=2,
+                                  disable_tqdm=True)
+    assert len(history) == 3 and history["distillation_loss"].gt(0).all()
+    parts = 0.3 * (history["ce_loss"] + 0.5 * history["dispersion_loss"]) + 0.7 * history["distillation_loss"]
+    np.testing.assert_allclose(history["loss"], parts, atol=1e-3)  # the Trainer rounds the loss to 4 digits
+    assert [row["distillation_loss"] for row in seen if "loss" in row] == history["distillation_loss"].tolist()
+
+
 def tokenizer_copy(tokenizer, **special_tokens):
     """The same BPE vocabulary with other special tokens (a copied backend: the fixture stays untouched)."""
     core = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())

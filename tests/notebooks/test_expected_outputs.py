@@ -23,8 +23,11 @@ def test_expected_outputs_script_writes_html_pages_and_a_summary(tmp_path):
     subprocess.run([sys.executable, str(SCRIPT), "--tiny", "--out", str(tmp_path)], check=True, env=env,
                    timeout=1800)
     summary = (tmp_path / "README.md").read_text()
-    for name in ("00_quickstart", "02_controlled_mlp_width", "03_condensation_at_initialisation", "04_distillation",
-                 "05_dispersion_loss"):
+    names = ("00_quickstart", "02_controlled_mlp_width", "03_condensation_at_initialisation", "04_distillation",
+             "05_dispersion_loss")
+    written = {p.name for p in tmp_path.iterdir()}  # 00's own files (outputs/, 6.7 MB) once landed here too
+    assert written == {"README.md", *(n + suffix for n in names for suffix in ("", ".json", ".html", ".ipynb"))}
+    for name in names:
         record = json.loads((tmp_path / f"{name}.json").read_text())
         html = (tmp_path / f"{name}.html").read_text()
         assert record["verdicts"] and set(record["checks"].values()) == {"not implemented"}  # stubs, as a student

@@ -256,7 +256,11 @@ def test_device_reaches_models_measurement_and_training():
             assert first is None or getattr(first, "id", "") not in ("MODEL", "name") and not (
                 hasattr(first, "value") and isinstance(first.value, str)), f"{path.name}: measure() loads by name"
         for call in calls_named(tree, "pretrain", "distill"):
+            if getattr(getattr(call.func, "value", None), "id", None) == "lab":
+                continue  # the Lab's own runs: it was built with device=DEVICE (checked below)
             assert any(k.arg == "use_cpu" for k in call.keywords), f"{path.name}: a Trainer run ignores DEVICE"
+        for call in calls_named(tree, "Lab"):
+            assert any(k.arg == "device" and getattr(k.value, "id", None) == "DEVICE" for k in call.keywords), path
 
 
 def test_held_out_ids_go_to_the_models_device():

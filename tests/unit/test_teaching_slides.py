@@ -32,7 +32,8 @@ def slide_exercises(name: str) -> list[str]:
 
 
 def test_every_notebook_has_a_deck():
-    assert DECKS == sorted(path.stem for path in (ROOT / "notebooks").glob("0*.ipynb"))
+    notebooks = sorted(path.stem for path in (ROOT / "notebooks").glob("0*.ipynb"))
+    assert notebooks == DECKS
 
 
 @pytest.mark.parametrize("name", DECKS)

@@ -871,6 +871,26 @@ def test_a_lab_run_in_a_notebook_shows_its_bar_and_no_empty_loss_table(monkeypat
     assert not [html for html in shown if "<table" in html], shown[-1]
 
 
+def test_lab_distill_prints_one_line_with_the_distillation_term_beside_the_ce(capsys):
+    """04's distilled students printed the Trainer's 20-row table of the total loss (alpha x CE + (1 - alpha) x the
+    distillation term): Lab.distill ends each run in one line, with the parts that add up to the total."""
+    from nb_condense import sample_texts, training
+
+    texts = sample_texts("builtin", 6, min_word_count=60, max_word_count=120, seed=0)
+    tokenizer = training.train_tokenizer(texts, vocab_size=300)
+    lab = tutorial.Lab(texts, texts[:2], tokenizer, n_layer=2, n_embd=16, n_head=2, block_size=16, steps=4, seed=3)
+    teacher = lab.make_model(n_inner=64, seed=5)
+    capsys.readouterr()
+    lab.distill(teacher, lab.make_model(), temperature=2.0, alpha=0.25, disable_tqdm=True)
+    printed = capsys.readouterr().out.splitlines()
+    assert not [line for line in printed if "'loss'" in line], printed  # no total left for a loss table
+    (line,) = [line for line in printed if "final loss" in line]
+    assert line.startswith("distilled (T 2, alpha 0.25), seed 3: 4 steps; final loss"), line
+    total, ce, kd = (float(re.search(rf"{key} (-?[0-9]+\.[0-9]+)", line)[1])
+                     for key in ("final loss", "0.25 x CE", "0.75 x distillation"))
+    assert total == pytest.approx(0.25 * ce + 0.75 * kd, abs=2e-3) and kd > 0, line
+
+
 def test_the_expected_outputs_script_says_in_one_line_what_to_install(monkeypatch, capsys, tmp_path):
     """make_expected_outputs.py needs papermill, which only the [test] extra installs: without it, one line."""
     import importlib.util

@@ -57,7 +57,8 @@ NEFTUNE_ALPHA_QWEN3 = 5.0
 
 def _history(trainer: DispersionTrainer) -> pd.DataFrame:
     rows = [r for r in trainer.state.log_history if "loss" in r and "ce_loss" in r]
-    return pd.DataFrame(rows, columns=["step", "loss", "ce_loss", "dispersion_loss", "learning_rate"])
+    parts = [k for k in trainer._parts if k not in ("steps", "ce_loss", "dispersion_loss")]  # e.g. distillation
+    return pd.DataFrame(rows, columns=["step", "loss", "ce_loss", "dispersion_loss", *parts, "learning_rate"])
 
 
 @contextlib.contextmanager
@@ -152,6 +153,10 @@ class _DistillationTrainer(DispersionTrainer):
         super().__init__(*args, **kwargs)
         self.teacher, self.temperature, self.alpha = teacher.eval(), temperature, alpha
 
+    def _reset_parts(self) -> None:
+        super()._reset_parts()
+        self._parts["distillation_loss"] = 0.0  # logged beside ce_loss and dispersion_loss
+
     def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any], return_outputs: bool = False,
                      num_items_in_batch: Any = None) -> Any:
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
@@ -161,6 +166,7 @@ class _DistillationTrainer(DispersionTrainer):
             teacher_logits = self.teacher(input_ids=inputs["input_ids"],
                                           attention_mask=inputs.get("attention_mask")).logits
         kd = distillation_term(outputs.logits, teacher_logits.to(outputs.logits.device), self.temperature)
+        self._parts["distillation_loss"] = self._parts["distillation_loss"] + kd.detach() / self._accumulation_steps()
         total = self.alpha * loss + (1 - self.alpha) * self._accumulation_share(kd, num_items_in_batch)
         return (total, outputs) if return_outputs else total
 
@@ -177,14 +183,17 @@ def distill(
     batch_size: int = 8,
     block_size: int = 128,
     learning_rate: float = 1e-3,
+    callbacks: Sequence[TrainerCallback] = (),
     seed: int = 0,
     output_dir: str | None = None,
     **training_args: Any,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
     """Logit distillation: ``alpha x (LM loss [+ dispersion]) + (1 - alpha) x T^2 x KL(teacher_T || student_T)``.
 
-    Teacher and student must share the tokenizer's vocabulary. Returns the student and its log frame. Without
-    ``output_dir`` the Trainer works in a temporary folder, removed when the run ends.
+    Teacher and student must share the tokenizer's vocabulary. Returns the student and its log frame, whose
+    ``distillation_loss`` column (the second term, before its weight) sits beside ``ce_loss`` and
+    ``dispersion_loss``; ``callbacks`` go to the Trainer. Without ``output_dir`` the Trainer works in a temporary
+    folder, removed when the run ends.
     """
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}.")
@@ -198,7 +207,7 @@ def distill(
         args = _training_arguments(steps, batch_size, learning_rate, seed, folder, training_args)
         trainer = _DistillationTrainer(model=student, args=args, train_dataset=lm_blocks(texts, tokenizer, block_size),
                                        teacher=teacher, temperature=temperature, alpha=alpha,
-                                       **{"dispersion_coeff": 0.0, **dispersion})
+                                       callbacks=list(callbacks), **{"dispersion_coeff": 0.0, **dispersion})
         trainer.train()
     return cast(torch.nn.Module, trainer.model), _history(trainer)
 
