@@ -274,9 +274,15 @@ WEB_IMAGE = re.compile(r'<img alt="([^"]*)" src="https?://[^"]*"\s*/?>')
 def offline_images(html: str) -> str:
     """Each image fetched from the web (the Colab and Binder badges) replaced by its alt text.
 
-    The page then fetches nothing, and the badge's link keeps its name.
+    The page then fetches nothing, and the badge's link keeps its name; two such links side by side get a " · "
+    between them (they would read as one phrase).
     """
-    return WEB_IMAGE.sub(lambda match: match[1], html)
+    marked = WEB_IMAGE.sub(lambda match: match[1] + BADGE_END, html)
+    return marked.replace(f"{BADGE_END}</a> <a ", "</a> · <a ").replace(BADGE_END, "")  # badges side by side
+
+
+BADGE_END = "\x00badge\x00"
+"""Marks where an image became text, to put a separator between two such links side by side."""
 
 
 RELATIVE_HREF = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|#|/)([^"#]+)')

@@ -118,6 +118,9 @@ def test_the_teachers_html_fetches_no_image_from_the_web(script):
             '<img alt="a chart" src="data:image/png;base64,AAAA"/>')
     offline = script.offline_images(html)
     assert '<a href="https://colab.research.google.com/x">Open In Colab</a>' in offline
+    pair = script.offline_images('<p><a href="c"><img alt="Open In Colab" src="https://c/b.svg"/></a> '
+                                 '<a href="b"><img alt="Launch Binder" src="https://b/l.svg"/></a></p>')
+    assert pair == '<p><a href="c">Open In Colab</a> · <a href="b">Launch Binder</a></p>'  # not one run-on phrase
     assert '<img alt="a chart" src="data:image/png;base64,AAAA"/>' in offline
     for page in sorted((ROOT / "docs" / "teaching" / "expected").glob("*.html")):
         assert not regex_web_images(page.read_text(encoding="utf-8")), page.name
