@@ -63,6 +63,8 @@ class ChartWidget(BundledWidget):
     _kind = traitlets.Enum(("chart",), default_value="chart").tag(sync=True)
     _synced = CHART_STATE
 
+    _text: ChartText | None = None  # the whole text alternative read off the spec (name, summary, table)
+
     def __init__(self, spec: Any, **kwargs: Any) -> None:
         if hasattr(spec, "to_dict"):
             spec = spec.to_dict()
@@ -73,7 +75,8 @@ class ChartWidget(BundledWidget):
 
     @traitlets.observe("spec")
     def _describe(self, change: dict[str, Any]) -> None:
-        self.description = spec_text(change["new"]).summary if change["new"] else ""
+        self._text = spec_text(change["new"]) if change["new"] else None
+        self.description = self._text.summary if self._text else ""
 
     def __repr__(self) -> str:  # the default repr would print the whole spec, data included
         return f"ChartWidget(mark={self.spec.get('mark', '...')!r})" if self.spec else "ChartWidget()"
@@ -113,7 +116,7 @@ def chart_mimebundle(spec: dict[str, Any], fallback: str | None = "svg", **_meta
         raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}.")
     widget = ChartWidget(spec)
     widget.carry_bundle()  # displayed now: the first widget a kernel displays carries the bundle
-    text = spec_text(spec)
+    text = widget._text or spec_text(spec)  # read off the spec once, by the widget
     output: dict[str, Any] = {
         "text/plain": plain_text(text),
         WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id},

@@ -56,8 +56,7 @@ def test_the_interactive_renderer_shows_a_chart_widget_with_an_svg_copy(restore_
 def test_the_chart_output_carries_its_text_alternative(restore_renderer):
     """A viewer without widgets (exported HTML, nbviewer, a terminal) got "Chart (interactive in Jupyter; ...)" and
     an image with no description: the text output and the static copies now name and describe the chart."""
-    import struct
-    import zlib
+    from test_static_alt_text import png_texts  # tests/integration is on the path (rootdir conftest)
 
     description = "The mean cosine rises from 0.10 at layer 0 to 0.90 at layer 2."
     for fallback in ("svg", "png"):
@@ -69,14 +68,7 @@ def test_the_chart_output_carries_its_text_alternative(restore_renderer):
             title, desc = (next(e for e in svg.iter() if e.tag.endswith(tag)).text for tag in ("title", "desc"))
             assert svg.get("role") == "img" and title == "three layers" and desc == description
             continue
-        png, chunks, at = base64.b64decode(bundle["image/png"]), {}, 8
-        while at < len(png):  # read the PNG's text chunks back, chunk by chunk
-            size, kind = struct.unpack(">I4s", png[at:at + 8])
-            if kind == b"iTXt":
-                key, _, rest = png[at + 8:at + 8 + size].partition(b"\x00")
-                chunks[key.decode()] = rest[4:].decode("utf-8")
-            assert zlib.crc32(png[at + 4:at + 8 + size]) == struct.unpack(">I", png[at + 8 + size:at + 12 + size])[0]
-            at += 12 + size
+        chunks = png_texts(base64.b64decode(bundle["image/png"]))  # read back chunk by chunk, CRCs checked
         assert chunks == {"Title": "three layers", "Description": description}
     untitled = alt.Chart(FRAME).mark_point().encode(x="layer:Q", y="mean:Q").properties(description=description)
     assert chart_mimebundle(untitled.to_dict(), fallback=None)["text/plain"] == f"Chart: {description}"
